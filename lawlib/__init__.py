@@ -1,0 +1,48 @@
+"""lawlib: the helper package of *The Law of Robustness* lecture notes.
+
+Flat modules, each named for the idea it holds:
+
+* :mod:`lawlib.device` — device choice and the chapters' set-up.
+* :mod:`lawlib.scale` — the ``quick``/``full`` scale presets.
+* :mod:`lawlib.data` — sphere and Gaussian samples, the memorization task, digits.
+* :mod:`lawlib.geometry` — chunked pairwise distances and inner products.
+* :mod:`lawlib.lipschitz` — lower and upper bounds on Lipschitz constants.
+* :mod:`lawlib.models`, :mod:`lawlib.train` — networks and how they are fitted.
+* :mod:`lawlib.plotting` — the book's figure style.
+"""
+
+from .data import (
+    DigitsData,
+    MemorizationTask,
+    linear_signal,
+    load_digits,
+    make_generator,
+    mean_squared_error,
+    memorization_task,
+    partially_memorizes,
+    random_signs,
+    sample_gaussian,
+    sample_sphere,
+)
+from .device import COLAB_GPU_HINT, describe_device, in_colab, pick_device, setup
+from .geometry import (
+    PairExtreme,
+    max_inner_product,
+    min_pairwise_distance,
+    pairwise_distances,
+    sample_pair_inner_products,
+)
+from .lipschitz import (
+    LipschitzEstimate,
+    gradient_ascent_lipschitz,
+    gradient_norms,
+    max_gradient_norm,
+    max_pairwise_slope,
+    spectral_norm_product,
+)
+from .models import count_parameters, mlp, two_layer_relu
+from .plotting import PALETTE, figure, label, use_style
+from .scale import PRESETS, Scale, get_scale
+from .train import TrainResult, train_classifier, train_regression
+
+__version__ = "0.1.0"

@@ -1,0 +1,107 @@
+"""High-dimensional geometry of point clouds, computed in chunks.
+
+The n × n matrix of distances of n = 10⁵ points would take 40 GB in float32;
+these functions never hold more than a ``chunk × n`` block of it, so memory
+stays at O(chunk · n). Chapters 1 and 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ._checks import check_int, check_points
+
+
+@dataclass(frozen=True)
+class PairExtreme:
+    """An extreme value over pairs i < j and the pair (i, j) that attains it."""
+
+    value: float
+    i: int
+    j: int
+
+
+def _chunked_extreme(x: torch.Tensor, chunk: int, mode: str) -> PairExtreme:
+    """Max inner product (``mode="max_inner"``) or min squared distance over pairs i < j.
+
+    Row block [start, stop) is compared with rows start..n−1 only (the upper
+    triangle), so the work is n²/2 inner products and the memory one
+    (chunk × n) block, updated in place.
+    """
+    n = x.shape[0]
+    best_val: float | None = None
+    best_pair = (0, 1)
+    sq = (x * x).sum(dim=1)
+    for start in range(0, n - 1, chunk):
+        stop = min(start + chunk, n)
+        b = stop - start
+        block = x[start:stop] @ x[start:].T  # (b, n − start) inner products
+        lower = torch.ones(b, b, dtype=torch.bool, device=x.device).tril()  # pairs with j <= i
+        if mode == "max_inner":
+            block[:, :b].masked_fill_(lower, float("-inf"))
+            v, flat = block.flatten().max(dim=0)
+        else:  # squared distance ‖a‖² + ‖b‖² − 2⟨a, b⟩
+            block.mul_(-2).add_(sq[start:stop, None]).add_(sq[None, start:])
+            block[:, :b].masked_fill_(lower, float("inf"))
+            v, flat = block.flatten().min(dim=0)
+        value = float(v)
+        if best_val is None or (value > best_val if mode == "max_inner" else value < best_val):
+            best_val = value
+            r, c = divmod(int(flat), n - start)
+            best_pair = (start + r, start + c)
+        del block
+    assert best_val is not None
+    return PairExtreme(best_val, *best_pair)
+
+
+def max_inner_product(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
+    """max_{i<j} ⟨x_i, x_j⟩ over the rows of ``x``, in chunks of ``chunk`` rows.
+
+    Memory O(chunk · n). For n points uniform on S^{d-1} the cap bound gives
+    P(⟨x_i, x_j⟩ ≥ s) ≤ exp(−d s²/2), so by a union bound over pairs this is
+    below s with probability ≥ 1 − n² exp(−d s²/2)/2 (chapter 2).
+    """
+    x = check_points("x", x)
+    chunk = check_int("chunk", chunk, minimum=1)
+    return _chunked_extreme(x, chunk, "max_inner")
+
+
+def min_pairwise_distance(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
+    """min_{i<j} ‖x_i − x_j‖ over the rows of ``x``, in chunks of ``chunk`` rows.
+
+    Computed from ‖a − b‖² = ‖a‖² + ‖b‖² − 2⟨a, b⟩ blockwise, then the winning
+    pair's distance is recomputed directly for accuracy. Memory O(chunk · n):
+    n = 10⁵ points never need the 40 GB full matrix. Chapters 1, 2, 4.
+    """
+    x = check_points("x", x)
+    chunk = check_int("chunk", chunk, minimum=1)
+    best = _chunked_extreme(x, chunk, "min_dist")
+    exact = float((x[best.i] - x[best.j]).norm())
+    return PairExtreme(exact, best.i, best.j)
+
+
+def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    """The full matrix ‖x_i − y_j‖ (``torch.cdist``); for small n only (figures of chapters 1–2)."""
+    x = check_points("x", x, min_points=1)
+    y = x if y is None else check_points("y", y, min_points=1)
+    if y.shape[1] != x.shape[1]:
+        raise ValueError(f"y must have {x.shape[1]} columns like x, got {y.shape[1]}")
+    return torch.cdist(x, y)
+
+
+def sample_pair_inner_products(x: torch.Tensor, n_pairs: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """⟨x_i, x_j⟩ for ``n_pairs`` random pairs i ≠ j (with replacement over pairs).
+
+    On S^{d-1} these have mean 0 and variance 1/d, and (1 + t)/2 ~
+    Beta((d−1)/2, (d−1)/2) (chapter 1).
+    """
+    x = check_points("x", x)
+    n_pairs = check_int("n_pairs", n_pairs, minimum=1)
+    n = x.shape[0]
+    g = generator if generator is not None else torch.Generator(device=x.device).manual_seed(0)
+    i = torch.randint(0, n, (n_pairs,), generator=g, device=g.device).to(x.device)
+    offset = torch.randint(1, n, (n_pairs,), generator=g, device=g.device).to(x.device)
+    j = (i + offset) % n  # j ≠ i always
+    return (x[i] * x[j]).sum(dim=1)

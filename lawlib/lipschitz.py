@@ -1,0 +1,191 @@
+"""Estimating Lipschitz constants: lower bounds from below, upper bounds from above.
+
+Lip(f) = sup_{x ≠ x'} |f(x) − f(x')| / ‖x − x'‖ is never computed exactly for
+a trained network; the book brackets it.
+
+Lower bounds (any f):
+  * :func:`max_gradient_norm` — max_i ‖∇f(z_i)‖ over a point set; with fresh
+    random points it is the proxy of Bubeck–Li–Nagaraj (chapters 3, 5).
+  * :func:`gradient_ascent_lipschitz` — ascends ‖∇f‖ from many starts.
+  * :func:`max_pairwise_slope` — max_{i<j} |v_i − v_j| / ‖x_i − x_j‖ for values
+    v_i = f(x_i); with labels it is McShane's constant L (chapter 2).
+
+Upper bound (feed-forward networks with 1-Lipschitz activations):
+  * :func:`spectral_norm_product` — Π_ℓ ‖W_ℓ‖₂ (chapters 3, 5, 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ._checks import check_int, check_labels, check_points, check_positive
+
+Function = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _as_batch_values(f: Function, x: torch.Tensor) -> torch.Tensor:
+    out = f(x)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if out.shape != (x.shape[0],):
+        raise ValueError(f"f must map an (m, d) tensor to shape (m,) or (m, 1), got {tuple(out.shape)}")
+    return out
+
+
+def gradient_norms(f: Function, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """‖∇f(x_i)‖ for every row x_i of ``x`` (shape (m,)), by automatic differentiation.
+
+    ``f`` maps an (m, d) batch to (m,) values row by row (a network in eval
+    mode), so ∇_x Σ_i f(x_i) has ∇f(x_i) as its i-th row.
+    """
+    x = check_points("x", x, min_points=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    norms = []
+    for start in range(0, x.shape[0], batch_size):
+        xb = x[start : start + batch_size].detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(_as_batch_values(f, xb).sum(), xb)
+        norms.append(grad.norm(dim=1))
+    return torch.cat(norms)
+
+
+def max_gradient_norm(f: Function, x: torch.Tensor, batch_size: int = 4096) -> float:
+    """max_i ‖∇f(x_i)‖ over the rows of ``x``: a lower bound on Lip(f) (for f differentiable at x_i).
+
+    With x_i 1000 fresh points from the data distribution this is the
+    "maximum random gradient" of Bubeck–Li–Nagaraj, section 5 (chapters 3, 5).
+    """
+    return float(gradient_norms(f, x, batch_size).max())
+
+
+@dataclass(frozen=True)
+class LipschitzEstimate:
+    """A lower bound ``value`` on Lip(f), attained as ‖∇f(point)‖."""
+
+    value: float
+    point: torch.Tensor
+
+
+def gradient_ascent_lipschitz(
+    f: Function,
+    starts: torch.Tensor,
+    steps: int = 200,
+    step_size: float = 0.05,
+    generator: torch.Generator | None = None,
+) -> LipschitzEstimate:
+    """A lower bound on Lip(f): maximise ‖∇f(x)‖ from every row of ``starts``.
+
+    Each start moves along the gradient of ‖∇f‖² when f is twice
+    differentiable, plus a random proposal of size ``step_size``; a move is
+    kept only when it increases ‖∇f‖. For piecewise-linear f (ReLU networks,
+    McShane, RBFs) the Hessian vanishes almost everywhere and the random
+    proposals do the climbing. The result is max over starts and steps of
+    ‖∇f(x)‖ ≤ Lip(f). Starting near the data finds the steep places of a
+    memorizer (chapters 2–5).
+    """
+    x = check_points("starts", starts, min_points=1).detach().clone()
+    steps = check_int("steps", steps, minimum=0)
+    step_size = check_positive("step_size", step_size)
+    if generator is None:
+        generator = torch.Generator(device=x.device).manual_seed(0)
+
+    def norms_and_ascent(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        z = z.detach().requires_grad_(True)
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(_as_batch_values(f, z).sum(), z, create_graph=True)
+            sq = (g * g).sum(dim=1)
+            if sq.requires_grad:
+                (h,) = torch.autograd.grad(sq.sum(), z, allow_unused=True)
+            else:
+                h = None
+        if h is None:
+            h = torch.zeros_like(z)
+        h = h / h.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        return sq.detach().sqrt(), h.detach()
+
+    best, ascent = norms_and_ascent(x)
+    best_x = x.clone()
+    current, cur_val = x, best
+    for _ in range(steps):
+        noise = torch.randn(x.shape, generator=generator, device=generator.device).to(x.device)
+        noise = noise / noise.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        proposal = current + step_size * (ascent + noise)
+        val, new_ascent = norms_and_ascent(proposal)
+        accept = val > cur_val
+        current = torch.where(accept[:, None], proposal, current)
+        cur_val = torch.where(accept, val, cur_val)
+        ascent = torch.where(accept[:, None], new_ascent, ascent)
+        improved = cur_val > best
+        best = torch.where(improved, cur_val, best)
+        best_x = torch.where(improved[:, None], current, best_x)
+    i = int(best.argmax())
+    return LipschitzEstimate(float(best[i]), best_x[i].detach())
+
+
+def max_pairwise_slope(x: torch.Tensor, values: torch.Tensor, chunk: int = 1024) -> float:
+    """max_{i<j} |v_i − v_j| / ‖x_i − x_j‖, in chunks (memory O(chunk · n)).
+
+    With v_i = f(x_i) it is a lower bound on Lip(f). With v_i = y_i (the
+    labels) it is the smallest Lipschitz constant of any interpolant: the
+    constant L of the McShane extension (chapter 2). Duplicate points with
+    different values make it infinite and raise ``ValueError``.
+    """
+    x = check_points("x", x)
+    values = check_labels("values", values, x.shape[0]).to(x.dtype)
+    chunk = check_int("chunk", chunk, minimum=1)
+    n = x.shape[0]
+    best = 0.0
+    for start in range(0, n - 1, chunk):
+        stop = min(start + chunk, n)
+        b = stop - start
+        dist = torch.cdist(x[start:stop], x[start:])
+        diff = (values[start:stop, None] - values[None, start:]).abs()
+        upper = torch.ones(b, n - start, dtype=torch.bool, device=x.device).triu(1)
+        if bool(((dist == 0) & (diff > 0) & upper).any()):
+            raise ValueError("x contains duplicate points with different values: no Lipschitz interpolant exists")
+        slope = torch.where(upper & (dist > 0), diff / dist.clamp_min(1e-300), torch.zeros_like(dist))
+        best = max(best, float(slope.max()))
+    return best
+
+
+_ONE_LIPSCHITZ = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Identity, nn.Dropout, nn.Flatten, nn.ELU, nn.Softplus)
+
+
+def spectral_norm_product(model: nn.Module) -> float:
+    """Π_ℓ ‖W_ℓ‖₂ over the layers of a feed-forward ``model``: an upper bound on its Lipschitz constant.
+
+    Valid because Lip(g ∘ h) ≤ Lip(g) · Lip(h), a linear layer has Lipschitz
+    constant ‖W‖₂ (largest singular value, ``torch.linalg.matrix_norm(W, 2)``)
+    and ReLU-type activations are 1-Lipschitz. A BatchNorm1d in eval mode is
+    the diagonal map γ/√(var + ε), of norm max_j |γ_j| / √(var_j + ε).
+    ``model`` must be a chain of such layers (``nn.Sequential`` or a module
+    listing them in order in its children); anything else raises
+    ``ValueError`` (chapters 3, 5, 6).
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    layers = list(model.children()) if not isinstance(model, (nn.Linear,)) else [model]
+    if not layers:
+        raise ValueError("model has no layers")
+    bound = 1.0
+    for layer in layers:
+        if isinstance(layer, nn.Sequential):
+            bound *= spectral_norm_product(layer)
+        elif isinstance(layer, nn.Linear):
+            bound *= float(torch.linalg.matrix_norm(layer.weight.detach(), ord=2))
+        elif isinstance(layer, nn.BatchNorm1d):
+            if layer.training:
+                raise ValueError("model has a BatchNorm1d in training mode: call model.eval() first")
+            scale = 1.0 / torch.sqrt(layer.running_var + layer.eps)
+            if layer.affine:
+                scale = scale * layer.weight.detach()
+            bound *= float(scale.abs().max())
+        elif isinstance(layer, _ONE_LIPSCHITZ):
+            continue
+        else:
+            raise ValueError(f"model contains a layer spectral_norm_product cannot bound: {type(layer).__name__}")
+    return bound

@@ -1,0 +1,76 @@
+"""Networks used across the book.
+
+* :func:`two_layer_relu` — f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ), k neurons,
+  the class F_k of Bubeck–Li–Nagaraj (chapters 3, 5).
+* :func:`mlp` — a ReLU multilayer perceptron (chapters 0, 6).
+
+Both are plain ``nn.Sequential`` chains, so :func:`lawlib.spectral_norm_product`
+bounds them and ``sum(p.numel() for p in model.parameters())`` counts them.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from ._checks import check_generator, check_int
+
+
+def _init_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
+    """Re-initialise every Linear layer with PyTorch's default (Kaiming-uniform) law, drawn from ``generator``."""
+    if generator is None:
+        return model
+    for layer in model.modules():
+        if isinstance(layer, nn.Linear):
+            bound = 1.0 / layer.in_features**0.5
+            with torch.no_grad():
+                w = torch.rand(layer.weight.shape, generator=generator, device=generator.device)
+                layer.weight.copy_((2 * w - 1) * bound)
+                if layer.bias is not None:
+                    b = torch.rand(layer.bias.shape, generator=generator, device=generator.device)
+                    layer.bias.copy_((2 * b - 1) * bound)
+    return model
+
+
+def two_layer_relu(d: int, k: int, *, output_bias: bool = False, generator: torch.Generator | None = None) -> nn.Sequential:
+    """The 2-layer ReLU network x ↦ Σ_{ℓ=1}^k a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) (+ c if ``output_bias``).
+
+    Parameters: k(d + 1) + k (+ 1). Weights drawn from ``generator`` when given.
+    Chapters 3 and 5.
+    """
+    d = check_int("d", d, minimum=1)
+    k = check_int("k", k, minimum=1)
+    check_generator("generator", generator)
+    model = nn.Sequential(nn.Linear(d, k), nn.ReLU(), nn.Linear(k, 1, bias=output_bias), nn.Flatten(0))
+    return _init_(model, generator)
+
+
+def mlp(d: int, widths: Sequence[int], out: int = 1, *, generator: torch.Generator | None = None) -> nn.Sequential:
+    """A ReLU network d → widths[0] → … → widths[-1] → out (chapters 0, 6).
+
+    For ``out == 1`` the output is flattened to shape (m,).
+    """
+    d = check_int("d", d, minimum=1)
+    out = check_int("out", out, minimum=1)
+    check_generator("generator", generator)
+    if len(widths) == 0:
+        raise ValueError("widths must list at least one hidden width")
+    layers: list[nn.Module] = []
+    prev = d
+    for i, w in enumerate(widths):
+        w = check_int(f"widths[{i}]", w, minimum=1)
+        layers += [nn.Linear(prev, w), nn.ReLU()]
+        prev = w
+    layers.append(nn.Linear(prev, out))
+    if out == 1:
+        layers.append(nn.Flatten(0))
+    return _init_(nn.Sequential(*layers), generator)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """The number of trainable parameters P of ``model`` (all chapters)."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

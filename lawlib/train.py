@@ -1,0 +1,98 @@
+"""Training one network at a time, full batch (chapters 0 and 3).
+
+The batched trainer of chapter 5, which fits a whole sweep of widths and
+seeds at once, lives in its own module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ._checks import check_int, check_positive, check_points, check_tensor
+
+
+@dataclass
+class TrainResult:
+    """What a training run did: the loss per step, the steps taken, and whether it stopped early."""
+
+    losses: list[float] = field(default_factory=list)
+    steps: int = 0
+    stopped_early: bool = False
+
+
+def train_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    lr: float = 1e-2,
+    progress: bool = False,
+) -> TrainResult:
+    """Full-batch Adam on the cross-entropy of ``model(x)`` against integer labels ``y``.
+
+    Stops early once every training point is classified correctly and the
+    loss is below 1e-3 (memorization). Chapter 0.
+    """
+    x = check_points("x", x, min_points=2)
+    y = check_tensor("y", y, ndim=1).long()
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    epochs = check_int("epochs", epochs, minimum=1)
+    lr = check_positive("lr", lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    result = TrainResult()
+    model.train()
+    for _ in tqdm(range(epochs), disable=not progress, desc="training"):
+        opt.zero_grad()
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        loss.backward()
+        opt.step()
+        result.losses.append(float(loss))
+        result.steps += 1
+        if float(loss) < 1e-3 and bool((logits.argmax(1) == y).all()):
+            result.stopped_early = True
+            break
+    model.eval()
+    return result
+
+
+def train_regression(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    lr: float = 1e-3,
+    tol: float = 1e-4,
+    progress: bool = False,
+) -> TrainResult:
+    """Full-batch Adam on the square loss (1/n) Σ (f(x_i) − y_i)², stopping once it is ≤ ``tol``.
+
+    Used to train networks that memorize (chapter 3).
+    """
+    x = check_points("x", x, min_points=2)
+    y = check_tensor("y", y, ndim=1)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_positive("lr", lr)
+    tol = check_positive("tol", tol)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    result = TrainResult()
+    model.train()
+    for _ in tqdm(range(steps), disable=not progress, desc="training"):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        result.losses.append(float(loss))
+        result.steps += 1
+        if float(loss) <= tol:
+            result.stopped_early = True
+            break
+    model.eval()
+    return result
