@@ -1,0 +1,146 @@
+"""Keep the book's notebooks tidy: one set-up cell everywhere, no outputs.
+
+    python tools/notebooks.py sync     # write the canonical set-up cell into every chapter
+    python tools/notebooks.py strip    # remove outputs and execution counts
+    python tools/notebooks.py check    # exit 1 if either is out of date (used by the tests)
+
+The set-up cell takes the repository address from ``_config.yml``
+(``repository.url``), the one place it lives.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+SETUP_TAG = "lawlib-setup"
+
+
+def repository_url() -> str:
+    """``repository.url`` from ``_config.yml`` (read without a YAML dependency)."""
+    in_repo = False
+    for line in (ROOT / "_config.yml").read_text().splitlines():
+        if line.startswith("repository:"):
+            in_repo = True
+        elif in_repo and line.strip().startswith("url:"):
+            return line.split("url:", 1)[1].strip().strip("'\"")
+        elif in_repo and line and not line.startswith(" "):
+            break
+    raise SystemExit("_config.yml has no repository.url")
+
+
+def install_ref() -> str:
+    """The git ref Colab installs lawlib from (``repository.lawlib_ref`` in ``_config.yml``)."""
+    for line in (ROOT / "_config.yml").read_text().splitlines():
+        if line.strip().startswith("lawlib_ref:"):
+            return line.split(":", 1)[1].split("#")[0].strip().strip("'\"")
+    return "main"
+
+
+def setup_source() -> str:
+    url = repository_url().rstrip("/")
+    return f'''# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
+# repository, without touching the installed torch/numpy; then pick the device
+# and the scale and print both. LAWLIB_SOURCE overrides where lawlib comes from.
+import importlib.util, os, subprocess, sys
+
+LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "git+{url}@{install_ref()}")
+if importlib.util.find_spec("lawlib") is None:
+    print("Installing lawlib from", LAWLIB_SOURCE, "...")
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", LAWLIB_SOURCE],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError("Could not install lawlib from " + LAWLIB_SOURCE + ":\\n" + done.stderr[-3000:])
+    importlib.invalidate_caches()
+
+import lawlib
+
+DEVICE, SCALE = lawlib.setup()  # prints the device and the scale (LAWLIB_DEVICE, LAWLIB_SCALE override)
+lawlib.use_style()'''
+
+
+def chapters() -> list[Path]:
+    return sorted(p for p in BOOK.glob("*.ipynb"))
+
+
+def first_code_cell(nb: dict) -> dict | None:
+    return next((c for c in nb["cells"] if c["cell_type"] == "code"), None)
+
+
+def _lines(text: str) -> list[str]:
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + [parts[-1]]
+
+
+def sync(path: Path) -> bool:
+    nb = json.loads(path.read_text())
+    cell = first_code_cell(nb)
+    if cell is None:
+        raise SystemExit(f"{path}: no code cell")
+    want = _lines(setup_source())
+    changed = cell["source"] != want or SETUP_TAG not in cell.get("metadata", {}).get("tags", [])
+    cell["source"] = want
+    cell.setdefault("metadata", {}).setdefault("tags", [])
+    if SETUP_TAG not in cell["metadata"]["tags"]:
+        cell["metadata"]["tags"].append(SETUP_TAG)
+    if changed:
+        write(path, nb)
+    return changed
+
+
+def strip(path: Path) -> bool:
+    nb = json.loads(path.read_text())
+    changed = False
+    for c in nb["cells"]:
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None):
+            c["outputs"], c["execution_count"] = [], None
+            changed = True
+    if changed:
+        write(path, nb)
+    return changed
+
+
+def write(path: Path, nb: dict) -> None:
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def problems() -> list[str]:
+    out = []
+    want = _lines(setup_source())
+    for p in chapters():
+        nb = json.loads(p.read_text())
+        cell = first_code_cell(nb)
+        if cell is None or "".join(cell["source"]) != "".join(want):
+            out.append(f"{p.name}: the first code cell is not the canonical set-up cell (run tools/notebooks.py sync)")
+        for c in nb["cells"]:
+            if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None):
+                out.append(f"{p.name}: a code cell carries outputs or an execution count (run tools/notebooks.py strip)")
+                break
+    return out
+
+
+def main(argv: list[str]) -> int:
+    cmd = argv[1] if len(argv) > 1 else "check"
+    if cmd == "sync":
+        for p in chapters():
+            if sync(p):
+                print("synced", p.name)
+    elif cmd == "strip":
+        for p in chapters():
+            if strip(p):
+                print("stripped", p.name)
+    elif cmd == "check":
+        bad = problems()
+        print("\n".join(bad) if bad else "notebooks ok")
+        return 1 if bad else 0
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
