@@ -30,8 +30,10 @@ from .geometry import (
     max_inner_product,
     min_pairwise_distance,
     pairwise_distances,
+    inner_product_density,
     sample_pair_inner_products,
 )
+from .bounds import cap_probability_bound, noise_floor_pass_probability_bound
 from .lipschitz import (
     LipschitzEstimate,
     gradient_ascent_lipschitz,
@@ -40,6 +42,7 @@ from .lipschitz import (
     max_pairwise_slope,
     spectral_norm_product,
 )
+from .constructions import CapOverlapWarning, McShaneExtension, NeuronPerPoint, RBFMemorizer, WhitneyExtension
 from .models import count_parameters, mlp, two_layer_relu
 from .plotting import PALETTE, figure, label, use_style
 from .scale import PRESETS, Scale, get_scale

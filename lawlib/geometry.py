@@ -7,6 +7,7 @@ stays at O(chunk · n). Chapters 1 and 2.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -37,15 +38,19 @@ def _chunked_extreme(x: torch.Tensor, chunk: int, mode: str) -> PairExtreme:
     for start in range(0, n - 1, chunk):
         stop = min(start + chunk, n)
         b = stop - start
-        block = x[start:stop] @ x[start:].T  # (b, n − start) inner products
         lower = torch.ones(b, b, dtype=torch.bool, device=x.device).tril()  # pairs with j <= i
         if mode == "max_inner":
+            block = x[start:stop] @ x[start:].T  # (b, n − start) inner products
             block[:, :b].masked_fill_(lower, float("-inf"))
             v, flat = block.flatten().max(dim=0)
-        else:  # squared distance ‖a‖² + ‖b‖² − 2⟨a, b⟩
-            block.mul_(-2).add_(sq[start:stop, None]).add_(sq[None, start:])
+        else:
+            # ‖x_j‖² − 2⟨x_i, x_j⟩ in one fused pass (addmm); ‖x_i‖² is added per row after the min.
+            block = torch.addmm(sq[None, start:].expand(b, -1), x[start:stop], x[start:].T, alpha=-2)
             block[:, :b].masked_fill_(lower, float("inf"))
-            v, flat = block.flatten().min(dim=0)
+            row_min, row_arg = block.min(dim=1)
+            row_min = row_min + sq[start:stop]
+            v, r = row_min.min(dim=0)
+            flat = int(r) * (n - start) + int(row_arg[r])
         value = float(v)
         if best_val is None or (value > best_val if mode == "max_inner" else value < best_val):
             best_val = value
@@ -105,3 +110,23 @@ def sample_pair_inner_products(x: torch.Tensor, n_pairs: int, generator: torch.G
     offset = torch.randint(1, n, (n_pairs,), generator=g, device=g.device).to(x.device)
     j = (i + offset) % n  # j ≠ i always
     return (x[i] * x[j]).sum(dim=1)
+
+
+def inner_product_density(t: torch.Tensor, d: int) -> torch.Tensor:
+    """Exact density of t = ⟨x, u⟩ for x uniform on S^{d-1} and a fixed unit vector u.
+
+    p_d(t) = (1 − t²)^{(d−3)/2} / B(1/2, (d−1)/2) on (−1, 1), zero outside;
+    equivalently (1 + t)/2 ~ Beta((d−1)/2, (d−1)/2), so E t = 0 and
+    Var t = 1/d. For two independent uniform points it is the law of
+    ⟨x_i, x_j⟩ (condition on x_j). Chapter 1.
+    """
+    d = check_int("d", d, minimum=2)
+    t = torch.as_tensor(t, dtype=torch.float64)
+    if t.numel() and not bool(torch.isfinite(t).all()):
+        raise ValueError("t contains NaN or infinite values")
+    a = (d - 1) / 2
+    log_beta = math.lgamma(0.5) + math.lgamma(a) - math.lgamma(a + 0.5)
+    inside = t.abs() < 1
+    safe = torch.where(inside, t, torch.zeros_like(t))
+    dens = torch.exp((a - 1) * torch.log1p(-safe * safe) - log_beta)
+    return torch.where(inside, dens, torch.zeros_like(t))

@@ -1,0 +1,100 @@
+"""Benchmarks of the book (measurements, not tests). Run with the book's environment:
+
+    .venv/bin/python benchmarks/run.py chapters          # wall time of every chapter at $LAWLIB_SCALE (default quick)
+    .venv/bin/python benchmarks/run.py distances         # chunked min pairwise distance, n = 10^5, d = 100
+    .venv/bin/python benchmarks/run.py all
+
+Results are printed as a table and written to benchmarks/results-<name>.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path(__file__).resolve().parent
+
+
+def machine() -> dict:
+    import torch
+
+    return {
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def bench_chapters() -> list[dict]:
+    """Execute every chapter in a fresh kernel (as the build and nbval do) and time it."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("LAWLIB_SCALE", "quick")
+    rows = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
+        rows.append({"chapter": path.stem, "scale": os.environ["LAWLIB_SCALE"], "seconds": round(seconds, 1)})
+        print(f"{path.stem:40s} {seconds:7.1f} s", flush=True)
+    return rows
+
+
+_DIST_CHILD = """
+import resource, sys, time, torch, lawlib
+n, d = int(sys.argv[1]), int(sys.argv[2])
+x = lawlib.sample_sphere(n, d, seed=0)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter(); r = lawlib.min_pairwise_distance(x); dt = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(dt, r.value, r.i, r.j, peak / 1024, base / 1024)
+"""
+
+
+def bench_distances(n: int = 100_000, d: int = 100) -> list[dict]:
+    """Minimum pairwise distance of n points in d dimensions on the CPU: time and peak resident memory.
+
+    Run in a child process so that its peak memory (ru_maxrss) is its own.
+    """
+    out = subprocess.run([sys.executable, "-c", _DIST_CHILD, str(n), str(d)], capture_output=True, text=True, check=True)
+    dt, value, i, j, peak_mb, base_mb = out.stdout.split()
+    row = {
+        "n": n, "d": d, "seconds": round(float(dt), 1), "min_distance": round(float(value), 4), "pair": [int(i), int(j)],
+        "peak_rss_mb": round(float(peak_mb)), "rss_before_mb": round(float(base_mb)),
+        "full_matrix_would_need_mb": round(n * n * 4 / 2**20),
+    }
+    print(f"min pairwise distance, n = {n}, d = {d}: {row['seconds']} s, value {row['min_distance']}, "
+          f"peak RSS {row['peak_rss_mb']} MB (a full float32 matrix: {row['full_matrix_would_need_mb']} MB)")
+    return [row]
+
+
+BENCHES = {"chapters": bench_chapters, "distances": bench_distances}
+
+
+def main(argv: list[str]) -> int:
+    names = argv[1:] or ["all"]
+    if names == ["all"]:
+        names = list(BENCHES)
+    for name in names:
+        if name not in BENCHES:
+            print(__doc__)
+            return 2
+        rows = BENCHES[name]()
+        (OUT / f"results-{name}.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

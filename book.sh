@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The book's two commands (see README.md):
+#   ./book.sh build   execute every chapter and build the site into _build/html
+#   ./book.sh test    run every test: lawlib's unit tests, nbval over every chapter,
+#                     the site build with -W and a headless-browser check of every page
+# Both create .venv and install the pinned requirements on first use (Python 3.11).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+ensure_env() {
+  local stamp="$VENV/.installed"
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> creating $VENV with $("$PY" --version)"
+    "$PY" -m venv "$VENV"
+  fi
+  if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "==> installing the pinned requirements into $VENV (about a minute the first time)"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -r requirements.txt
+    "$VENV/bin/python" -m pip install -q --no-deps -e .
+    touch "$stamp"
+  fi
+}
+
+cmd=${1:-help}
+shift || true
+case "$cmd" in
+  build)
+    ensure_env
+    "$VENV/bin/jupyter-book" build . -W -n --keep-going "$@"
+    echo "==> the site is in _build/html (open _build/html/index.html)"
+    ;;
+  test)
+    ensure_env
+    export LAWLIB_SCALE=${LAWLIB_SCALE:-quick}
+    "$VENV/bin/python" -m pytest --nbval-lax --nbval-current-env tests book "$@"
+    ;;
+  *)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
