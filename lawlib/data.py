@@ -18,6 +18,8 @@ from ._checks import check_generator, check_int, check_labels, check_positive, c
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A ``torch.Generator`` on ``device`` seeded with ``seed`` (all chapters)."""
     seed = check_int("seed", seed, minimum=0)
+    if seed >= 2**64:
+        raise ValueError(f"seed must be < 2**64, got {seed}")
     g = torch.Generator(device=torch.device(device))
     g.manual_seed(seed)
     return g
@@ -159,7 +161,7 @@ def memorization_task(
 
 def mean_squared_error(predictions: torch.Tensor, y: torch.Tensor) -> float:
     """(1/n) Σ (f(x_i) − y_i)² for predictions f(x_i) and labels y_i (chapters 1, 5)."""
-    y = check_tensor("y", y, ndim=1)
+    y = check_tensor("y", y, ndim=1, min_rows=1)
     predictions = check_labels("predictions", predictions, y.shape[0])
     return float(((predictions - y) ** 2).mean())
 
@@ -206,5 +208,7 @@ def load_digits(test_fraction: float = 0.25, generator: torch.Generator | None =
     g = _gen(generator, seed, "cpu")
     perm = torch.randperm(x.shape[0], generator=g)
     n_test = int(round(test_fraction * x.shape[0]))
+    if not 1 <= n_test < x.shape[0]:
+        raise ValueError(f"test_fraction = {test_fraction} leaves an empty train or test set of {x.shape[0]} digits")
     te, tr = perm[:n_test], perm[n_test:]
     return DigitsData(x[tr], y[tr], x[te], y[te])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._checks import check_int, check_points
+from ._checks import check_generator, check_int, check_points
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,10 @@ def _chunked_extreme(x: torch.Tensor, chunk: int, mode: str) -> PairExtreme:
             block = x[start:stop] @ x[start:].T  # (b, n − start) inner products
             block[:, :b].masked_fill_(lower, float("-inf"))
             v, flat = block.flatten().max(dim=0)
+        elif mode == "min_dist_exact":  # ‖x_i − x_j‖ from the differences: no cancellation
+            block = torch.cdist(x[start:stop], x[start:], compute_mode="donot_use_mm_for_euclid_dist")
+            block[:, :b].masked_fill_(lower, float("inf"))
+            v, flat = block.flatten().min(dim=0)
         else:
             # ‖x_j‖² − 2⟨x_i, x_j⟩ in one fused pass (addmm); ‖x_i‖² is added per row after the min.
             block = torch.addmm(sq[None, start:].expand(b, -1), x[start:stop], x[start:].T, alpha=-2)
@@ -82,7 +86,14 @@ def min_pairwise_distance(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
+    x = x - x.mean(dim=0)  # distances are translation invariant; centring shrinks the cancellation error
     best = _chunked_extreme(x, chunk, "min_dist")
+    # ‖a‖² + ‖b‖² − 2⟨a, b⟩ carries an absolute error ~ eps · max‖x‖²: unless the minimum is far above
+    # it (close pairs: low dimension, many points), the pair found may be the wrong one, so search again
+    # from the differences themselves (exact, but without the matrix-multiply speed).
+    noise_floor = 64 * torch.finfo(x.dtype).eps * float((x * x).sum(dim=1).max())
+    if best.value <= 1e3 * noise_floor:
+        best = _chunked_extreme(x, chunk, "min_dist_exact")
     exact = float((x[best.i] - x[best.j]).norm())
     return PairExtreme(exact, best.i, best.j)
 
@@ -104,6 +115,7 @@ def sample_pair_inner_products(x: torch.Tensor, n_pairs: int, generator: torch.G
     """
     x = check_points("x", x)
     n_pairs = check_int("n_pairs", n_pairs, minimum=1)
+    check_generator("generator", generator)
     n = x.shape[0]
     g = generator if generator is not None else torch.Generator(device=x.device).manual_seed(0)
     i = torch.randint(0, n, (n_pairs,), generator=g, device=g.device).to(x.device)

@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._checks import check_int, check_labels, check_points, check_positive
+from ._checks import check_generator, check_int, check_labels, check_points, check_positive
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 
@@ -90,6 +90,7 @@ def gradient_ascent_lipschitz(
     x = check_points("starts", starts, min_points=1).detach().clone()
     steps = check_int("steps", steps, minimum=0)
     step_size = check_positive("step_size", step_size)
+    check_generator("generator", generator)
     if generator is None:
         generator = torch.Generator(device=x.device).manual_seed(0)
 
@@ -142,7 +143,7 @@ def max_pairwise_slope(x: torch.Tensor, values: torch.Tensor, chunk: int = 1024)
     for start in range(0, n - 1, chunk):
         stop = min(start + chunk, n)
         b = stop - start
-        dist = torch.cdist(x[start:stop], x[start:])
+        dist = torch.cdist(x[start:stop], x[start:], compute_mode="donot_use_mm_for_euclid_dist")
         diff = (values[start:stop, None] - values[None, start:]).abs()
         upper = torch.ones(b, n - start, dtype=torch.bool, device=x.device).triu(1)
         if bool(((dist == 0) & (diff > 0) & upper).any()):
@@ -152,7 +153,7 @@ def max_pairwise_slope(x: torch.Tensor, values: torch.Tensor, chunk: int = 1024)
     return best
 
 
-_ONE_LIPSCHITZ = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Identity, nn.Dropout, nn.Flatten, nn.ELU, nn.Softplus)
+_ONE_LIPSCHITZ = (nn.ReLU, nn.Tanh, nn.Identity, nn.Flatten, nn.Softplus)
 
 
 def spectral_norm_product(model: nn.Module) -> float:
@@ -168,7 +169,8 @@ def spectral_norm_product(model: nn.Module) -> float:
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    layers = list(model.children()) if not isinstance(model, (nn.Linear,)) else [model]
+    # _modules, not children(): children() lists a layer applied twice (weight sharing) only once.
+    layers = [model] if isinstance(model, nn.Linear) else [m for m in model._modules.values() if m is not None]
     if not layers:
         raise ValueError("model has no layers")
     bound = 1.0
@@ -180,10 +182,18 @@ def spectral_norm_product(model: nn.Module) -> float:
         elif isinstance(layer, nn.BatchNorm1d):
             if layer.training:
                 raise ValueError("model has a BatchNorm1d in training mode: call model.eval() first")
+            if layer.running_var is None:
+                raise ValueError("model has a BatchNorm1d without running statistics (track_running_stats=False)")
             scale = 1.0 / torch.sqrt(layer.running_var + layer.eps)
             if layer.affine:
                 scale = scale * layer.weight.detach()
             bound *= float(scale.abs().max())
+        elif isinstance(layer, nn.LeakyReLU):
+            bound *= max(1.0, abs(layer.negative_slope))
+        elif isinstance(layer, nn.ELU):
+            bound *= max(1.0, abs(layer.alpha))
+        elif isinstance(layer, nn.Dropout):
+            bound *= 1.0 / (1.0 - layer.p) if layer.training else 1.0
         elif isinstance(layer, _ONE_LIPSCHITZ):
             continue
         else:

@@ -55,6 +55,9 @@ def mlp(d: int, widths: Sequence[int], out: int = 1, *, generator: torch.Generat
     d = check_int("d", d, minimum=1)
     out = check_int("out", out, minimum=1)
     check_generator("generator", generator)
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise ValueError(f"widths must be a sequence of hidden widths, got {widths!r}")
+    widths = list(widths)
     if len(widths) == 0:
         raise ValueError("widths must list at least one hidden width")
     layers: list[nn.Module] = []

@@ -13,6 +13,8 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
+from ._checks import check_int
+
 #: Okabe–Ito colours, safe for colour-blind readers and on white.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 
@@ -50,8 +52,8 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3
 
     Returns ``(fig, axes)`` like ``plt.subplots`` (a single Axes when 1×1).
     """
-    if ncols < 1 or nrows < 1:
-        raise ValueError(f"ncols and nrows must be >= 1, got ncols={ncols}, nrows={nrows}")
+    ncols = check_int("ncols", ncols, minimum=1)
+    nrows = check_int("nrows", nrows, minimum=1)
     use_style()
     kwargs.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), **kwargs)

@@ -38,9 +38,12 @@ def train_classifier(
     loss is below 1e-3 (memorization). Chapter 0.
     """
     x = check_points("x", x, min_points=2)
-    y = check_tensor("y", y, ndim=1).long()
+    y = check_tensor("y", y, ndim=1)
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    if not bool((y == y.round()).all()) or float(y.min()) < 0:
+        raise ValueError("y must hold class indices 0, 1, ..., C - 1")
+    y = y.long()
     epochs = check_int("epochs", epochs, minimum=1)
     lr = check_positive("lr", lr)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -49,12 +52,14 @@ def train_classifier(
     for _ in tqdm(range(epochs), disable=not progress, desc="training"):
         opt.zero_grad()
         logits = model(x)
+        if logits.ndim != 2 or int(y.max()) >= logits.shape[1]:
+            raise ValueError(f"y has labels up to {int(y.max())} but the model's output has shape {tuple(logits.shape)}")
         loss = nn.functional.cross_entropy(logits, y)
         loss.backward()
         opt.step()
-        result.losses.append(float(loss))
+        result.losses.append(loss.item())
         result.steps += 1
-        if float(loss) < 1e-3 and bool((logits.argmax(1) == y).all()):
+        if result.losses[-1] < 1e-3 and bool((logits.argmax(1) == y).all()):
             result.stopped_early = True
             break
     model.eval()
@@ -86,12 +91,15 @@ def train_regression(
     model.train()
     for _ in tqdm(range(steps), disable=not progress, desc="training"):
         opt.zero_grad()
-        loss = ((model(x) - y) ** 2).mean()
+        out = model(x)
+        if out.shape != y.shape:
+            raise ValueError(f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}")
+        loss = ((out - y) ** 2).mean()
         loss.backward()
         opt.step()
-        result.losses.append(float(loss))
+        result.losses.append(loss.item())
         result.steps += 1
-        if float(loss) <= tol:
+        if result.losses[-1] <= tol:
             result.stopped_early = True
             break
     model.eval()

@@ -1,0 +1,249 @@
+"""Tests of lawlib.geometry against brute force (torch.pdist, the full Gram matrix, torch.cdist)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lawlib import (
+    PairExtreme,
+    make_generator,
+    max_inner_product,
+    min_pairwise_distance,
+    pairwise_distances,
+    sample_pair_inner_products,
+    sample_sphere,
+)
+
+
+def raises_naming(name: str, fn, *args, **kwargs) -> None:
+    with pytest.raises(ValueError) as info:
+        fn(*args, **kwargs)
+    assert name in str(info.value), f"message {str(info.value)!r} does not name {name!r}"
+
+
+@st.composite
+def clouds(draw, min_n=2, max_n=24, max_d=6):
+    """A random float64 point cloud (n, d) and a chunk size among 1, n−1, n, > n, or anything in between."""
+    n = draw(st.integers(min_n, max_n))
+    d = draw(st.integers(1, max_d))
+    seed = draw(st.integers(0, 2**31))
+    x = torch.randn(n, d, generator=make_generator(seed), dtype=torch.float64)
+    chunk = draw(st.one_of(st.sampled_from([1, max(n - 1, 1), n, n + 1, 3 * n]), st.integers(1, n + 2)))
+    return x, chunk
+
+
+def brute_min_distance(x: torch.Tensor) -> float:
+    return float(torch.pdist(x).min())
+
+
+def brute_max_inner(x: torch.Tensor) -> float:
+    gram = x @ x.T
+    n = x.shape[0]
+    iu = torch.triu_indices(n, n, offset=1)
+    return float(gram[iu[0], iu[1]].max())
+
+
+# ----------------------------------------------------------------------------- hand examples
+
+
+def test_min_distance_hand_example():
+    x = torch.tensor([[0.0], [3.0], [10.0]])
+    for chunk in (1, 2, 3, 4, 1024):
+        r = min_pairwise_distance(x, chunk=chunk)
+        assert isinstance(r, PairExtreme)
+        assert (r.value, r.i, r.j) == (3.0, 0, 1)
+    # Move the close pair to the end: 10, 0, 3 -> pair (1, 2).
+    r = min_pairwise_distance(torch.tensor([[10.0], [0.0], [3.0]]), chunk=1)
+    assert (r.value, r.i, r.j) == (3.0, 1, 2)
+
+
+def test_max_inner_product_hand_example():
+    x = torch.tensor([[1.0], [2.0], [3.0]])
+    for chunk in (1, 2, 3, 5):
+        r = max_inner_product(x, chunk=chunk)
+        assert (r.value, r.i, r.j) == (6.0, 1, 2)
+    # Diagonal entries (<x_i, x_i> = 4 for the longest point) are never counted.
+    r = max_inner_product(torch.tensor([[2.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]))
+    assert (r.value, r.i, r.j) == (0.0, 0, 1)
+
+
+def test_two_points():
+    x = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    assert min_pairwise_distance(x) == PairExtreme(5.0, 0, 1)
+    assert max_inner_product(x) == PairExtreme(0.0, 0, 1)
+
+
+def test_duplicate_points_have_distance_zero():
+    x = torch.tensor([[1.0, 2.0], [5.0, 5.0], [1.0, 2.0], [9.0, 0.0]])
+    r = min_pairwise_distance(x, chunk=1)
+    assert (r.value, r.i, r.j) == (0.0, 0, 2)
+
+
+# ----------------------------------------------------------------------------- brute force, all chunk sizes
+
+
+@given(clouds())
+def test_min_pairwise_distance_matches_pdist(cloud):
+    x, chunk = cloud
+    r = min_pairwise_distance(x, chunk=chunk)
+    truth = brute_min_distance(x)
+    assert r.value == pytest.approx(truth, rel=1e-9, abs=1e-12)
+    assert 0 <= r.i < r.j < x.shape[0]
+    assert float((x[r.i] - x[r.j]).norm()) == pytest.approx(r.value, rel=1e-12, abs=0)
+
+
+@given(clouds())
+def test_max_inner_product_matches_gram(cloud):
+    x, chunk = cloud
+    r = max_inner_product(x, chunk=chunk)
+    truth = brute_max_inner(x)
+    assert r.value == pytest.approx(truth, rel=1e-9, abs=1e-12)
+    assert 0 <= r.i < r.j < x.shape[0]
+    assert float(x[r.i] @ x[r.j]) == pytest.approx(r.value, rel=1e-9, abs=1e-12)
+
+
+@given(clouds(max_n=16))
+def test_chunk_size_does_not_change_the_answer(cloud):
+    x, _ = cloud
+    n = x.shape[0]
+    ref_d, ref_i = min_pairwise_distance(x, chunk=n), max_inner_product(x, chunk=n)
+    for chunk in range(1, n + 2):
+        assert min_pairwise_distance(x, chunk=chunk).value == pytest.approx(ref_d.value, rel=1e-9, abs=1e-12)
+        assert max_inner_product(x, chunk=chunk).value == pytest.approx(ref_i.value, rel=1e-9, abs=1e-12)
+
+
+def test_float32_sphere_matches_float64_brute_force():
+    # The book's use: points on the sphere in float32. The returned value must be the minimum distance
+    # of the float32 points (computed exactly in float64), also in low dimension where the closest pair
+    # is much closer than sqrt(float32 eps) ~ 3e-4.
+    for d, n in [(2, 2000), (3, 1500), (10, 1000)]:
+        x = sample_sphere(n, d, seed=d)
+        r = min_pairwise_distance(x, chunk=256)
+        truth = brute_min_distance(x.double())
+        assert r.value == pytest.approx(truth, rel=1e-3), f"d={d}: got {r.value}, brute force {truth}"
+
+
+def test_min_distance_is_translation_invariant_in_float32():
+    # Two candidate pairs, at distances 1.0 and 1.2, far from the origin: the answer must be 1.0.
+    x = torch.tensor([[3e3, 1e3], [3e3 + 1.2, 1e3], [1e3, 3e3], [1e3, 3e3 + 1.0]])
+    r = min_pairwise_distance(x)
+    assert r.value == pytest.approx(1.0, rel=1e-4)
+    assert (r.i, r.j) == (2, 3)
+
+
+# ----------------------------------------------------------------------------- pairwise_distances
+
+
+@given(clouds(min_n=1), st.integers(1, 10))
+def test_pairwise_distances_equals_cdist_and_brute_force(cloud, m):
+    x, _ = cloud
+    y = torch.randn(m, x.shape[1], generator=make_generator(m), dtype=torch.float64)
+    dxy = pairwise_distances(x, y)
+    assert dxy.shape == (x.shape[0], m)
+    assert torch.equal(dxy, torch.cdist(x, y))
+    brute = ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1).sqrt()
+    assert torch.allclose(dxy, brute, rtol=1e-9, atol=1e-9)
+    dxx = pairwise_distances(x)
+    assert dxx.shape == (x.shape[0], x.shape[0])
+    assert torch.allclose(dxx, dxx.T) and torch.allclose(dxx.diagonal(), torch.zeros(x.shape[0], dtype=x.dtype), atol=1e-7)
+
+
+def test_pairwise_distances_rejects_mismatched_columns():
+    raises_naming("y", pairwise_distances, torch.zeros(3, 2), torch.zeros(3, 4))
+
+
+# ----------------------------------------------------------------------------- sample_pair_inner_products
+
+
+@given(n=st.integers(2, 12), n_pairs=st.integers(1, 300), seed=st.integers(0, 2**31))
+def test_sample_pair_inner_products_never_pairs_a_point_with_itself(n, n_pairs, seed):
+    # Orthonormal points: <x_i, x_i> = 1 but <x_i, x_j> = 0 for i != j, so any self-pair would show as a 1.
+    x = torch.eye(n)
+    t = sample_pair_inner_products(x, n_pairs, generator=make_generator(seed))
+    assert t.shape == (n_pairs,)
+    assert bool((t == 0).all())
+
+
+def test_sample_pair_inner_products_covers_all_pairs():
+    # Points 1, 2, 3, 4 on a line: <x_i, x_j> = i * j identifies the unordered pair, and every pair appears
+    # (never a square i * i).
+    n = 4
+    x = torch.arange(1.0, n + 1)[:, None]
+    t = sample_pair_inner_products(x, 2000, generator=make_generator(0))
+    assert set(t.tolist()) == {float(i * j) for i in range(1, n + 1) for j in range(1, n + 1) if i != j}
+
+
+def test_sample_pair_inner_products_seeding():
+    x = sample_sphere(50, 4, seed=0)
+    a = sample_pair_inner_products(x, 100, generator=make_generator(7))
+    b = sample_pair_inner_products(x, 100, generator=make_generator(7))
+    c = sample_pair_inner_products(x, 100, generator=make_generator(8))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert torch.equal(sample_pair_inner_products(x, 100), sample_pair_inner_products(x, 100))
+
+
+@pytest.mark.parametrize("d", [3, 10, 50])
+def test_sample_pair_inner_products_moments_on_sphere(d):
+    # t = <x_i, x_j> for independent uniform points on S^{d-1}: E t = 0, E t^2 = 1/d, Var t^2 < 2/d^2.
+    # With n = 4000 points and m = 4000 random pairs, pairs rarely share a point, so the standard errors
+    # are ~ sqrt(1/(d m)) for the mean and sqrt(2/(d^2 m)) for the mean square; allow 6 of them.
+    n, m = 4000, 4000
+    x = sample_sphere(n, d, seed=d).double()
+    t = sample_pair_inner_products(x, m, generator=make_generator(1))
+    assert abs(float(t.mean())) <= 6 * math.sqrt(1 / (d * m))
+    assert abs(float((t * t).mean()) - 1 / d) <= 6 * math.sqrt(2 / (d * d * m))
+    assert bool((t.abs() <= 1 + 1e-12).all())
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+point_functions = [min_pairwise_distance, max_inner_product, pairwise_distances]
+
+
+@pytest.mark.parametrize("fn", point_functions)
+@given(shape=st.one_of(st.tuples(st.integers(0, 5)), st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))))
+def test_wrong_rank_raises(fn, shape):
+    raises_naming("x", fn, torch.zeros(shape))
+
+
+@pytest.mark.parametrize("fn", [min_pairwise_distance, max_inner_product])
+@given(d=st.integers(1, 4))
+def test_fewer_than_two_points_raises(fn, d):
+    raises_naming("x", fn, torch.zeros(1, d))
+    raises_naming("x", fn, torch.zeros(0, d))
+    raises_naming("x", sample_pair_inner_products, torch.zeros(1, d), 5)
+
+
+@pytest.mark.parametrize("fn", point_functions)
+@given(bad=st.sampled_from([float("nan"), float("inf"), -float("inf")]), i=st.integers(0, 3), k=st.integers(0, 1))
+def test_nonfinite_entries_raise(fn, bad, i, k):
+    x = torch.randn(4, 2)
+    x[i, k] = bad
+    raises_naming("x", fn, x)
+
+
+@pytest.mark.parametrize("fn", [min_pairwise_distance, max_inner_product])
+@given(chunk=st.one_of(st.integers(max_value=0), st.floats(), st.text(max_size=2), st.none()))
+def test_bad_chunk_raises(fn, chunk):
+    raises_naming("chunk", fn, torch.randn(5, 2), chunk=chunk)
+
+
+@given(n_pairs=st.one_of(st.integers(max_value=0), st.floats(), st.none()))
+def test_bad_n_pairs_raises(n_pairs):
+    raises_naming("n_pairs", sample_pair_inner_products, torch.randn(5, 2), n_pairs)
+
+
+def test_non_tensor_input_is_converted_or_refused():
+    # Nested lists are accepted (converted); an object that is not array-like is refused naming x.
+    assert min_pairwise_distance([[0.0], [3.0], [10.0]]).value == 3.0
+    raises_naming("x", min_pairwise_distance, object())
+
+
+def test_bad_generator_raises():
+    raises_naming("generator", sample_pair_inner_products, torch.randn(5, 2), 3, generator=42)
