@@ -48,13 +48,18 @@ def site() -> Path:
     log = out.stdout + out.stderr
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "build.log").write_text(log)
-    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    warnings = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR|CRITICAL):", line)]
     assert out.returncode == 0 and not warnings, "site build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
     return ROOT / "_build" / "html"
 
 
 def pages(site: Path) -> list[Path]:
-    return sorted(p for p in site.rglob("*.html") if "_static" not in p.parts and p.name not in ("genindex.html", "search.html"))
+    """Every content page (not the static assets, the index redirect, the generated index or search)."""
+    return sorted(
+        p for p in site.rglob("*.html")
+        if "_static" not in p.parts and p.name not in ("genindex.html", "search.html")
+        and 'http-equiv="Refresh"' not in p.read_text()
+    )
 
 
 def test_every_chapter_and_page_was_built(site):
@@ -205,7 +210,7 @@ def test_pages_in_a_real_browser(site, server, browser):
         broken_imgs = page.evaluate(
             "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
         )
-        text = page.evaluate("() => document.querySelector('main') ? document.querySelector('main').innerText : document.body.innerText")
+        text = page.evaluate("() => (document.querySelector('main') || document.body).innerText")
         if has_math and page.evaluate("() => document.querySelectorAll('mjx-container').length") == 0:
             problems.append(f"{rel}: math present but nothing typeset")
         if "\\(" in text or "\\[" in text:
