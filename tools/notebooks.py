@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 SETUP_TAG = "lawlib-setup"
+SETUP_TAGS = (SETUP_TAG, "hide-input")  # the site folds the set-up code away; its output stays visible
 
 
 def repository_url() -> str:
@@ -81,11 +82,10 @@ def sync(path: Path) -> bool:
     if cell is None:
         raise SystemExit(f"{path}: no code cell")
     want = _lines(setup_source())
-    changed = cell["source"] != want or SETUP_TAG not in cell.get("metadata", {}).get("tags", [])
+    tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+    changed = cell["source"] != want or any(t not in tags for t in SETUP_TAGS)
     cell["source"] = want
-    cell.setdefault("metadata", {}).setdefault("tags", [])
-    if SETUP_TAG not in cell["metadata"]["tags"]:
-        cell["metadata"]["tags"].append(SETUP_TAG)
+    tags.extend(t for t in SETUP_TAGS if t not in tags)
     if changed:
         write(path, nb)
     return changed
