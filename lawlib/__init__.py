@@ -7,10 +7,27 @@ Flat modules, each named for the idea it holds:
 * :mod:`lawlib.data` — sphere and Gaussian samples, the memorization task, digits.
 * :mod:`lawlib.geometry` — chunked pairwise distances and inner products.
 * :mod:`lawlib.lipschitz` — lower and upper bounds on Lipschitz constants.
+* :mod:`lawlib.attacks` — adversarial examples: PGD/FGSM, smallest flipping perturbations.
 * :mod:`lawlib.models`, :mod:`lawlib.train` — networks and how they are fitted.
 * :mod:`lawlib.plotting` — the book's figure style.
 """
 
+from .attacks import (
+    AttackResult,
+    AttackSummary,
+    MinimalPerturbation,
+    NearestNeighbourClassifier,
+    certified_radius,
+    fgsm_attack,
+    margin,
+    minimal_perturbation,
+    nearest_other_class_distance,
+    perturbation_norms,
+    pgd_attack,
+    success_curve,
+    summarize_attack,
+)
+from .baum import BaumNetwork, baum_network
 from .data import (
     DigitsData,
     MemorizationTask,

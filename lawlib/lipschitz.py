@@ -136,7 +136,7 @@ def max_pairwise_slope(x: torch.Tensor, values: torch.Tensor, chunk: int = 1024)
     different values make it infinite and raise ``ValueError``.
     """
     x = check_points("x", x)
-    values = check_labels("values", values, x.shape[0]).to(x.dtype)
+    values = check_labels("values", values, x.shape[0]).detach().to(x.dtype)
     chunk = check_int("chunk", chunk, minimum=1)
     n = x.shape[0]
     best = 0.0

@@ -73,7 +73,11 @@ def mlp(d: int, widths: Sequence[int], out: int = 1, *, generator: torch.Generat
 
 
 def count_parameters(model: nn.Module) -> int:
-    """The number of trainable parameters P of ``model`` (all chapters)."""
+    """The number of parameters P of ``model``: every weight, frozen or not (all chapters).
+
+    The law of robustness counts all the numbers that specify a member of the
+    class, so a parameter that is not being trained right now still counts.
+    """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return sum(p.numel() for p in model.parameters())

@@ -94,10 +94,10 @@ def test_mlp_seeding():
     assert len([m for m in a if isinstance(m, nn.ReLU)]) == 2
 
 
-def test_count_parameters_skips_frozen_and_refuses_non_modules():
+def test_count_parameters_counts_frozen_weights_and_refuses_non_modules():
     net = two_layer_relu(3, 4)
     net[0].bias.requires_grad_(False)
-    assert count_parameters(net) == 4 * 3 + 4
+    assert count_parameters(net) == 4 * 3 + 4 + 4
     raises_naming("model", count_parameters, "net")
     raises_naming("model", count_parameters, torch.zeros(3))
 
