@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py chapters          # wall time of every chapter at $LAWLIB_SCALE (default quick)
     .venv/bin/python benchmarks/run.py distances         # chunked min pairwise distance, n = 10^5, d = 100
+    .venv/bin/python benchmarks/run.py constructions     # build + evaluate each memorizer, n = 10^4, d = 100
     .venv/bin/python benchmarks/run.py all
 
 Results are printed as a table and written to benchmarks/results-<name>.json.
@@ -80,7 +81,44 @@ def bench_distances(n: int = 100_000, d: int = 100) -> list[dict]:
     return [row]
 
 
-BENCHES = {"chapters": bench_chapters, "distances": bench_distances}
+def bench_constructions(n: int = 10_000, d: int = 100, m: int = 10_000) -> list[dict]:
+    """Construction time and evaluation time (at m fresh points) of every memorizer, on each device."""
+    import torch
+
+    import lawlib
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    builders = {
+        "McShane": lambda x, y: lawlib.McShaneExtension(x, y),
+        "RBF": lambda x, y: lawlib.RBFMemorizer(x, y),
+        "neuron-per-point": lambda x, y: lawlib.NeuronPerPoint(x, y),
+        "Baum": lambda x, y: lawlib.baum_network(x, y),
+    }
+    rows = []
+    for device in devices:
+        x = lawlib.sample_sphere(n, d, seed=0, device=device)
+        y = lawlib.random_signs(n, seed=1, device=device)
+        z = lawlib.sample_sphere(m, d, seed=2, device=device)
+        for name, build in builders.items():
+            sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+            t0 = time.perf_counter()
+            f = build(x, y)
+            sync()
+            t1 = time.perf_counter()
+            with torch.no_grad():
+                f(z)
+            sync()
+            t2 = time.perf_counter()
+            with torch.no_grad():
+                err = float((f(x).to(y.dtype) - y).abs().max())
+            rows.append({"construction": name, "device": device, "n": n, "d": d, "build_s": round(t1 - t0, 2),
+                         "eval_s_per_10k_points": round((t2 - t1) * 10_000 / m, 2), "max_fit_error": err})
+            print(f"{name:18s} {device:4s} build {t1 - t0:7.2f} s   evaluate {m} points {t2 - t1:6.2f} s   "
+                  f"max |f(x_i) - y_i| = {err:.1e}", flush=True)
+    return rows
+
+
+BENCHES = {"chapters": bench_chapters, "distances": bench_distances, "constructions": bench_constructions}
 
 
 def main(argv: list[str]) -> int:
