@@ -29,12 +29,7 @@ def check_int(name: str, value: Any, minimum: int | None = None) -> int:
 
 def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite float > 0 (or >= 0); raise ``ValueError`` naming ``name`` otherwise."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
+    v = check_finite(name, value)
     if v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {v}")

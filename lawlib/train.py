@@ -7,6 +7,7 @@ seeds at once, lives in its own module.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 from torch import nn
@@ -22,6 +23,27 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     steps: int = 0
     stopped_early: bool = False
+
+
+def _adam_full_batch(
+    model: nn.Module, step: Callable[[], tuple[torch.Tensor, bool]], steps: int, lr: float, progress: bool
+) -> TrainResult:
+    """Run full-batch Adam for at most ``steps`` steps; ``step()`` returns (loss, done) for the current weights."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    result = TrainResult()
+    model.train()
+    for _ in tqdm(range(steps), disable=not progress, desc="training"):
+        opt.zero_grad()
+        loss, done = step()
+        loss.backward()
+        opt.step()
+        result.losses.append(loss.item())
+        result.steps += 1
+        if done:
+            result.stopped_early = True
+            break
+    model.eval()
+    return result
 
 
 def train_classifier(
@@ -46,24 +68,15 @@ def train_classifier(
     y = y.long()
     epochs = check_int("epochs", epochs, minimum=1)
     lr = check_positive("lr", lr)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    result = TrainResult()
-    model.train()
-    for _ in tqdm(range(epochs), disable=not progress, desc="training"):
-        opt.zero_grad()
+
+    def step() -> tuple[torch.Tensor, bool]:
         logits = model(x)
         if logits.ndim != 2 or int(y.max()) >= logits.shape[1]:
             raise ValueError(f"y has labels up to {int(y.max())} but the model's output has shape {tuple(logits.shape)}")
         loss = nn.functional.cross_entropy(logits, y)
-        loss.backward()
-        opt.step()
-        result.losses.append(loss.item())
-        result.steps += 1
-        if result.losses[-1] < 1e-3 and bool((logits.argmax(1) == y).all()):
-            result.stopped_early = True
-            break
-    model.eval()
-    return result
+        return loss, loss.item() < 1e-3 and bool((logits.argmax(1) == y).all())
+
+    return _adam_full_batch(model, step, epochs, lr, progress)
 
 
 def train_regression(
@@ -77,7 +90,8 @@ def train_regression(
 ) -> TrainResult:
     """Full-batch Adam on the square loss (1/n) Σ (f(x_i) − y_i)², stopping once it is ≤ ``tol``.
 
-    Used to train networks that memorize (chapter 3).
+    The loss compared with ``tol`` is the one computed before the last step.
+    Used to train networks that memorize (chapters 3 and 4).
     """
     x = check_points("x", x, min_points=2)
     y = check_tensor("y", y, ndim=1)
@@ -86,21 +100,12 @@ def train_regression(
     steps = check_int("steps", steps, minimum=1)
     lr = check_positive("lr", lr)
     tol = check_positive("tol", tol)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    result = TrainResult()
-    model.train()
-    for _ in tqdm(range(steps), disable=not progress, desc="training"):
-        opt.zero_grad()
+
+    def step() -> tuple[torch.Tensor, bool]:
         out = model(x)
         if out.shape != y.shape:
             raise ValueError(f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}")
         loss = ((out - y) ** 2).mean()
-        loss.backward()
-        opt.step()
-        result.losses.append(loss.item())
-        result.steps += 1
-        if result.losses[-1] <= tol:
-            result.stopped_early = True
-            break
-    model.eval()
-    return result
+        return loss, loss.item() <= tol
+
+    return _adam_full_batch(model, step, steps, lr, progress)

@@ -10,6 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import raises_naming
 import lawlib
 from lawlib import (
     linear_signal,
@@ -49,13 +50,6 @@ def _is_number(s: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def raises_naming(name: str, fn, *args, **kwargs) -> None:
-    """``fn(*args, **kwargs)`` raises ValueError (never a torch-internal error) whose message names ``name``."""
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    assert name in str(info.value), f"message {str(info.value)!r} does not name {name!r}"
 
 
 # ----------------------------------------------------------------------------- generators and seeding

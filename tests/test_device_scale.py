@@ -9,6 +9,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import raises_naming
 import lawlib
 from lawlib import PRESETS, Scale, get_scale, pick_device, setup
 from lawlib.device import COLAB_GPU_HINT, describe_device, in_colab
@@ -27,12 +28,6 @@ def clean_env(monkeypatch):
 def no_accelerator(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(lawlib.device, "_mps_available", lambda: False)
-
-
-def raises_naming(name: str, fn, *args, **kwargs) -> None:
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    assert name in str(info.value), f"message {str(info.value)!r} does not name {name!r}"
 
 
 known_names = {"auto", "cpu", "cuda", "mps", "quick", "full"}

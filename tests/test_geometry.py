@@ -9,6 +9,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers import raises_naming
 from lawlib import (
     PairExtreme,
     make_generator,
@@ -18,12 +19,6 @@ from lawlib import (
     sample_pair_inner_products,
     sample_sphere,
 )
-
-
-def raises_naming(name: str, fn, *args, **kwargs) -> None:
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    assert name in str(info.value), f"message {str(info.value)!r} does not name {name!r}"
 
 
 @st.composite

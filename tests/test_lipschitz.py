@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
+from helpers import raises_naming
 from lawlib import (
     LipschitzEstimate,
     gradient_ascent_lipschitz,
@@ -23,12 +24,6 @@ from lawlib import (
     spectral_norm_product,
     two_layer_relu,
 )
-
-
-def raises_naming(name: str, fn, *args, **kwargs) -> None:
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    assert name in str(info.value), f"message {str(info.value)!r} does not name {name!r}"
 
 
 def randn(*shape, seed=0, dtype=torch.float64):

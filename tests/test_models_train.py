@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
+from helpers import raises_naming
 from lawlib import (
     TrainResult,
     count_parameters,
@@ -21,12 +22,6 @@ from lawlib import (
     train_regression,
     two_layer_relu,
 )
-
-
-def raises_naming(name: str, fn, *args, **kwargs) -> None:
-    with pytest.raises(ValueError) as info:
-        fn(*args, **kwargs)
-    assert name in str(info.value), f"message {str(info.value)!r} does not name {name!r}"
 
 
 def same_weights(a: nn.Module, b: nn.Module) -> bool:
