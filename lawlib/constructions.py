@@ -118,9 +118,11 @@ class McShaneExtension(_Memorizer):
     * Interpolation: M(x_j) = y_j, because y_i + L‖x_j − x_i‖ ≥ y_i + |y_j − y_i| ≥ y_j
       for every i, with equality at i = j.
     * Lip(M) = L exactly: each x ↦ y_i + L‖x − x_i‖ is L-Lipschitz and a minimum
-      of L-Lipschitz functions is L-Lipschitz; conversely, wherever the minimum
-      is attained by a single i and x ≠ x_i (almost everywhere), M is
-      differentiable with ∇M(x) = L (x − x_i)/‖x − x_i‖, of norm exactly L.
+      of L-Lipschitz functions is L-Lipschitz; conversely, for a unit vector u
+      and t > 0, M(tu) ≥ min_i y_i + L(t − max_i ‖x_i‖), so
+      (M(tu) − M(0))/t ≥ L − C/t with C independent of t, and t → ∞ gives
+      Lip(M) ≥ L. (Where M is differentiable and x ∉ {x_i}, ∇M(x) is the
+      gradient of any active cone, so ‖∇M‖ = L almost everywhere when L > 0.)
     * Extremality: every L-Lipschitz g with g(x_i) = y_i satisfies W ≤ g ≤ M,
       where W is the :class:`WhitneyExtension` with the same L, because
       g(x) ≤ g(x_i) + L‖x − x_i‖ = y_i + L‖x − x_i‖ for every i (and likewise from below).

@@ -40,10 +40,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     # Chapter 2: minimum pairwise distances against the cap bound; the McShane extension.
     "kirszbraun": {
-        "quick": dict(ns=(100, 300, 1000, 3000, 10000), dims=(20, 50, 100, 500), delta=0.01,
+        "quick": dict(ns=(100, 300, 1000, 3000, 10000), dims=(20, 50, 100, 500), gamma=0.01,
                       cap_dims=(10, 50, 200), n_cap_pairs=100000, n_hist=1500, dims_hist=(10, 100, 1000),
                       n_mc=1000, d_mc=100, ns_lip=(100, 300, 1000, 3000), n_fresh=1000, n_starts=32, ascent_steps=20),
-        "full": dict(ns=(100, 1000, 10000, 100000), dims=(20, 50, 100, 500, 2000), delta=0.01,
+        "full": dict(ns=(100, 1000, 10000, 100000), dims=(20, 50, 100, 500, 2000), gamma=0.01,
                      cap_dims=(10, 50, 200, 500), n_cap_pairs=1000000, n_hist=5000, dims_hist=(10, 100, 1000, 5000),
                      n_mc=10000, d_mc=500, ns_lip=(100, 1000, 10000, 30000), n_fresh=1000, n_starts=256, ascent_steps=100),
     },
