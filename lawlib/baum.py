@@ -1,46 +1,51 @@
 """Baum's construction: a 2-layer ReLU network with 4⌈n/d⌉ neurons that interpolates (chapter 3).
 
 Mere memorization is cheap. Split the n points into groups of d (the last
-group may be smaller). Through the points of group g passes a hyperplane
-H_g = {x : h_g(x) = 0}, h_g(x) = ⟨u_g, x⟩ − β_g with ‖u_g‖ = 1 (the signed
-distance to H_g), and on H_g an affine function A_g(x) = ⟨v_g, x⟩ + α_g takes
-the group's labels, A_g(x_i) = y_i (v_g ⊥ u_g, the least-norm choice). With
-the clipped ramp φ_ε(t) = ReLU(t + ε) − ReLU(t − ε) (0 for t ≤ −ε, t + ε on
-[−ε, ε], 2ε for t ≥ ε), four ReLUs make the *tilted difference*
+group may be smaller). Through the points of group m passes a hyperplane
+H_m = {x : h_m(x) = 0}, h_m(x) = ⟨u_m, x⟩ − β_m with ‖u_m‖ = 1 (the signed
+distance to H_m), and on H_m an affine function A_m(x) = ⟨v_m, x⟩ + α_m takes
+the group's labels, A_m(x_i) = y_i (v_m ⊥ u_m, the least-norm choice; v_m is
+the *affine slope*). With the clipped ramp φ_ε(t) = ReLU(t + ε) − ReLU(t − ε)
+(0 for t ≤ −ε, t + ε on [−ε, ε], 2ε for t ≥ ε), four ReLUs make the slab
+function, a difference of two ramps *tilted* by η > 0,
 
-    g_g(x) = [φ_ε(h_g(x) + η A_g(x)) − φ_ε(h_g(x))] / η
+    s_m(x) = [φ_ε(h_m(x) + η A_m(x)) − φ_ε(h_m(x))] / η
            = [ReLU(h + ε + ηA) − ReLU(h + ε) − ReLU(h − ε + ηA) + ReLU(h − ε)] / η.
 
 Two exact facts make it work:
 
 * **On the slab's core**, |h| ≤ ε − η|A|, both ramps are in their linear part
-  and g_g(x) = [(h + ηA + ε) − (h + ε)] / η = A_g(x). On the group's own points
+  and s_m(x) = [(h + ηA + ε) − (h + ε)] / η = A_m(x). On the group's own points
   (h = 0, and η|y_i| ≤ ε) it is exactly y_i.
 * **Outside the slab**, |h| ≥ ε + η|A|, both ramps are saturated at the same
-  value (0 below, 2ε above), so g_g(x) = 0 exactly.
+  value (0 below, 2ε above), so s_m(x) = 0 exactly.
 
 Along the normal through a point of the hyperplane (A is constant there, as
-v_g ⊥ u_g), g_g is a trapezoid of height A: zero, a ramp of slope 1/η, a
+v_m ⊥ u_m), s_m is a trapezoid of height A: zero, a ramp of slope 1/η, a
 plateau at A, a ramp back down, zero. Hence the network
 
-    f(x) = Σ_g g_g(x)   (output bias c = 0)
+    f(x) = Σ_m s_m(x)   (output bias c = 0)
 
 interpolates as soon as every *other* data point x_j satisfies
-|h_g(x_j)| ≥ ε_g + η_g|A_g(x_j)|. We take η_g = ε_g / (2Y_g), Y_g = max_{i∈g} |y_i|
-(so the group's points sit well inside the plateau); the slab half-width ε_g
-is then admissible iff ε_g ≤ E_g = min_{j∉g} |h_g(x_j)| / (1 + |A_g(x_j)|/(2Y_g)),
-which is > 0 in general position. By default ε_g = E_g / 2.
+|h_m(x_j)| ≥ ε_m + η_m|A_m(x_j)|. We take η_m = ε_m / (2Y_m), Y_m = max_{i∈m} |y_i|
+(so the group's points sit well inside the plateau); the slab half-width ε_m
+is then admissible iff ε_m ≤ E_m = min_{j∉m} |h_m(x_j)| / (1 + |A_m(x_j)|/(2Y_m)),
+which is > 0 in general position. By default ε_m = E_m / 2.
 
-The price: the ramps have slope ‖u_g/η_g + v_g‖ = √(1/η_g² + ‖v_g‖²) ≥ 2Y_g/ε_g,
-and E_g is at most the distance D_g of the nearest other point to H_g, which
-is tiny (about √(π/2)/((n − d)√d) on average for random points on the
-sphere), so Lip(f) is huge: ~10⁵ for a typical slab and ~10⁶ for the
-steepest at n = 1000, d = 50.
+The price: on the ramp where φ_ε(h + ηA) is linear (and φ_ε(h) is not),
+‖∇s_m‖ = ‖u_m/η_m + v_m‖ = √(1/η_m² + ‖v_m‖²); the other ramp has slope
+1/η_m = 2Y_m/ε_m. And E_m is at most the distance D_m of the nearest other
+point to H_m, which is tiny (about √(π/2)/((n − d)√d) on average for random
+points on the sphere), so Lip(f) is huge: ~10⁵ for a typical slab and ~10⁶
+for the steepest at n = 1000, d = 50.
 
 Network: k = 4⌈n/d⌉ neurons, P = k(d + 1) + k + 1 parameters (≈ 4n). Built in
-float64 because the four units of a slab cancel numbers of size ~1/η_g: the
-interpolation error is rounding, ~1e-16 · Σ_g 1/η_g (about 1e-10 at n = 1000,
+float64 because the four units of a slab cancel numbers of size ~1/η_m: the
+interpolation error is rounding, ~1e-16 · Σ_m 1/η_m (about 1e-10 at n = 1000,
 d = 50). The module casts its input to float64 and returns float64.
+
+Notation: m indexes groups (G of them); slab m is s_m. The buffers are named
+for the quantities above (``affine_slopes`` v_m, ``etas`` η_m, …).
 """
 
 from __future__ import annotations
@@ -64,17 +69,18 @@ class BaumNetwork(nn.Sequential):
 
     A plain chain, so :func:`lawlib.spectral_norm_product` and
     :func:`lawlib.count_parameters` apply. Its input is cast to the weights'
-    dtype (float64) and device; the output has shape (m,).
+    dtype (float64) and device; the output has one entry per row of the input.
 
-    Buffers (one row per group g; k = 4 · n_groups):
+    Buffers (one row per group m; k = 4 · n_groups):
 
-    * ``normals`` u_g (G, d) and ``offsets`` β_g (G,): the hyperplanes h_g(x) = ⟨u_g, x⟩ − β_g;
-    * ``tilts`` v_g (G, d) and ``intercepts`` α_g (G,): the affine functions A_g;
-    * ``slab_widths`` ε_g (the slab half-width) and ``etas`` η_g = ε_g / (2Y_g) (G,);
-    * ``label_max`` Y_g = max_{i∈g} |y_i| (G,);
-    * ``separations`` D_g = min distance of another data point to H_g (G,);
-    * ``max_slab_widths`` E_g, the largest ε_g that keeps every other data point
-      out of slab g (G,), so interpolation holds when ``slab_widths`` ≤ E_g;
+    * ``normals`` u_m (G, d) and ``offsets`` β_m (G,): the hyperplanes h_m(x) = ⟨u_m, x⟩ − β_m;
+    * ``affine_slopes`` v_m (G, d) and ``intercepts`` α_m (G,): the affine functions
+      A_m(x) = ⟨v_m, x⟩ + α_m;
+    * ``slab_widths`` ε_m (the slab half-width) and ``etas`` η_m = ε_m / (2Y_m) (G,), the tilts;
+    * ``label_max`` Y_m = max_{i∈m} |y_i| (G,);
+    * ``separations`` D_m = min distance of another data point to H_m (G,);
+    * ``max_slab_widths`` E_m, the largest ε_m that keeps every other data point
+      out of slab m (G,), so interpolation holds when ``slab_widths`` ≤ E_m;
     * ``group_index`` (n,): the group of each data point, and ``anchors`` (G, d),
       ``anchor_labels`` (G,): the point of each group with the largest |label|.
     """
@@ -105,16 +111,20 @@ class BaumNetwork(nn.Sequential):
 
     @property
     def slab_width(self) -> float:
-        """The thinnest slab half-width, min_g ε_g."""
+        """The thinnest slab half-width, min_m ε_m."""
         return float(self.slab_widths.min())
 
     @property
     def ramp_slopes(self) -> torch.Tensor:
-        """‖∇g_g‖ on the ramps of slab g: √(1/η_g² + ‖v_g‖²) (shape (G,)); Lip(f) ≥ its maximum."""
-        return torch.sqrt(self.etas.reciprocal() ** 2 + (self.tilts**2).sum(dim=1))
+        """‖∇s_m‖ on the ramp of slab m where φ_ε(h_m + η_m A_m) is linear: √(1/η_m² + ‖v_m‖²), shape (G,).
+
+        (The other ramp, where only φ_ε(h_m) is linear, has slope 1/η_m.)
+        Lip(f) ≥ the maximum over the slabs.
+        """
+        return torch.sqrt(self.etas.reciprocal() ** 2 + (self.affine_slopes**2).sum(dim=1))
 
     def group_values(self, x: torch.Tensor) -> torch.Tensor:
-        """The contribution g_g(x) of every group, shape (m, G), without autograd; f(x) = its row sums."""
+        """The contribution s_m(x) of every slab, shape (len(x), G), without autograd; f(x) = its row sums."""
         first, second = self[0], self[2]
         x = torch.as_tensor(x).detach().to(device=first.weight.device, dtype=first.weight.dtype)
         with torch.no_grad():
@@ -126,7 +136,7 @@ class BaumNetwork(nn.Sequential):
 
         From the anchor p (a data point of the group, label y ≠ 0) step along
         the normal to p − sign(y)(ε + η|y|/2) u: there φ_ε(h + ηA) is in its
-        linear part and φ_ε(h) is saturated, so ∇g_g = (u + ηv)/η exactly and
+        linear part and φ_ε(h) is saturated, so ∇s_m = (u + ηv)/η exactly and
         ‖∇f‖ = ``ramp_slopes`` (when no other slab overlaps, as in general position).
         """
         keep = self.anchor_labels != 0
@@ -149,27 +159,27 @@ def _hyperplanes_full(groups: torch.Tensor, yg: torch.Tensor, first_index: int):
     normals = vh[:, -1]  # (B, d), unit, orthogonal to every difference
     dy = (yg[:, 1:] - yg[:, :1]).unsqueeze(2)  # (B, d-1, 1)
     # least-norm v with ⟨v, x_i − x_0⟩ = y_i − y_0: v = D⁺ dy = V_r S⁻¹ Uᵀ dy (v ⊥ u)
-    tilts = (vh[:, :-1].transpose(1, 2) @ ((u_svd.transpose(1, 2) @ dy) / s.unsqueeze(2))).squeeze(2)
-    return normals, tilts
+    slopes = (vh[:, :-1].transpose(1, 2) @ ((u_svd.transpose(1, 2) @ dy) / s.unsqueeze(2))).squeeze(2)
+    return normals, slopes
 
 
 def _hyperplane_partial(pts: torch.Tensor, yg: torch.Tensor, x: torch.Tensor, others: torch.Tensor,
                         g: int, generator: torch.Generator, tries: int):
-    """A hyperplane through m < d points avoiding the other points, and the affine fit on it."""
-    m, d = pts.shape
+    """A hyperplane through r < d points avoiding the other points, and the affine fit on it."""
+    r, d = pts.shape
     diffs = pts[1:] - pts[:1]
-    if m > 1:
+    if r > 1:
         u_svd, s, vh = torch.linalg.svd(diffs, full_matrices=True)
         if float(s[-1]) <= DEGENERACY_RTOL * max(float(s[0]), torch.finfo(x.dtype).tiny) or float(s[0]) == 0:
             raise ValueError(
                 f"x: group {g} is degenerate: its points do not span a hyperplane "
                 "(duplicate or affinely dependent points); Baum's construction needs points in general position"
             )
-        null = vh[m - 1 :]  # (d-m+1, d), orthonormal basis of directions orthogonal to the group
-        tilt = vh[: m - 1].T @ ((u_svd.T @ (yg[1:] - yg[0])) / s)
+        null = vh[r - 1 :]  # (d-m+1, d), orthonormal basis of directions orthogonal to the group
+        slope = vh[: r - 1].T @ ((u_svd.T @ (yg[1:] - yg[0])) / s)
     else:
         null = torch.eye(d, dtype=x.dtype, device=x.device)
-        tilt = torch.zeros(d, dtype=x.dtype, device=x.device)
+        slope = torch.zeros(d, dtype=x.dtype, device=x.device)
     coef = torch.randn(tries, null.shape[0], generator=generator, dtype=x.dtype, device=generator.device).to(x.device)
     cand = coef @ null
     cand = cand / cand.norm(dim=1, keepdim=True)
@@ -179,7 +189,7 @@ def _hyperplane_partial(pts: torch.Tensor, yg: torch.Tensor, x: torch.Tensor, ot
     else:
         dist = torch.ones(tries, dtype=x.dtype, device=x.device)
     best = int(dist.argmax())
-    return cand[best], tilt
+    return cand[best], slope
 
 
 def baum_network(
@@ -193,22 +203,23 @@ def baum_network(
 ) -> BaumNetwork:
     """Baum's interpolating 2-layer ReLU network with 4⌈n/d⌉ neurons (chapters 3 and 4).
 
-    f(x) = Σ_g [ReLU(h_g + ε_g + η_g A_g) − ReLU(h_g + ε_g) − ReLU(h_g − ε_g + η_g A_g) + ReLU(h_g − ε_g)] / η_g,
-    with h_g(x) = ⟨u_g, x⟩ − β_g the signed distance to the hyperplane through
-    group g (points g·d, …, g·d + d − 1 in the given order) and A_g the affine
-    function with A_g(x_i) = y_i on the group (see the module docstring for
-    why f(x_i) = y_i exactly). For a last group of m < d points the
+    f(x) = Σ_m [ReLU(h_m + ε_m + η_m A_m) − ReLU(h_m + ε_m) − ReLU(h_m − ε_m + η_m A_m) + ReLU(h_m − ε_m)] / η_m,
+    with h_m(x) = ⟨u_m, x⟩ − β_m the signed distance to the hyperplane through
+    group m (points m·d, …, m·d + d − 1 in the given order) and A_m the affine
+    function with A_m(x_i) = y_i on the group (see the module docstring for
+    why f(x_i) = y_i exactly). For a last group of r < d points the
     hyperplane is the best (largest distance to the other points) of
     ``tries`` random hyperplanes through them, drawn from ``generator``
     (default: a CPU generator seeded with 0). ``chunk`` groups are handled at
     a time, so memory stays O(chunk · n).
 
-    ``slab_width`` is the slab half-width ε: ``None`` takes ε_g = E_g / 2 per
+    ``slab_width`` is the slab half-width ε: ``None`` takes ε_m = E_m / 2 per
     group, half the largest width that keeps every other data point out of
     the slab (``max_slab_widths``), which guarantees interpolation; a number
-    or one number per group is used as given (ε_g > E_g may break
+    or one number per group is used as given (ε_m > E_m may break
     interpolation, which chapter 3's widget shows). The tilt is
-    η_g = ε_g / (2 max_{i∈g} |y_i|), so the ramps have slope ≈ 2 max|y_i| / ε_g.
+    η_m = ε_m / (2 max_{i∈m} |y_i|), so the ramps have slope at least
+    1/η_m = 2 max_{i∈m} |y_i| / ε_m.
 
     Parameters: k = 4⌈n/d⌉ neurons, P = k(d + 1) + k + 1. Raises ``ValueError``
     naming the argument for bad input (n < 2, d < 2, NaN, labels of the wrong
@@ -233,30 +244,30 @@ def baum_network(
     n_groups = n_full + (rest > 0)
     group_index = torch.arange(n, device=device) // d
     normals = torch.empty(n_groups, d, dtype=x.dtype, device=device)
-    tilts = torch.empty(n_groups, d, dtype=x.dtype, device=device)
+    slopes = torch.empty(n_groups, d, dtype=x.dtype, device=device)
     svd_chunk = max(1, min(chunk, (1 << 24) // (d * d)))  # keeps the batched SVD's (B, d, d) factors ~128 MB
     for start in range(0, n_full, svd_chunk):
         stop = min(start + svd_chunk, n_full)
         pts = x[start * d : stop * d].reshape(stop - start, d, d)
-        normals[start:stop], tilts[start:stop] = _hyperplanes_full(pts, y[start * d : stop * d].reshape(-1, d), start)
+        normals[start:stop], slopes[start:stop] = _hyperplanes_full(pts, y[start * d : stop * d].reshape(-1, d), start)
     if rest:
         others = group_index != n_full
-        normals[-1], tilts[-1] = _hyperplane_partial(x[n_full * d :], y[n_full * d :], x, others, n_full, generator, tries)
+        normals[-1], slopes[-1] = _hyperplane_partial(x[n_full * d :], y[n_full * d :], x, others, n_full, generator, tries)
 
     first_points = x[:: d][:n_groups]
     offsets = (normals * first_points).sum(dim=1)
-    intercepts = y[:: d][:n_groups] - (tilts * first_points).sum(dim=1)
+    intercepts = y[:: d][:n_groups] - (slopes * first_points).sum(dim=1)
 
-    # D_g (distance of the nearest other point) and E_g (the widest admissible slab), chunked over groups
+    # D_m (distance of the nearest other point) and E_m (the widest admissible slab), chunked over groups
     label_max = torch.cat([y.abs(), torch.zeros(n_groups * d - n, dtype=x.dtype, device=device)])
-    label_max = label_max.reshape(n_groups, d).max(dim=1).values  # Y_g
+    label_max = label_max.reshape(n_groups, d).max(dim=1).values  # Y_m
     separations = torch.empty(n_groups, dtype=x.dtype, device=device)
     max_widths = torch.empty(n_groups, dtype=x.dtype, device=device)
     for start in range(0, n_groups, chunk):
         stop = min(start + chunk, n_groups)
         own = group_index[:, None] == torch.arange(start, stop, device=device)[None, :]
         h = (x @ normals[start:stop].T - offsets[start:stop]).abs().masked_fill(own, math.inf)
-        a = (x @ tilts[start:stop].T + intercepts[start:stop]).abs()
+        a = (x @ slopes[start:stop].T + intercepts[start:stop]).abs()
         ratio = a / (2 * label_max[start:stop]).clamp_min(torch.finfo(x.dtype).tiny)
         separations[start:stop] = h.min(dim=0).values
         max_widths[start:stop] = (h / (1 + ratio)).min(dim=0).values
@@ -285,7 +296,7 @@ def baum_network(
 
     # the four units of each group, in the order +(h+ε+ηA) −(h+ε) −(h−ε+ηA) +(h−ε), all divided by η
     steep = normals / etas[:, None]
-    w_first = torch.stack([steep + tilts, steep, steep + tilts, steep], dim=1).reshape(4 * n_groups, d)
+    w_first = torch.stack([steep + slopes, steep, steep + slopes, steep], dim=1).reshape(4 * n_groups, d)
     b_plus = (epsilons - offsets) / etas
     b_minus = (-epsilons - offsets) / etas
     b_first = torch.stack([b_plus + intercepts, b_plus, b_minus + intercepts, b_minus], dim=1).reshape(-1)
@@ -303,7 +314,7 @@ def baum_network(
     y_pad = torch.cat([y.abs(), torch.full((n_groups * d - n,), -1.0, dtype=x.dtype, device=device)])
     best = y_pad.reshape(n_groups, d).argmax(dim=1) + torch.arange(n_groups, device=device) * d
     buffers = dict(
-        normals=normals, offsets=offsets, tilts=tilts, intercepts=intercepts,
+        normals=normals, offsets=offsets, affine_slopes=slopes, intercepts=intercepts,
         slab_widths=widths, etas=etas, separations=separations, max_slab_widths=max_widths,
         label_max=label_max, group_index=group_index, anchors=x[best].clone(), anchor_labels=y[best].clone(),
     )

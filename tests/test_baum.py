@@ -71,7 +71,7 @@ def test_each_group_carries_its_labels_and_vanishes_elsewhere():
     assert float(h.abs().max()) < 1e-12
     assert torch.allclose(net.normals.norm(dim=1), torch.ones(net.n_groups, dtype=torch.float64))
     # the affine function's gradient lies in the hyperplane
-    assert float((net.normals * net.tilts).sum(dim=1).abs().max()) < 1e-9
+    assert float((net.normals * net.affine_slopes).sum(dim=1).abs().max()) < 1e-9
 
 
 def test_trapezoid_profile_along_the_normal():
@@ -102,7 +102,7 @@ def test_hand_computed_weights_d2():
     net = baum_network(x, y, slab_width=0.3)
     u = net.normals[0] * torch.sign(net.normals[0, 0])
     assert torch.allclose(u, torch.tensor([1.0, 1.0], dtype=torch.float64) / 2**0.5)
-    assert torch.allclose(net.tilts[0], torch.tensor([1.0, -1.0], dtype=torch.float64))
+    assert torch.allclose(net.affine_slopes[0], torch.tensor([1.0, -1.0], dtype=torch.float64))
     assert float(net.intercepts[0]) == pytest.approx(2.0)
     assert float(net.etas[0]) == pytest.approx(0.3 / 6)
     assert torch.equal(net[2].weight[0], torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=torch.float64))
@@ -133,8 +133,8 @@ def test_slab_points_have_the_ramp_slope_and_bounds_are_ordered():
     lower = float(grads.max())
     assert lower >= 2 / net.slab_width * 0.999  # 1/eta = 2 max|y| / eps with max|y| = 1
     assert lawlib.spectral_norm_product(net) >= lower
-    # on the data the gradient is the tilt v_g (inside the plateau)
-    assert torch.allclose(lawlib.gradient_norms(net, x), net.tilts.norm(dim=1)[net.group_index], rtol=1e-9)
+    # on the data the gradient is the affine slope v_m (inside the plateau)
+    assert torch.allclose(lawlib.gradient_norms(net, x), net.affine_slopes.norm(dim=1)[net.group_index], rtol=1e-9)
 
 
 def test_smaller_slab_costs_proportionally_more_lipschitz():
@@ -250,3 +250,20 @@ def test_degenerate_group_is_named_across_chunks():
     x[13] = x[12]  # group 3
     with pytest.raises(ValueError, match="x: group 3 is degenerate"):
         baum_network(x, y, chunk=2)
+
+
+def test_the_two_ramps_have_different_gradients():
+    # lemma item 3: where only phi(h + eta A) is linear, grad = (u + eta v)/eta; where only phi(h) is, -u/eta
+    x = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    y = torch.tensor([1.0, 3.0], dtype=torch.float64)
+    net = baum_network(x, y, slab_width=0.3)
+    u, v, eta, eps = net.normals[0], net.affine_slopes[0], float(net.etas[0]), 0.3
+    p, a = x[1], 3.0  # the anchor, where A = 3
+    steep = p - (eps + eta * a / 2) * u  # h = -eps - eta a/2: only phi(h + eta A) is linear
+    gentle = p + (eps - eta * a / 2) * u  # h = eps - eta a/2: only phi(h) is linear
+    z = torch.stack([steep, gentle]).requires_grad_(True)
+    (grad,) = torch.autograd.grad(net(z).sum(), z)
+    assert torch.allclose(grad[0], (u + eta * v) / eta, rtol=1e-9)
+    assert torch.allclose(grad[1], -u / eta, rtol=1e-9)
+    assert torch.allclose(net.slab_points()[0], steep)
+    assert float(net.ramp_slopes[0]) == pytest.approx(math.sqrt(1 / eta**2 + 2.0))  # ||v||^2 = 2
