@@ -8,6 +8,8 @@ Flat modules, each named for the idea it holds:
 * :mod:`lawlib.geometry` — chunked pairwise distances and inner products.
 * :mod:`lawlib.lipschitz` — lower and upper bounds on Lipschitz constants.
 * :mod:`lawlib.attacks` — adversarial examples: PGD/FGSM, smallest flipping perturbations.
+* :mod:`lawlib.constructions`, :mod:`lawlib.baum` — memorizers with known Lipschitz constants.
+* :mod:`lawlib.bounds` — the formulas of the theorems.
 * :mod:`lawlib.models`, :mod:`lawlib.train` — networks and how they are fitted.
 * :mod:`lawlib.plotting` — the book's figure style.
 """
@@ -24,6 +26,7 @@ from .attacks import (
     nearest_other_class_distance,
     perturbation_norms,
     pgd_attack,
+    success_at_radii,
     success_curve,
     summarize_attack,
 )
@@ -61,7 +64,7 @@ from .lipschitz import (
 )
 from .constructions import CapOverlapWarning, McShaneExtension, NeuronPerPoint, RBFMemorizer, WhitneyExtension
 from .models import count_parameters, mlp, two_layer_relu
-from .plotting import PALETTE, figure, label, use_style
+from .plotting import PALETTE, adversarial_examples_figure, attack_widget_frame, figure, label, use_style
 from .scale import PRESETS, Scale, get_scale
 from .train import TrainResult, train_classifier, train_regression
 

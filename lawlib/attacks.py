@@ -6,14 +6,15 @@ shape (m, d) to logits of shape (m, K), K ≥ 2 classes; it predicts
 ``eval()`` mode first: the attacks treat the rows of a batch as independent.)
 
 * :func:`margin` — the multi-class margin f_y(x) − max_{j≠y} f_j(x).
-* :func:`pgd_attack` — projected gradient ascent on the margin inside the
-  ball {‖δ‖ ≤ r} (L2 or L∞) intersected with the pixel box.
+* :func:`pgd_attack` — projected gradient ascent on the negative margin
+  inside the ball {‖δ‖ ≤ r} (L2 or L∞) intersected with the pixel box.
 * :func:`fgsm_attack` — the fast gradient (sign) method: one PGD step.
 * :func:`minimal_perturbation` — per example, the smallest radius at which
   PGD finds an adversarial example (bisection over the radius), with the
   norm of the smallest adversarial example found.
 * :func:`nearest_other_class_distance`, :func:`success_curve`,
-  :func:`summarize_attack` — how small "small" is, relative to the data.
+  :func:`success_at_radii`, :func:`summarize_attack` — how small "small"
+  is, relative to the data.
 * :func:`certified_radius` — the radius m / (√2 L) below which an
   L-Lipschitz classifier provably cannot be flipped.
 * :class:`NearestNeighbourClassifier` — the 1-nearest-neighbour rule as a
@@ -21,9 +22,12 @@ shape (m, d) to logits of shape (m, K), K ≥ 2 classes; it predicts
   training points (radius D_i / 2).
 
 Every found perturbation is an *upper* bound on the true smallest one (the
-attack exhibits it); a certified radius is a *lower* bound. On a linear
-classifier the two meet: the distance to the decision boundary is exactly
-|⟨w, x⟩ + b| / ‖w‖ (the unit tests check the attack finds it).
+attack exhibits it); a certified radius is a *lower* bound. For a binary
+linear score ⟨w, x⟩ + b (without the box) the true distance is
+|⟨w, x⟩ + b| / ‖w‖₂; the attack finds it (unit tests), and the one-output
+certificate m/L of chapter 0 attains it. The multi-class certificate
+m/(√2 L) of :func:`certified_radius` meets the attack only for logits like
+L(⟨u,x⟩, −⟨u,x⟩)/√2 (exercise 2 of chapter 0).
 """
 
 from __future__ import annotations
@@ -260,8 +264,14 @@ def _pgd(
     target: torch.Tensor | None,
     loss: str,
     delta0: torch.Tensor | None,
+    stop_at_success: bool = True,
 ) -> AttackResult:
-    """The PGD loop on validated input; freezes each example at its first success."""
+    """The PGD loop on validated input.
+
+    With ``stop_at_success`` each example is frozen at its first success;
+    without, every example takes all ``steps`` steps and the last iterate is
+    returned.
+    """
     delta = torch.zeros_like(x) if delta0 is None else delta0.clone()
     if box is not None:
         delta = (x + delta).clamp(*box) - x
@@ -270,10 +280,11 @@ def _pgd(
     for t in range(steps + 1):
         delta.requires_grad_(True)
         logits = model(x + delta)
-        ok = _succeeded(logits.detach(), y, target)
-        new = ok & ~done
-        best[new] = delta.detach()[new]
-        done |= ok
+        if stop_at_success:
+            ok = _succeeded(logits.detach(), y, target)
+            new = ok & ~done
+            best[new] = delta.detach()[new]
+            done |= ok
         if t == steps or bool(done.all()):
             break
         (grad,) = torch.autograd.grad(_objective(logits, y, target, loss).sum(), delta)
@@ -310,6 +321,7 @@ def pgd_attack(
     box: tuple[float, float] | None = (0.0, 1.0),
     target: torch.Tensor | None = None,
     loss: str = "margin",
+    stop_at_success: bool = True,
 ) -> AttackResult:
     """Projected gradient descent (PGD) attack of Madry et al. (2018) in the L2 or L∞ ball (chapter 0).
 
@@ -323,9 +335,16 @@ def pgd_attack(
     where Π projects onto the ball {‖δ‖ ≤ r} (rescaling for L2, clipping each
     coordinate to [−r, r] for L∞) and then clips x + δ to ``box`` (pixels stay
     in [0, 1]; clipping only shrinks |δ_k|, so the iterate stays in the
-    ball). The default step is α = 2.5 r / steps. Each example is frozen at
-    its first iterate that is misclassified (or reaches the target), so the
-    attack reports an adversarial example whenever it met one.
+    ball). For L∞ this is exactly the Euclidean projection onto ball ∩ box
+    (a product of intervals); for L2 it is a feasible point of ball ∩ box,
+    not the exact Euclidean projection onto it. The default step is
+    α = 2.5 r / steps. With ``stop_at_success`` (the default) each example is
+    frozen at its first iterate that is misclassified (or reaches the
+    target), so the attack reports an adversarial example whenever it met
+    one, and the point returned lies just across the decision boundary. With
+    ``stop_at_success=False`` every example takes all ``steps`` steps and the
+    last iterate is returned (it keeps lowering the margin past the
+    boundary, but ``success`` then refers to that last iterate only).
 
     ``radius`` is a number or one radius per example (shape (m,)).
     Returns an :class:`AttackResult`; every ``x_adv`` satisfies
@@ -334,6 +353,8 @@ def pgd_attack(
     norm = _check_norm(norm)
     loss = check_choice("loss", loss, LOSSES)
     steps = check_int("steps", steps, minimum=1)
+    if not isinstance(stop_at_success, bool):
+        raise ValueError(f"stop_at_success must be True or False, got {stop_at_success!r}")
     check_generator("generator", generator)
     x, y, logits, box = _check_inputs(model, x, y, box)
     r = _check_radius(radius, x.shape[0], x)
@@ -350,7 +371,7 @@ def pgd_attack(
         if generator is None:
             raise ValueError("generator must be a torch.Generator when random_start=True (explicit seeding)")
         delta0 = _random_start(x, r, norm, generator)
-    return _pgd(model, x, y, r, norm, steps, alpha, box, target, loss, delta0)
+    return _pgd(model, x, y, r, norm, steps, alpha, box, target, loss, delta0, bool(stop_at_success))
 
 
 def fgsm_attack(
@@ -365,9 +386,10 @@ def fgsm_attack(
 ) -> AttackResult:
     """The fast gradient sign method of Goodfellow et al. (2015): one full step (chapter 0).
 
-    x_adv = clip_box(x + r sign(∇ℓ(x))) for L∞, and x + r ∇ℓ / ‖∇ℓ‖₂ for L2
-    (the "fast gradient method"): :func:`pgd_attack` with ``steps=1`` and
-    step α = r, without random start.
+    x_adv = clip_box(x + r sign(∇ℓ)) for L∞ and clip_box(x + r ∇ℓ/‖∇ℓ‖₂) for
+    L2 (the "fast gradient method"), ∇ℓ taken at x: :func:`pgd_attack` with
+    ``steps=1`` (step 2.5 r, projected back onto the ball, which gives
+    exactly the step of length r), without random start.
     """
     return pgd_attack(model, x, y, radius, norm=norm, steps=1, step_size=None, box=box, loss=loss)
 
@@ -395,14 +417,19 @@ def minimal_perturbation(
     example found (≤ the final hi), an *upper* bound on the true minimal
     perturbation
 
-        ρ(x) = min { ‖δ‖ : argmax_j f_j(x + δ) ≠ y, x + δ ∈ box }.
+        ρ(x) = inf { ‖δ‖ : argmax_j f_j(x + δ) ≠ y, x + δ ∈ box }.
+
+    A failure of PGD at radius r proves nothing (and success need not be
+    monotone in r), so the bisection's lower end is *not* a lower bound on
+    ρ(x); lower bounds come from certificates (:func:`certified_radius`).
 
     With ``targeted=True`` every other class t is attacked separately
     (targeted margin f_t − max_{j≠t} f_j) and the smallest result kept: K − 1
     times the work, and exact on a multi-class *linear* classifier, where the
     targeted margin is concave so PGD finds its maximum over the ball.
-    Untargeted PGD is exact on a binary linear classifier, where
-    ρ(x) = |⟨w, x⟩ + b| / ‖w‖_* (‖·‖_* the dual norm: ‖w‖₂ for L2, ‖w‖₁ for L∞).
+    Untargeted PGD is exact, up to the bisection tolerance, on a binary
+    linear classifier without the box, where ρ(x) = |⟨w, x⟩ + b| / ‖w‖_*
+    (‖·‖_* the dual norm: ‖w‖₂ for L2, ‖w‖₁ for L∞).
 
     ``max_radius`` defaults to the diameter of the box in the chosen norm
     ((high − low)·√d for L2, high − low for L∞), within which every point of
@@ -534,6 +561,52 @@ def success_curve(norms: torch.Tensor, radii: Sequence[float] | torch.Tensor) ->
     if bool((radii < 0).any()):
         raise ValueError("radii must be >= 0")
     return (norms[None, :] <= radii[:, None]).to(norms.dtype).mean(dim=1)
+
+
+ATTACKS = ("fgsm", "pgd")
+
+
+def success_at_radii(
+    model: Classifier,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    radii: Sequence[float] | torch.Tensor,
+    *,
+    attack: str = "fgsm",
+    norm: str = "l2",
+    steps: int = 40,
+    box: tuple[float, float] | None = (0.0, 1.0),
+    loss: str = "margin",
+) -> torch.Tensor:
+    """S_A(r) = (1/m) #{i : the attack A at radius r flips x_i}, one attack per radius r (chapter 0).
+
+    ``attack`` is ``"fgsm"`` (:func:`fgsm_attack`, one step) or ``"pgd"``
+    (:func:`pgd_attack` with ``steps`` steps). Unlike :func:`success_curve`,
+    which reads the bisected smallest perturbations, each radius gets its own
+    fixed-radius attack. At r = 0 no perturbation is allowed, and S_A(0) is
+    the share of examples already misclassified. Returns a tensor of shape
+    (len(radii),) on the device of ``x``.
+    """
+    attack = check_choice("attack", attack, ATTACKS)
+    norm = _check_norm(norm)
+    steps = check_int("steps", steps, minimum=1)
+    x, y, logits, box = _check_inputs(model, x, y, box)
+    radii = check_tensor("radii", radii, ndim=1)
+    if radii.shape[0] < 1:
+        raise ValueError("radii must hold at least one radius")
+    if bool((radii < 0).any()):
+        raise ValueError("radii must be >= 0")
+    radii = radii.to(x.device, x.dtype)
+    wrong = _succeeded(logits, y, None).to(x.dtype)
+    rates = wrong.mean().repeat(radii.shape[0])
+    pos = radii > 0
+    if bool(pos.any()):  # one batched attack: every example at every positive radius
+        m, k = x.shape[0], int(pos.sum())
+        r = radii[pos].repeat_interleave(m)
+        s = 1 if attack == "fgsm" else steps
+        res = _pgd(model, x.repeat(k, 1), y.repeat(k), r, norm, s, 2.5 * r / s, box, None, loss, None)
+        rates[pos] = res.success.to(x.dtype).reshape(k, m).mean(dim=1)
+    return rates
 
 
 def summarize_attack(

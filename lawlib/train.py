@@ -18,7 +18,7 @@ from ._checks import check_int, check_positive, check_points, check_tensor
 
 @dataclass
 class TrainResult:
-    """What a training run did: the loss per step, the steps taken, and whether it stopped early."""
+    """What a training run did: the loss at each evaluation, the optimizer steps taken, and whether it stopped early."""
 
     losses: list[float] = field(default_factory=list)
     steps: int = 0
@@ -28,20 +28,23 @@ class TrainResult:
 def _adam_full_batch(
     model: nn.Module, step: Callable[[], tuple[torch.Tensor, bool]], steps: int, lr: float, progress: bool
 ) -> TrainResult:
-    """Run full-batch Adam for at most ``steps`` steps; ``step()`` returns (loss, done) for the current weights."""
+    """Run full-batch Adam for at most ``steps`` steps; ``step()`` returns (loss, done) for the current weights.
+
+    Stops, without a further step, as soon as ``done``; ``losses[-1]`` is then the loss of the returned weights.
+    """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     result = TrainResult()
     model.train()
     for _ in tqdm(range(steps), disable=not progress, desc="training"):
         opt.zero_grad()
         loss, done = step()
-        loss.backward()
-        opt.step()
         result.losses.append(loss.item())
-        result.steps += 1
-        if done:
+        if done:  # the returned weights are the ones whose loss was recorded last
             result.stopped_early = True
             break
+        loss.backward()
+        opt.step()
+        result.steps += 1
     model.eval()
     return result
 
@@ -90,7 +93,6 @@ def train_regression(
 ) -> TrainResult:
     """Full-batch Adam on the square loss (1/n) Σ (f(x_i) − y_i)², stopping once it is ≤ ``tol``.
 
-    The loss compared with ``tol`` is the one computed before the last step.
     Used to train networks that memorize (chapters 3 and 4).
     """
     x = check_points("x", x, min_points=2)

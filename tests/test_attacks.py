@@ -20,6 +20,7 @@ from lawlib.attacks import (
     nearest_other_class_distance,
     perturbation_norms,
     pgd_attack,
+    success_at_radii,
     success_curve,
     summarize_attack,
 )
@@ -182,6 +183,79 @@ def test_pgd_never_leaves_the_ball_or_the_box(seed, norm, radius, steps, random_
     res = pgd_attack(model, x, y, radii, norm=norm, steps=steps, random_start=random_start, generator=g)
     assert torch.all(res.norms <= radii * (1 + 1e-9))
     assert float(res.x_adv.min()) >= 0.0 and float(res.x_adv.max()) <= 1.0
+
+
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+def test_stop_at_success_false_runs_every_step_to_the_far_side_of_the_ball(norm):
+    # binary linear, no box: every ascent step moves by α along −sign(f) w/‖w‖ (L2) or
+    # −sign(f) sign(w) (L∞). Stopping at success freezes the first iterate across the
+    # boundary, t α with t = ⌈exact/α⌉; without stopping, 2.5 r of path > r reaches the
+    # boundary of the ball: δ = −sign(f) r w/‖w‖₂ (L2), −sign(f) r sign(w) (L∞).
+    model, x, y, w, b = random_binary(3, m=12, d=5)
+    f = x @ w + b
+    dual = w.norm() if norm == "l2" else w.abs().sum()
+    exact = f.abs() / dual
+    r, steps = float(exact.max()) * 1.5, 10
+    alpha = 2.5 * r / steps
+    stop = pgd_attack(model, x, y, r, norm=norm, steps=steps, box=None)
+    assert bool(stop.success.all())
+    expected_norm = torch.ceil(exact / alpha - 1e-12) * alpha
+    assert torch.allclose(stop.norms, expected_norm, atol=1e-9)
+    full = pgd_attack(model, x, y, r, norm=norm, steps=steps, box=None, stop_at_success=False)
+    direction = w / w.norm() if norm == "l2" else w.sign()
+    assert torch.allclose(full.x_adv, x - r * f.sign()[:, None] * direction, atol=1e-9)
+    assert torch.allclose(full.norms, torch.full_like(full.norms, r))
+    assert bool(full.success.all())
+    # the last iterate has the smallest margin in the ball: f − sign(f) r ‖w‖_*
+    assert torch.allclose(model(full.x_adv)[:, 1], f - f.sign() * r * dual, atol=1e-9)
+
+
+def test_stop_at_success_by_hand():
+    # class 1 iff x1 > 0.5, x1 = 0.45 with label 0, r = 0.2, 4 steps of α = 2.5 r / 4 = 0.125
+    # along +e1: 0.45 → 0.575 (flipped: the stopping attack freezes here) → 0.65 (the
+    # projection onto the ball keeps x1 − 0.45 ≤ 0.2) → 0.65 → 0.65.
+    model = binary_linear(torch.tensor([1.0, 0.0]), -0.5)
+    x, y = torch.tensor([[0.45, 0.5]]), torch.tensor([0])
+    stop = pgd_attack(model, x, y, 0.2, steps=4, box=None)
+    assert torch.allclose(stop.x_adv, torch.tensor([[0.575, 0.5]]))
+    full = pgd_attack(model, x, y, 0.2, steps=4, box=None, stop_at_success=False)
+    assert torch.allclose(full.x_adv, torch.tensor([[0.65, 0.5]]))
+    assert bool(stop.success) and bool(full.success)
+    assert full.norms.item() == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="stop_at_success"):
+        pgd_attack(model, x, y, 0.2, stop_at_success="no")
+
+
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+@pytest.mark.parametrize("attack", ["fgsm", "pgd"])
+def test_success_at_radii_on_binary_linear_classifier(norm, attack):
+    # without the box both attacks are exact on a binary linear score: x_i is flipped at
+    # radius r iff |f(x_i)|/‖w‖_* < r; labels already wrong count at every radius, r = 0 included
+    model, x, _, w, b = random_binary(4, m=40, d=6)
+    f = x @ w + b
+    y = (f > 0).long()
+    y[:3] = 1 - y[:3]  # three examples misclassified from the start
+    dual = w.norm() if norm == "l2" else w.abs().sum()
+    exact = f.abs() / dual
+    radii = torch.tensor([0.0, 0.1, 0.3, 0.7, 1.5, 4.0])
+    rates = success_at_radii(model, x, y, radii, attack=attack, norm=norm, box=None)
+    wrong = torch.arange(40) < 3
+    expected = ((exact[None, :] < radii[:, None]) | wrong[None, :]).double().mean(dim=1)
+    assert rates.tolist() == pytest.approx(expected.tolist())
+    assert rates[0].item() == pytest.approx(3 / 40)
+    one = [fgsm_attack(model, x, y, r, norm=norm, box=None).success_rate for r in radii[1:].tolist()]
+    if attack == "fgsm":
+        assert rates[1:].tolist() == pytest.approx(one)
+
+
+def test_success_at_radii_fgsm_can_miss_where_pgd_hits():
+    # the box example of chapter 0, exercise 3(b): g = x1 + x2 − 0.75 at (0.05, 0.9), L2
+    # radius just above √0.025: one clipped step stops at g ≈ 0.038 > 0, PGD gets across
+    model = binary_linear(torch.tensor([1.0, 1.0]), -0.75)
+    x, y = torch.tensor([[0.05, 0.9]]), torch.tensor([1])
+    r = [math.sqrt(0.025) + 0.01]
+    assert success_at_radii(model, x, y, r, attack="fgsm").item() == 0.0
+    assert success_at_radii(model, x, y, r, attack="pgd", steps=40).item() == 1.0
 
 
 def test_targeted_pgd_reaches_target_on_linear_classifier():
@@ -349,6 +423,22 @@ def test_labels_of_wrong_length_raise(length):
         pgd_attack(model, x, torch.zeros(length, dtype=torch.long), 0.1)
     with pytest.raises(ValueError, match="y must have shape"):
         nearest_other_class_distance(x, torch.zeros(length, dtype=torch.long), x, torch.arange(3))
+
+
+@settings(max_examples=20, deadline=None)
+@given(bad=st.floats(max_value=-1e-6, allow_infinity=False), name=st.sampled_from(["pgd", "FGSM"]))
+def test_success_at_radii_bad_input_raises(bad, name):
+    model, x, y = _small()
+    with pytest.raises(ValueError, match="radii"):
+        success_at_radii(model, x, y, [0.1, bad], attack=name)
+    with pytest.raises(ValueError, match="radii"):
+        success_at_radii(model, x, y, [[0.1]], attack=name)
+    with pytest.raises(ValueError, match="radii"):
+        success_at_radii(model, x, y, [], attack=name)
+    with pytest.raises(ValueError, match="attack"):
+        success_at_radii(model, x, y, [0.1], attack="cw")
+    with pytest.raises(ValueError, match="steps"):
+        success_at_radii(model, x, y, [0.1], attack=name, steps=0)
 
 
 def test_other_bad_input_raises():

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 
 from lawlib import PALETTE, figure, label, use_style
-from lawlib.plotting import STYLE
+from lawlib.plotting import STYLE, adversarial_examples_figure, attack_widget_frame
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +98,79 @@ def test_non_positive_grid_raises(bad):
 def test_non_integer_ncols_raises_naming_ncols(bad):
     with pytest.raises(ValueError, match="ncols"):
         figure(ncols=bad)
+
+
+def _digits(m: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((m, 64))
+    x_adv = np.clip(x + rng.normal(0, 0.1, (m, 64)), 0, 1)
+    p = rng.dirichlet(np.ones(10), size=m)
+    q = rng.dirichlet(np.ones(10), size=m)
+    return x, x_adv, p, q
+
+
+def test_adversarial_examples_figure_draws_images_titles_and_labels():
+    x, x_adv, p, q = _digits(4)
+    fig, axes = adversarial_examples_figure(x, x_adv, p, q, title="a title")
+    assert axes.shape == (3, 4)
+    for col in range(4):
+        shown = [ax.get_images()[0].get_array() for ax in axes[:, col]]
+        assert np.allclose(shown[0], x[col].reshape(8, 8))
+        assert np.allclose(shown[1], x_adv[col].reshape(8, 8))
+        assert np.allclose(shown[2], (x_adv[col] - x[col]).reshape(8, 8))
+        assert axes[0, col].get_title() == f"{p[col].argmax()} ({p[col].max():.0%})"
+        assert axes[1, col].get_title() == f"→ {q[col].argmax()} ({q[col].max():.0%})"
+        assert axes[2, col].get_title() == f"‖δ‖ = {np.linalg.norm(x_adv[col] - x[col]):.2f}"
+        assert axes[2, col].get_xlabel() == "pixel column"
+    assert [axes[r, 0].get_ylabel() for r in range(3)] == ["original", "adversarial", "difference δ"]
+    assert axes[0, 0].get_images()[0].get_clim() == (0, 1)
+    assert axes[2, 0].get_images()[0].get_clim() == (-0.5, 0.5)
+    assert fig._suptitle.get_text() == "a title"
+
+
+def test_adversarial_examples_figure_accepts_tensors_and_one_column():
+    torch = pytest.importorskip("torch")
+    x, x_adv, p, q = (torch.as_tensor(a) for a in _digits(1, seed=1))
+    fig, axes = adversarial_examples_figure(x, x_adv, p, q)
+    assert axes.shape == (3, 1)
+    assert fig._suptitle is None
+
+
+def test_adversarial_examples_figure_bad_shapes_raise():
+    x, x_adv, p, q = _digits(3)
+    with pytest.raises(ValueError, match="x and x_adv"):
+        adversarial_examples_figure(x[:, :60], x_adv[:, :60], p, q)
+    with pytest.raises(ValueError, match="x and x_adv"):
+        adversarial_examples_figure(x, x_adv[:2], p, q)
+    with pytest.raises(ValueError, match="probs"):
+        adversarial_examples_figure(x, x_adv, p[:2], q[:2])
+    with pytest.raises(ValueError, match="side"):
+        adversarial_examples_figure(x, x_adv, p, q, side=0)
+
+
+def test_attack_widget_frame_by_hand():
+    x, x_adv, p, _ = _digits(1, seed=2)
+    fig, axes = attack_widget_frame(x_adv[0], x[0], p[0], true_class=3, radius=0.5)
+    assert len(axes) == 3
+    assert np.allclose(axes[0].get_images()[0].get_array(), x_adv[0].reshape(8, 8))
+    assert np.allclose(axes[1].get_images()[0].get_array(), (x_adv[0] - x[0]).reshape(8, 8))
+    bars = axes[2].patches
+    assert [b.get_height() for b in bars] == pytest.approx(list(p[0]))
+    colours = [to_rgba(b.get_facecolor()) for b in bars]
+    assert colours[3] == to_rgba(PALETTE[1])
+    assert all(c == to_rgba(PALETTE[0]) for i, c in enumerate(colours) if i != 3)
+    assert axes[0].get_title() == f"r = 0.50: predicted {p[0].argmax()}"
+    assert axes[2].get_title() == "true class 3 in orange"
+    assert axes[2].get_ylim() == (0, 1)
+    assert (axes[2].get_xlabel(), axes[2].get_ylabel()) == ("class", "probability")
+
+
+@given(true_class=st.integers(-3, 20))
+def test_attack_widget_frame_bad_input_raises(true_class):
+    x, x_adv, p, _ = _digits(1)
+    if not 0 <= true_class < 10:
+        with pytest.raises(ValueError, match="true_class"):
+            attack_widget_frame(x_adv[0], x[0], p[0], true_class=true_class, radius=0.1)
+    with pytest.raises(ValueError, match="image and original"):
+        attack_widget_frame(x_adv[0, :10], x[0], p[0], true_class=0, radius=0.1)
+    plt.close("all")
