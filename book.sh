@@ -37,7 +37,7 @@ case "$cmd" in
   test)
     ensure_env
     export LAWLIB_SCALE=${LAWLIB_SCALE:-quick}
-    "$VENV/bin/python" -m pytest --nbval-lax --nbval-current-env tests book "$@"
+    "$VENV/bin/python" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests book "$@"
     ;;
   *)
     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
