@@ -36,20 +36,15 @@ def machine() -> dict:
 
 
 def bench_chapters() -> list[dict]:
-    """Execute every chapter in a fresh kernel (as the build and nbval do) and time it."""
-    import nbformat
-    from nbclient import NotebookClient
-
+    """Execute every chapter in a fresh kernel (as the build and nbval do) and time it (tools/run_notebook.py)."""
     os.environ.setdefault("LAWLIB_SCALE", "quick")
     rows = []
     for path in sorted((ROOT / "book").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-        start = time.perf_counter()
-        client.execute()
-        seconds = time.perf_counter() - start
-        rows.append({"chapter": path.stem, "scale": os.environ["LAWLIB_SCALE"], "seconds": round(seconds, 1)})
-        print(f"{path.stem:40s} {seconds:7.1f} s", flush=True)
+        out = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebook.py"), str(path)],
+                             capture_output=True, text=True, check=True)
+        report = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append({"chapter": path.stem, "scale": os.environ["LAWLIB_SCALE"], "seconds": report["seconds"]})
+        print(f"{path.stem:40s} {report['seconds']:7.1f} s", flush=True)
     return rows
 
 

@@ -22,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
+# What Colab preinstalls that the book uses, and a kernel with a notebook runner (tools/run_notebook.py).
 COLAB_PACKAGES = ["torch", "numpy", "scipy", "matplotlib", "ipywidgets", "scikit-learn", "tqdm",
                   "ipykernel", "nbclient", "nbformat"]
 
@@ -51,36 +52,12 @@ def colab_python() -> Path:
     return py
 
 
-_RUN = """
-import json, sys, time, nbformat, torch, numpy
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError
-before = (torch.__version__, numpy.__version__)
-t0 = time.time()
-log = lambda cell, cell_index: print(f"[{time.time() - t0:6.1f} s] cell {cell_index}", file=sys.stderr, flush=True)
-for attempt in (1, 2):
-    nb = nbformat.read(sys.argv[1], as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", on_cell_start=log,
-                            resources={"metadata": {"path": sys.argv[2]}})
-    try:
-        client.execute()
-        break
-    except CellTimeoutError:  # a lost kernel message (seen rarely with nbclient): say so, run once more
-        print(f"attempt {attempt}: a cell timed out; retrying", file=sys.stderr, flush=True)
-        if attempt == 2:
-            raise
-first = "".join(o.get("text", "") for o in nb.cells[[c.cell_type for c in nb.cells].index("code")].outputs)
-import importlib.metadata as md
-print(json.dumps({"before": before, "after": (md.version("torch"), md.version("numpy")), "setup_output": first}))
-"""
-
-
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_runs_in_a_fresh_colab_like_environment(colab_python, path, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
     env.update(LAWLIB_SOURCE=str(ROOT), LAWLIB_SCALE="quick", PATH=f"{colab_python.parent}:{env.get('PATH', '')}")
-    out = subprocess.run([str(colab_python), "-c", _RUN, str(path), str(tmp_path)], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, timeout=1800)
+    out = subprocess.run([str(colab_python), str(ROOT / "tools" / "run_notebook.py"), str(path), "--cwd", str(tmp_path),
+                          "--timeout", "300"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=1800)
     assert out.returncode == 0, out.stderr[-4000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["before"] == report["after"], "installing lawlib changed torch or numpy"
