@@ -11,6 +11,7 @@ Flat modules, each named for the idea it holds:
 * :mod:`lawlib.constructions`, :mod:`lawlib.baum` — memorizers with known Lipschitz constants.
 * :mod:`lawlib.bounds` — the formulas of the theorems.
 * :mod:`lawlib.models`, :mod:`lawlib.train` — networks and how they are fitted.
+* :mod:`lawlib.batched` — a sweep of 2-layer networks trained at once (chapter 5).
 * :mod:`lawlib.plotting` — the book's figure style.
 """
 
@@ -31,6 +32,15 @@ from .attacks import (
     summarize_attack,
 )
 from .baum import BaumNetwork, baum_network
+from .batched import (
+    BatchedResult,
+    calibrate_batch_norm,
+    concat_records,
+    gaussian_sign_data,
+    max_gradient_experiment,
+    memorizes,
+    train_batched,
+)
 from .data import (
     DigitsData,
     MemorizationTask,

@@ -34,16 +34,28 @@ def _init_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
     return model
 
 
-def two_layer_relu(d: int, k: int, *, output_bias: bool = False, generator: torch.Generator | None = None) -> nn.Sequential:
+def two_layer_relu(
+    d: int,
+    k: int,
+    *,
+    batch_norm: bool = False,
+    output_bias: bool = False,
+    generator: torch.Generator | None = None,
+) -> nn.Sequential:
     """The 2-layer ReLU network x ↦ Σ_{ℓ=1}^k a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) (+ c if ``output_bias``).
 
-    Parameters: k(d + 1) + k (+ 1). Weights drawn from ``generator`` when given.
-    Chapters 3 and 5.
+    Parameters: k(d + 1) + k (+ 1). With ``batch_norm`` a ``BatchNorm1d(k)``
+    sits between the linear layer and the ReLU, as in the experiments of
+    Bubeck–Li–Nagaraj (section 5); it adds 2k parameters (its scale γ and shift β)
+    and, in eval mode, acts on neuron ℓ as the affine map
+    t ↦ γ_ℓ (t − μ_ℓ)/√(v_ℓ + 10⁻⁵) + β_ℓ. Weights drawn from ``generator`` when
+    given. Chapters 3 and 5.
     """
     d = check_int("d", d, minimum=1)
     k = check_int("k", k, minimum=1)
     check_generator("generator", generator)
-    model = nn.Sequential(nn.Linear(d, k), nn.ReLU(), nn.Linear(k, 1, bias=output_bias), nn.Flatten(0))
+    hidden: list[nn.Module] = [nn.Linear(d, k)] + ([nn.BatchNorm1d(k)] if batch_norm else [])
+    model = nn.Sequential(*hidden, nn.ReLU(), nn.Linear(k, 1, bias=output_bias), nn.Flatten(0))
     return _init_(model, generator)
 
 

@@ -1,0 +1,194 @@
+"""Tests of lawlib.batched: the batched sweep gives exactly the networks trained one at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import raises_naming
+from lawlib import (
+    calibrate_batch_norm,
+    concat_records,
+    count_parameters,
+    gaussian_sign_data,
+    gradient_norms,
+    make_generator,
+    max_gradient_experiment,
+    memorizes,
+    train_batched,
+    two_layer_relu,
+)
+
+
+def train_alone(x, y, k, seed, *, batch_norm, steps, lr, eps):
+    """The reference: one network, torch.optim.Adam, the same stopping rule, BN calibrated to the full batch."""
+    net = two_layer_relu(x.shape[1], k, batch_norm=batch_norm, generator=make_generator(seed)).to(x.dtype)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    net.train()
+    taken = 0
+    for _ in range(steps):
+        out = net(x)
+        loss = ((out - y) ** 2).mean()
+        if bool(memorizes(out.detach(), y, eps)):
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        taken += 1
+    return calibrate_batch_norm(net, x) if batch_norm else net.eval(), taken
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_batched_equals_one_at_a_time(batch_norm):
+    x, y = gaussian_sign_data(40, 8, seed=3, dtype=torch.float64)
+    widths, seeds = [2, 5, 30, 60, 17], [11, 12, 13, 14, 15]
+    steps, lr, eps = 300, 1e-2, 0.05
+    res = train_batched(x, y, widths, seeds, batch_norm=batch_norm, steps=steps, lr=lr, eps=eps, progress=False)
+    z = torch.randn(64, 8, generator=make_generator(0), dtype=torch.float64)
+    assert res.memorized.any() and not res.memorized.all()  # both kinds of network occur
+    for j, (k, s) in enumerate(zip(widths, seeds)):
+        ref, taken = train_alone(x, y, k, s, batch_norm=batch_norm, steps=steps, lr=lr, eps=eps)
+        assert res.steps[j] == taken
+        net = res.network(j)
+        assert count_parameters(net) == res.n_parameters[j] == count_parameters(ref)
+        torch.testing.assert_close(net(z), ref(z), rtol=0, atol=1e-10)
+        torch.testing.assert_close(net(x), ref(x), rtol=0, atol=1e-10)
+        assert res.memorized[j] == bool(memorizes(net(x).detach(), y, eps))
+        assert res.final_loss[j] == pytest.approx(float(((net(x).detach() - y) ** 2).mean()), abs=1e-12)
+
+
+def test_several_data_sets_and_seeds():
+    data = [gaussian_sign_data(30, 6, seed=s, dtype=torch.float64) for s in (0, 1)]
+    x, y = torch.stack([a for a, _ in data]), torch.stack([b for _, b in data])
+    widths, seeds, which = [20, 20, 4, 40], [1, 2, 3, 4], [1, 0, 1, 0]
+    res = train_batched(x, y, widths, seeds, datasets=which, steps=150, eps=0.05, progress=False)
+    for j in range(4):
+        ref, taken = train_alone(x[which[j]], y[which[j]], widths[j], seeds[j], batch_norm=True, steps=150, lr=1e-2,
+                                 eps=0.05)
+        assert res.steps[j] == taken
+        torch.testing.assert_close(res.network(j)(x[0]), ref(x[0]), rtol=0, atol=1e-10)
+
+
+def test_memorized_networks_memorize_in_eval_mode_float32():
+    x, y = gaussian_sign_data(50, 20, seed=0)
+    res = train_batched(x, y, [50, 100], [0, 1], steps=2000, lr=1e-2, eps=0.02, progress=False)
+    assert res.memorized.all()
+    assert (res.steps < 2000).all() and (res.final_loss <= 0.02).all()
+    for j in range(2):
+        out = res.network(j)(x)
+        assert bool(memorizes(out.detach(), y, 0.02))
+
+
+def test_predict_and_gradient_norms_are_exact():
+    x, y = gaussian_sign_data(30, 5, seed=1, dtype=torch.float64)
+    res = train_batched(x, y, [3, 9, 25], [0, 1, 2], steps=40, progress=False)
+    z = torch.randn(50, 5, generator=make_generator(7), dtype=torch.float64)
+    pred, grads = res.predict(z), res.gradient_norms(z)
+    assert pred.shape == grads.shape == (3, 50)
+    for j in range(3):
+        net = res.network(j)
+        torch.testing.assert_close(pred[j], net(z).detach(), rtol=0, atol=1e-12)
+        torch.testing.assert_close(grads[j], gradient_norms(net, z), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.max_gradient(z), grads.max(1).values.numpy())
+
+
+def test_gradient_of_a_hand_built_network():
+    # no batch norm, steps=0: f(z) = Σ a_ℓ ReLU(⟨w_ℓ, z⟩ + b_ℓ) at initialisation; at z = 0 the active set is {b_ℓ > 0}
+    x, y = gaussian_sign_data(10, 3, seed=0, dtype=torch.float64)
+    res = train_batched(x, y, [7], [5], batch_norm=False, steps=0, progress=False)
+    net = res.network(0)
+    w, b, a = net[0].weight, net[0].bias, net[2].weight[0]
+    expected = torch.linalg.vector_norm(((b > 0) * a) @ w)
+    assert float(res.gradient_norms(torch.zeros(1, 3, dtype=torch.float64))[0, 0]) == pytest.approx(float(expected))
+    assert res.steps[0] == 0
+
+
+def test_calibrate_batch_norm_makes_eval_equal_train():
+    x = torch.randn(25, 4, generator=make_generator(0))
+    net = two_layer_relu(4, 6, batch_norm=True, generator=make_generator(1))
+    net.train()
+    train_out = net(x).detach()
+    calibrate_batch_norm(net, x)
+    assert not net.training
+    torch.testing.assert_close(net(x).detach(), train_out, rtol=0, atol=1e-6)
+
+
+def test_memorizes_by_hand():
+    y = torch.tensor([1.0, -1.0, 1.0])
+    assert bool(memorizes(torch.tensor([0.9, -1.1, 1.0]), y, 0.02))
+    assert not bool(memorizes(torch.tensor([0.9, -1.1, 1.0]), y, 0.005))  # loss 0.02/3 > 0.005
+    assert not bool(memorizes(torch.tensor([0.9, 0.01, 1.0]), y, 10.0))  # a wrong sign
+    assert memorizes(torch.stack([y, -y]), y, 0.1).tolist() == [True, False]
+
+
+def test_gaussian_sign_data():
+    x, y = gaussian_sign_data(4000, 50, seed=2)
+    assert x.shape == (4000, 50) and set(y.tolist()) == {-1.0, 1.0}
+    assert float((x**2).sum(1).mean()) == pytest.approx(1.0, abs=0.01)  # E‖x‖² = 1 for N(0, I_d/d)
+    x2, y2 = gaussian_sign_data(4000, 50, seed=2)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+
+
+def test_max_gradient_experiment_and_concat():
+    rec = max_gradient_experiment(40, 10, [5, 80], [0, 1], steps=500, eps=0.05, n_fresh=200, progress=False)
+    assert set(rec) == {"n", "d", "k", "seed", "n_parameters", "memorized", "steps", "final_loss", "max_gradient"}
+    assert all(len(v) == 4 for v in rec.values())
+    assert rec["k"].tolist() == [5, 80, 5, 80] and rec["seed"].tolist() == [0, 0, 1, 1]
+    assert (rec["n_parameters"] == rec["k"] * (10 + 4)).all()
+    assert rec["memorized"][1] and rec["memorized"][3]  # k = 2n neurons memorize 40 points
+    assert (rec["max_gradient"] > 0).all()
+    both = concat_records([rec, rec])
+    assert len(both["k"]) == 8
+    # the record's gradient agrees with an independent recomputation of the same network
+    x, y = gaussian_sign_data(40, 10, seed=1)
+    res = train_batched(x, y, [80], [10**6 * 2 + 1], steps=500, eps=0.05, progress=False)
+    z = torch.randn(200, 10, generator=make_generator(2**31 + 1)) / 10**0.5
+    assert res.max_gradient(z)[0] == pytest.approx(rec["max_gradient"][3], rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+X, Y = gaussian_sign_data(10, 3, seed=0)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("x", dict(x=torch.zeros(10))),
+        ("x", dict(x=torch.full((10, 3), float("nan")))),
+        ("y", dict(y=torch.ones(9))),
+        ("widths[1]", dict(widths=[3, 0])),
+        ("widths", dict(widths=[], seeds=[])),
+        ("seeds", dict(seeds=[1])),
+        ("seeds[0]", dict(seeds=[-1, 2])),
+        ("datasets", dict(datasets=[0, 1])),
+        ("steps", dict(steps=-1)),
+        ("lr", dict(lr=0.0)),
+        ("eps", dict(eps=float("inf"))),
+    ],
+)
+def test_train_batched_bad_input(name, kwargs):
+    args = dict(x=X, y=Y, widths=[3, 4], seeds=[0, 1], progress=False)
+    args.update(kwargs)
+    raises_naming(name, train_batched, **args)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(-3, 1))
+def test_small_n_rejected(n):
+    raises_naming("n", gaussian_sign_data, n, 3, 0)
+    raises_naming("n", max_gradient_experiment, n, 3, [2], [0], steps=1)
+
+
+def test_result_methods_bad_input():
+    res = train_batched(X, Y, [3], [0], steps=1, progress=False)
+    raises_naming("z", res.gradient_norms, torch.zeros(4, 5))
+    raises_naming("x", res.predict, torch.zeros(4))
+    raises_naming("j", res.network, 1)
+    raises_naming("eps", memorizes, Y, Y, -1.0)
+    raises_naming("records", concat_records, [])
+    raises_naming("records[1]", concat_records, [{"a": np.zeros(1)}, {"b": np.zeros(1)}])
+    raises_naming("d", max_gradient_experiment, 10, 1, [2], [0], steps=1)
