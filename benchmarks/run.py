@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py chapters          # wall time of every chapter at $LAWLIB_SCALE (default quick)
     .venv/bin/python benchmarks/run.py distances         # chunked min pairwise distance, n = 10^5, d = 100
     .venv/bin/python benchmarks/run.py constructions     # build + evaluate each memorizer, n = 10^4, d = 100
+    .venv/bin/python benchmarks/run.py batched           # 32 networks (n = 2000, d = 100, k = 10..2000): batched vs one at a time
     .venv/bin/python benchmarks/run.py all
 
 Results are printed as a table and written to benchmarks/results-<name>.json.
@@ -113,7 +114,43 @@ def bench_constructions(n: int = 10_000, d: int = 100, m: int = 10_000) -> list[
     return rows
 
 
-BENCHES = {"chapters": bench_chapters, "distances": bench_distances, "constructions": bench_constructions}
+def bench_batched(n: int = 2000, d: int = 100, steps: int = 300) -> list[dict]:
+    """A sweep of 32 two-layer networks (16 widths from 10 to 2000, two seeds each), trained to memorization
+    (at most ``steps`` Adam steps) by lawlib.train_batched and one at a time by lawlib.train_until_memorized."""
+    import numpy as np
+    import torch
+
+    import lawlib
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    widths = [int(k) for k in np.round(np.geomspace(10, 2000, 16))] * 2
+    seeds = list(range(len(widths)))
+    rows = []
+    for device in devices:
+        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        x, y = lawlib.gaussian_sign_data(n, d, seed=0, device=device)
+        t0 = time.perf_counter()
+        res = lawlib.train_batched(x, y, widths, seeds, steps=steps, progress=False)
+        sync()
+        t1 = time.perf_counter()
+        taken = []
+        for k, s in zip(widths, seeds):
+            net = lawlib.two_layer_relu(d, k, batch_norm=True, generator=lawlib.make_generator(s)).to(device)
+            taken.append(lawlib.train_until_memorized(net, x, y, steps).steps)
+        sync()
+        t2 = time.perf_counter()
+        same = bool((np.array(taken) == res.steps).all())
+        rows.append({"device": device, "networks": len(widths), "n": n, "d": d, "memorized": int(res.memorized.sum()),
+                     "adam_steps": int(res.steps.sum()), "batched_s": round(t1 - t0, 2),
+                     "one_at_a_time_s": round(t2 - t1, 2), "speed_up": round((t2 - t1) / (t1 - t0), 2),
+                     "same_step_counts": same})
+        print(f"{device:4s} batched {t1 - t0:7.2f} s   one at a time {t2 - t1:7.2f} s   ratio {(t2 - t1) / (t1 - t0):5.2f}   "
+              f"memorized {res.memorized.sum()}/{len(widths)}   same step counts: {same}", flush=True)
+    return rows
+
+
+BENCHES = {"chapters": bench_chapters, "distances": bench_distances, "constructions": bench_constructions,
+           "batched": bench_batched}
 
 
 def main(argv: list[str]) -> int:

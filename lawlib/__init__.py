@@ -76,6 +76,6 @@ from .constructions import CapOverlapWarning, McShaneExtension, NeuronPerPoint, 
 from .models import count_parameters, mlp, two_layer_relu
 from .plotting import PALETTE, adversarial_examples_figure, attack_widget_frame, figure, label, use_style
 from .scale import PRESETS, Scale, get_scale
-from .train import TrainResult, train_classifier, train_regression
+from .train import TrainResult, train_classifier, train_regression, train_until_memorized
 
 __version__ = "0.1.0"

@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from ._checks import check_int, check_positive, check_tensor
 from .data import make_generator, random_signs, sample_gaussian
 from .models import two_layer_relu
+from .train import calibrate_batch_norm, memorizes  # noqa: F401  (re-exported for chapter 5)
 
 BN_EPS = 1e-5  # torch.nn.BatchNorm1d's default ε
 _BETAS = (0.9, 0.999)
@@ -50,47 +51,6 @@ def gaussian_sign_data(
     n = check_int("n", n, minimum=2)
     g = make_generator(seed, device)
     return sample_gaussian(n, d, g, dtype=dtype), random_signs(n, g, dtype=dtype)
-
-
-def memorizes(predictions: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
-    """Memorization in the sense of Bubeck–Li–Nagaraj: sign(f(x_i)) = y_i for every i AND
-    (1/n) Σ_i (f(x_i) − y_i)² ≤ eps. ``predictions`` is (..., n); returns a bool tensor of shape (...)."""
-    predictions = check_tensor("predictions", predictions)
-    if predictions.shape[-1] != y.shape[-1]:
-        raise ValueError(f"y must have length {predictions.shape[-1]}, got {y.shape[-1]}")
-    eps = check_positive("eps", eps)
-    loss = ((predictions - y) ** 2).mean(-1)
-    return (torch.sign(predictions) == y).all(-1) & (loss <= eps)
-
-
-def calibrate_batch_norm(model: nn.Module, x: torch.Tensor) -> nn.Module:
-    """Set every ``BatchNorm1d`` of ``model`` to the statistics of the full batch ``x`` and switch to eval mode.
-
-    Running mean μ ← the batch mean, running variance v ← the *biased* batch
-    variance (what train mode divides by), so the eval-mode network equals the
-    train-mode network on ``x`` exactly — a network trained full batch is, after
-    this, one fixed function. Chapter 5.
-    """
-    x = check_tensor("x", x, ndim=2)
-    stats: dict[nn.BatchNorm1d, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], _output: torch.Tensor) -> None:
-        t = inputs[0]
-        stats[module] = (t.mean(0), t.var(0, unbiased=False))
-
-    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
-    handles = [m.register_forward_hook(hook) for m in bns]
-    model.train()
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
-    for m in bns:
-        m.running_mean.copy_(stats[m][0])
-        m.running_var.copy_(stats[m][1])
-    return model.eval()
 
 
 class _Group:

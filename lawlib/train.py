@@ -111,3 +111,79 @@ def train_regression(
         return loss, loss.item() <= tol
 
     return _adam_full_batch(model, step, steps, lr, progress)
+
+
+def memorizes(predictions: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
+    """Memorization in the sense of Bubeck–Li–Nagaraj: sign(f(x_i)) = y_i for every i AND
+    (1/n) Σ_i (f(x_i) − y_i)² ≤ eps. ``predictions`` is (..., n); returns a bool tensor of shape (...)."""
+    predictions = check_tensor("predictions", predictions)
+    if predictions.shape[-1] != y.shape[-1]:
+        raise ValueError(f"y must have length {predictions.shape[-1]}, got {y.shape[-1]}")
+    eps = check_positive("eps", eps)
+    loss = ((predictions - y) ** 2).mean(-1)
+    return (torch.sign(predictions) == y).all(-1) & (loss <= eps)
+
+
+def calibrate_batch_norm(model: nn.Module, x: torch.Tensor) -> nn.Module:
+    """Set every ``BatchNorm1d`` of ``model`` to the statistics of the full batch ``x`` and switch to eval mode.
+
+    Running mean μ ← the batch mean, running variance v ← the *biased* batch
+    variance (what train mode divides by), so the eval-mode network equals the
+    train-mode network on ``x`` exactly — a network trained full batch is, after
+    this, one fixed function. Chapter 5.
+    """
+    x = check_tensor("x", x, ndim=2)
+    stats: dict[nn.BatchNorm1d, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], _output: torch.Tensor) -> None:
+        t = inputs[0]
+        stats[module] = (t.mean(0), t.var(0, unbiased=False))
+
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+    handles = [m.register_forward_hook(hook) for m in bns]
+    model.train()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    for m in bns:
+        m.running_mean.copy_(stats[m][0])
+        m.running_var.copy_(stats[m][1])
+    return model.eval()
+
+
+def train_until_memorized(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    lr: float = 1e-2,
+    eps: float = 0.02,
+    progress: bool = False,
+) -> TrainResult:
+    """Full-batch Adam on the square loss until the network memorizes ±1 labels (:func:`memorizes`).
+
+    The one-at-a-time version of :func:`lawlib.train_batched` (chapters 5 and 8): it stops, without a
+    further step, once sign f(x_i) = y_i for all i and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``; a network with
+    batch normalization is then calibrated to the full batch (:func:`calibrate_batch_norm`).
+    """
+    x = check_points("x", x, min_points=2)
+    y = check_tensor("y", y, ndim=1)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    steps = check_int("steps", steps, minimum=0)
+    lr = check_positive("lr", lr)
+    eps = check_positive("eps", eps)
+
+    def step() -> tuple[torch.Tensor, bool]:
+        out = model(x)
+        if out.shape != y.shape:
+            raise ValueError(f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}")
+        return ((out - y) ** 2).mean(), bool(memorizes(out.detach(), y, eps))
+
+    result = _adam_full_batch(model, step, steps, lr, progress)
+    if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+        calibrate_batch_norm(model, x)
+    return result

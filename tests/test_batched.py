@@ -19,26 +19,17 @@ from lawlib import (
     max_gradient_experiment,
     memorizes,
     train_batched,
+    train_until_memorized,
     two_layer_relu,
 )
 
 
 def train_alone(x, y, k, seed, *, batch_norm, steps, lr, eps):
-    """The reference: one network, torch.optim.Adam, the same stopping rule, BN calibrated to the full batch."""
+    """The reference: one network trained alone by torch.optim.Adam with the same stopping rule."""
     net = two_layer_relu(x.shape[1], k, batch_norm=batch_norm, generator=make_generator(seed)).to(x.dtype)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    net.train()
-    taken = 0
-    for _ in range(steps):
-        out = net(x)
-        loss = ((out - y) ** 2).mean()
-        if bool(memorizes(out.detach(), y, eps)):
-            break
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        taken += 1
-    return calibrate_batch_norm(net, x) if batch_norm else net.eval(), taken
+    result = train_until_memorized(net, x, y, steps, lr=lr, eps=eps)
+    assert not net.training
+    return net, result.steps
 
 
 @pytest.mark.parametrize("batch_norm", [True, False])
@@ -101,7 +92,7 @@ def test_gradient_of_a_hand_built_network():
     res = train_batched(x, y, [7], [5], batch_norm=False, steps=0, progress=False)
     net = res.network(0)
     w, b, a = net[0].weight, net[0].bias, net[2].weight[0]
-    expected = torch.linalg.vector_norm(((b > 0) * a) @ w)
+    expected = torch.linalg.vector_norm(((b > 0) * a) @ w).detach()
     assert float(res.gradient_norms(torch.zeros(1, 3, dtype=torch.float64))[0, 0]) == pytest.approx(float(expected))
     assert res.steps[0] == 0
 
@@ -133,7 +124,7 @@ def test_gaussian_sign_data():
 
 
 def test_max_gradient_experiment_and_concat():
-    rec = max_gradient_experiment(40, 10, [5, 80], [0, 1], steps=500, eps=0.05, n_fresh=200, progress=False)
+    rec = max_gradient_experiment(40, 10, [5, 80], [0, 1], steps=300, eps=0.05, n_fresh=200, progress=False)
     assert set(rec) == {"n", "d", "k", "seed", "n_parameters", "memorized", "steps", "final_loss", "max_gradient"}
     assert all(len(v) == 4 for v in rec.values())
     assert rec["k"].tolist() == [5, 80, 5, 80] and rec["seed"].tolist() == [0, 0, 1, 1]
@@ -144,7 +135,7 @@ def test_max_gradient_experiment_and_concat():
     assert len(both["k"]) == 8
     # the record's gradient agrees with an independent recomputation of the same network
     x, y = gaussian_sign_data(40, 10, seed=1)
-    res = train_batched(x, y, [80], [10**6 * 2 + 1], steps=500, eps=0.05, progress=False)
+    res = train_batched(x, y, [80], [10**6 * 2 + 1], steps=300, eps=0.05, progress=False)
     z = torch.randn(200, 10, generator=make_generator(2**31 + 1)) / 10**0.5
     assert res.max_gradient(z)[0] == pytest.approx(rec["max_gradient"][3], rel=1e-5)
 
@@ -192,3 +183,7 @@ def test_result_methods_bad_input():
     raises_naming("records", concat_records, [])
     raises_naming("records[1]", concat_records, [{"a": np.zeros(1)}, {"b": np.zeros(1)}])
     raises_naming("d", max_gradient_experiment, 10, 1, [2], [0], steps=1)
+    net = two_layer_relu(3, 4)
+    raises_naming("y", train_until_memorized, net, X, Y[:5], 10)
+    raises_naming("eps", train_until_memorized, net, X, Y, 10, eps=0.0)
+    raises_naming("steps", train_until_memorized, net, X, Y, -2)
