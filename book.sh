@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The book's two commands (see README.md):
-#   ./book.sh build   execute every chapter and build the site into _build/html
-#   ./book.sh test    run every test: lawlib's unit tests, nbval over every chapter,
-#                     the site build with -W and a headless-browser check of every page
-# Both create .venv and install the pinned requirements on first use (Python 3.11).
+# The book's commands (see README.md):
+#   ./book.sh build     execute every chapter and build the site into _build/html
+#   ./book.sh test      run every test: lawlib's unit tests, nbval over every chapter,
+#                       the site build with -W and a headless-browser check of every page
+#   ./book.sh student   the student edition (solutions left out) into _build/student/html
+#   ./book.sh figures [--scale quick|full] [--out DIR]   every figure as PDF and PNG (default DIR: figures/)
+# All create .venv and install the pinned requirements on first use (Python 3.11).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -39,8 +41,16 @@ case "$cmd" in
     export LAWLIB_SCALE=${LAWLIB_SCALE:-quick}
     "$VENV/bin/python" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests book "$@"
     ;;
+  student)
+    ensure_env
+    "$VENV/bin/python" tools/student.py "$@"
+    ;;
+  figures)
+    ensure_env
+    "$VENV/bin/python" tools/figures.py "$@"
+    ;;
   *)
-    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

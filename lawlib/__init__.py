@@ -78,4 +78,4 @@ from .plotting import PALETTE, adversarial_examples_figure, attack_widget_frame,
 from .scale import PRESETS, Scale, get_scale
 from .train import TrainResult, train_classifier, train_regression, train_until_memorized
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,17 +1,24 @@
-"""The site: it builds with no warnings, offline, and a real browser reads every page.
+"""The site: it builds with no warnings, offline, and a real browser reads every page as a reader would.
 
 The build (``jupyter-book build . -W -n --keep-going``) executes every chapter
 at the scale in ``LAWLIB_SCALE`` (the test command sets ``quick``). Set
-``LAWLIB_SITE=path/to/_build/html`` to check an existing build instead.
+``LAWLIB_SITE=path/to/_build/html`` to check an existing build instead, and
+``LAWLIB_STUDENT_SITE=path/to/_build/student/html`` to check an existing
+student edition (otherwise ``tools/student.py`` builds it, reusing the chapters
+the site build executed: about a minute).
 
 The browser is Debian's chromium driven by Playwright; ``.ci/run`` installs it.
-Screenshots of every page land in ``test-artifacts/screenshots/``.
+Screenshots land in ``test-artifacts/screenshots/``: ``desktop/`` (1280×900, the
+top of each page), ``phone/`` (390×844, each whole page) and ``dark/`` (each
+chapter's first figure in the dark theme), for a person to look at.
 """
 
 from __future__ import annotations
 
 import functools
+import html as htmllib
 import http.server
+import json
 import os
 import re
 import shutil
@@ -19,20 +26,56 @@ import socketserver
 import subprocess
 import sys
 import threading
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+SHOTS = ARTIFACTS / "screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+WARNING = re.compile(r"\b(WARNING|ERROR|CRITICAL):")
 
 
 def _jupyter_book() -> str:
     exe = Path(sys.executable).with_name("jupyter-book")
     return str(exe) if exe.exists() else "jupyter-book"
+
+
+def toc_files() -> list[str]:
+    """Every page of the table of contents, root first, in reading order (e.g. ``book/intro``)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    out = [toc["root"]]
+
+    def walk(entries):
+        for e in entries or []:
+            if "file" in e:
+                out.append(e["file"])
+            walk(e.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return out
+
+
+def toc_chapters() -> list[str]:
+    """The chapters (notebooks) of the table of contents, e.g. ``book/01_memorization_model``."""
+    return [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
+
+
+def repository() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+
+
+def _build_log_problems(log: str) -> list[str]:
+    return [line for line in log.splitlines() if WARNING.search(line)]
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +91,7 @@ def site() -> Path:
     log = out.stdout + out.stderr
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "build.log").write_text(log)
-    warnings = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR|CRITICAL):", line)]
+    warnings = _build_log_problems(log)
     assert out.returncode == 0 and not warnings, "site build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
     return ROOT / "_build" / "html"
 
@@ -63,8 +106,7 @@ def pages(site: Path) -> list[Path]:
 
 
 def test_every_chapter_and_page_was_built(site):
-    toc = (ROOT / "_toc.yml").read_text()
-    for name in re.findall(r"file:\s*(\S+)", toc) + [re.search(r"root:\s*(\S+)", toc).group(1)]:
+    for name in toc_files():
         assert (site / f"{name}.html").exists(), f"{name}.html missing from the site"
 
 
@@ -78,18 +120,36 @@ def test_no_cdn_references(site):
 
 def test_execution_statistics_page_lists_every_chapter(site):
     html = (site / "book" / "execution_stats.html").read_text()
-    for nb in (ROOT / "book").glob("*.ipynb"):
-        assert nb.stem in html, f"{nb.stem} missing from the execution statistics"
+    for name in toc_chapters():
+        assert Path(name).name in html, f"{name} missing from the execution statistics"
 
 
-def test_launch_buttons_point_at_the_right_notebooks(site):
-    url = re.search(r"^\s*url:\s*(\S+)", (ROOT / "_config.yml").read_text(), flags=re.M).group(1)
-    repo = urlparse(url).path.strip("/")
-    for nb in (ROOT / "book").glob("*.ipynb"):
-        html = (site / "book" / f"{nb.stem}.html").read_text()
-        colab = f"https://colab.research.google.com/github/{repo}/blob/main/book/{nb.stem}.ipynb"
-        assert colab in html, f"{nb.stem}: no Colab launch button to {colab}"
-        assert f"{nb.stem}.ipynb" in html and "download" in html.lower()
+def _colab_url(name: str) -> str:
+    """Where the Colab button of chapter ``name`` (e.g. ``book/03_baum``) must lead: its notebook at the release tag."""
+    repo = repository()
+    slug = urlparse(repo["url"]).path.strip("/")
+    return f"https://colab.research.google.com/github/{slug}/blob/{repo['branch']}/{name}.ipynb"
+
+
+def test_launch_and_download_buttons_point_at_the_right_notebooks(site):
+    """Colab opens the chapter's own notebook at the release tag; the download button serves
+    the chapter's notebook (the committed source, set-up cell first)."""
+    for name in toc_chapters():
+        page = site / f"{name}.html"
+        links = _parse(page).hrefs
+        colab = _colab_url(name)
+        assert colab in links, f"{name}: no Colab launch button to {colab}"
+        downloads = [h for h in links if h.endswith(f"{Path(name).name}.ipynb") and not urlparse(h).scheme]
+        assert downloads, f"{name}: no download link to its notebook"
+        served = (page.parent / downloads[0]).resolve()
+        assert served.exists(), f"{name}: the download link {downloads[0]} leads nowhere"
+        assert json.loads(served.read_text())["cells"] == json.loads((ROOT / f"{name}.ipynb").read_text())["cells"]
+
+
+def test_figures_are_present_in_every_chapter(site):
+    for name in toc_chapters():
+        html = (site / f"{name}.html").read_text()
+        assert re.search(r"<img[^>]+src=\"[^\"]+\.png\"", html), f"{name}: no figure in the built page"
 
 
 class _Links(HTMLParser):
@@ -171,63 +231,292 @@ def _page_ids(site: Path) -> list[str]:
     return [str(p.relative_to(site)) for p in pages(site)]
 
 
-def test_pages_in_a_real_browser(site, server, browser):
-    """Every page: no console errors, no request leaves the machine, every image loads,
-    math is typeset by MathJax, widgets render. A screenshot of each page is saved."""
-    shots = ARTIFACTS / "screenshots"
+def _shot_name(rel: str) -> str:
+    return rel.replace("/", "__").replace(".html", ".png")
+
+
+class Reader:
+    """One page open in a fresh browser context, with every console error and every
+    request that tries to leave the machine recorded (and refused)."""
+
+    def __init__(self, browser, url: str, viewport: dict = DESKTOP, dark: bool = False, javascript: bool = True) -> None:
+        self.ctx = browser.new_context(viewport=viewport, color_scheme="dark" if dark else "light",
+                                       java_script_enabled=javascript)
+        if dark:  # what the theme's light/dark switch stores
+            self.ctx.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+        self.page = self.ctx.new_page()
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        self.page.route("**/*", self._route)
+        self.page.goto(url, wait_until="load")
+
+    def _route(self, r) -> None:
+        if urlparse(r.request.url).hostname in ("127.0.0.1", "localhost") or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            self.external.append(r.request.url)
+            r.abort()
+
+    def wait_until_rendered(self, html: str) -> list[str]:
+        """Wait for MathJax and the widgets; return what did not render."""
+        problems = []
+        if 'class="math' in html or "\\(" in html:
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                        timeout=30000)
+            self.page.evaluate("() => MathJax.startup.promise")
+            if self.page.evaluate("() => document.querySelectorAll('mjx-container').length") == 0:
+                problems.append("math present but nothing typeset")
+        if "application/vnd.jupyter.widget-view+json" in html:
+            try:
+                self.page.wait_for_selector(".jupyter-widgets", timeout=30000)
+            except Exception:
+                problems.append("widgets did not render")
+        self.page.wait_for_timeout(300)
+        return problems
+
+    def close(self) -> None:
+        self.ctx.close()
+
+
+# Elements of the article wider than the screen, unless they sit in a box that scrolls sideways
+# (code, wide tables and display math scroll inside their own box; the page itself must not).
+_OVERFLOW_JS = """() => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  for (const el of document.querySelectorAll('article *')) {
+    if (el.closest('mjx-assistive-mml')) continue;  // MathJax's copy for screen readers, clipped to nothing
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.right <= vw + 1) continue;
+    let a = el.parentElement, ok = false;
+    while (a && a !== document.body) {
+      if (scrolls(a) && a.getBoundingClientRect().right <= vw + 1) { ok = true; break; }
+      a = a.parentElement;
+    }
+    if (!ok && !scrolls(el)) bad.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ends at ${Math.round(r.right)}px`);
+  }
+  if (document.documentElement.scrollWidth > vw + 1) bad.unshift(`the page scrolls sideways (${document.documentElement.scrollWidth}px wide)`);
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_pages_in_a_real_browser(site, server, browser, viewport):
+    """Every page at desktop and phone width: no console errors, no request leaves the machine,
+    every image loads, math is typeset by MathJax, widgets render, nothing but scrollable boxes
+    is wider than the screen, and on a chapter the launch menu offers Colab and the download
+    menu the notebook. A screenshot of each page is saved."""
+    kind = "desktop" if viewport is DESKTOP else "phone"
+    shots = SHOTS / kind
     shots.mkdir(parents=True, exist_ok=True)
+    chapters = set(toc_chapters())
     problems: list[str] = []
     for rel in _page_ids(site):
-        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = ctx.new_page()
-        errors: list[str] = []
-        external: list[str] = []
-        page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
-        page.on("requestfailed", lambda r, e=errors: e.append(f"request failed: {r.url}"))
-
-        def route(r, ext=external):
-            if urlparse(r.request.url).hostname in ("127.0.0.1", "localhost") or r.request.url.startswith("data:"):
-                r.continue_()
-            else:
-                ext.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.goto(f"{server}/{rel}", wait_until="load")
-        html = (site / rel).read_text()
-        has_math = 'class="math' in html or "\\(" in html
-        if has_math:
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-            page.evaluate("() => MathJax.startup.promise")
-        has_widgets = "application/vnd.jupyter.widget-view+json" in html
-        if has_widgets:
-            try:
-                page.wait_for_selector(".jupyter-widgets", timeout=20000)
-            except Exception:
-                problems.append(f"{rel}: widgets did not render")
-        page.wait_for_timeout(300)
+        reader = Reader(browser, f"{server}/{rel}", viewport)
+        page = reader.page
+        problems += [f"{rel}: {p}" for p in reader.wait_until_rendered((site / rel).read_text())]
         broken_imgs = page.evaluate(
             "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
         )
         text = page.evaluate("() => (document.querySelector('main') || document.body).innerText")
-        if has_math and page.evaluate("() => document.querySelectorAll('mjx-container').length") == 0:
-            problems.append(f"{rel}: math present but nothing typeset")
         if "\\(" in text or "\\[" in text:
             problems.append(f"{rel}: raw TeX delimiters left in the text")
         if broken_imgs:
             problems.append(f"{rel}: images failed to load: {broken_imgs[:3]}")
-        errors = [e for e in errors if "favicon" not in e]
+        too_wide = page.evaluate(_OVERFLOW_JS)
+        if too_wide:
+            problems.append(f"{rel} at {viewport['width']}px: wider than the screen: {too_wide[:4]}")
+        if rel.removesuffix(".html") in chapters:  # the rocket and download menus open on a click (or tap)
+            for menu, link in ((".dropdown-launch-buttons", f'a[href="{_colab_url(rel.removesuffix(".html"))}"]'),
+                               (".dropdown-download-buttons", f'a[href$="{Path(rel).stem}.ipynb"]')):
+                page.click(f"{menu} > button")
+                if not page.locator(f"{menu} {link}").is_visible():
+                    problems.append(f"{rel}: clicking {menu} does not show {link}")
+                page.keyboard.press("Escape")
+            page.mouse.move(0, viewport["height"] - 1)  # no menu left open by hovering in the screenshot
+        errors = [e for e in reader.errors if "favicon" not in e]
         if errors:
             problems.append(f"{rel}: console errors: {errors[:3]}")
-        if external:
-            problems.append(f"{rel}: requests to the network: {external[:3]}")
-        page.screenshot(path=str(shots / (rel.replace("/", "__").replace(".html", ".png"))), full_page=False)
-        ctx.close()
+        if reader.external:
+            problems.append(f"{rel}: requests to the network: {reader.external[:3]}")
+        page.screenshot(path=str(shots / _shot_name(rel)), full_page=kind == "phone")
+        reader.close()
     assert not problems, "\n".join(problems)
 
 
-def test_figures_are_present_in_every_chapter(site):
-    for nb in (ROOT / "book").glob("*.ipynb"):
-        html = (site / "book" / f"{nb.stem}.html").read_text()
-        assert re.search(r"<img[^>]+src=\"[^\"]+\.png\"", html), f"{nb.stem}: no figure in the built page"
+def test_navigation_reaches_every_chapter(site, server, browser):
+    """From the front page, the sidebar lists every page of the table of contents, and
+    following 'next' from the first page visits them all, in order. (The sidebar and the
+    next links are plain HTML, so JavaScript is off here: MathJax and the widgets of every
+    chapter would only make the walk slow.)"""
+    want = [f"{server}/{name}.html" for name in toc_files()]
+    reader = Reader(browser, f"{server}/index.html", javascript=False)  # the redirect a reader lands on
+    page = reader.page
+    page.wait_for_url(re.compile(re.escape(want[0])), timeout=20000)
+    sidebar = page.evaluate(
+        "() => Array.from(document.querySelectorAll('nav.bd-docs-nav a.reference.internal')).map(a => a.href)"
+    )
+    sidebar = {urldefrag(h)[0] for h in sidebar}
+    missing = [u for u in want[1:] if u not in sidebar]
+    assert not missing, f"the sidebar does not link to {missing}"
+    visited = [urldefrag(page.url)[0]]
+    for _ in range(len(want) + 2):
+        nxt = page.query_selector("a.right-next")
+        if nxt is None:
+            break
+        nxt.click()
+        page.wait_for_load_state("load")
+        visited.append(urldefrag(page.url)[0])
+    reader.close()
+    assert visited == want, f"'next' visits {visited}, the table of contents is {want}"
+
+
+def _prose(html: str) -> str:
+    """The paragraphs of a page as plain text (no math, no code)."""
+    text = " ".join(re.findall(r"<p(?:\s[^>]*)?>(.*?)</p>", html, flags=re.S))
+    text = re.sub(r"<span class=\"math[^\"]*\">.*?</span>", " ", text, flags=re.S)
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def _distinctive_words(site: Path) -> dict[str, str]:
+    """For each chapter, the word of its prose used most often in it and in no other page's prose."""
+    words = {
+        str(p.relative_to(site)): Counter(w.lower() for w in re.findall(r"\b[A-Za-z]{7,}\b", _prose(p.read_text())))
+        for p in pages(site)
+    }
+    out = {}
+    for name in toc_chapters():
+        rel = f"{name}.html"
+        others = set().union(*(set(c) for r, c in words.items() if r != rel))
+        unique = sorted(((-n, w) for w, n in words[rel].items() if w not in others))
+        assert unique, f"{name}: no word of its prose is unique to it"
+        out[name] = unique[0][1]
+    return out
+
+
+def test_search_finds_each_chapter_by_a_word_in_it(site, server, browser):
+    """The site's search page, queried for a word that only one chapter uses, lists that chapter."""
+    problems = []
+    for name, word in _distinctive_words(site).items():
+        reader = Reader(browser, f"{server}/search.html?q={word}")
+        page = reader.page
+        page.wait_for_function(
+            "() => { const s = document.querySelector('#search-results .search-summary');"
+            " return s && /finished|did not match/.test(s.innerText); }", timeout=30000)
+        found = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search li a'))"
+                              ".map(a => a.href)")
+        if f"{server}/{name}.html" not in {urldefrag(h)[0] for h in found}:
+            problems.append(f"searching {word!r} does not list {name} (found {found[:5]})")
+        if reader.errors:
+            problems.append(f"search for {word!r}: console errors {reader.errors[:3]}")
+        reader.close()
+    assert not problems, "\n".join(problems)
+
+
+# Every image of the article: is it opaque (its corners), and what is the colour behind it?
+_IMAGES_JS = """() => Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 0).map(img => {
+  const c = document.createElement('canvas');
+  c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const w = c.width - 1, h = c.height - 1;
+  const alphas = [[0, 0], [w, 0], [0, h], [w, h]].map(([x, y]) => g.getImageData(x, y, 1, 1).data[3]);
+  return {src: img.src.slice(0, 80), opaque: alphas.every(a => a === 255), background: getComputedStyle(img).backgroundColor};
+})"""
+
+
+def _light(css_colour: str) -> bool:
+    nums = [float(x) for x in re.findall(r"[\d.]+", css_colour)]
+    if len(nums) < 3 or (len(nums) == 4 and nums[3] < 1):
+        return False
+    r, g, b = nums[:3]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b >= 180
+
+
+def test_dark_mode_keeps_every_figure_readable(site, server, browser):
+    """In the dark theme every figure keeps a light background: the image is opaque (the
+    book's figures have a white face) or the theme paints a light colour behind it."""
+    shots = SHOTS / "dark"
+    shots.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for rel in _page_ids(site):
+        html = (site / rel).read_text()
+        if "<img" not in html:
+            continue
+        reader = Reader(browser, f"{server}/{rel}", dark=True)
+        page = reader.page
+        reader.wait_until_rendered(html)
+        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark", f"{rel}: not in dark mode"
+        for img in page.evaluate(_IMAGES_JS):
+            if not (img["opaque"] or _light(img["background"])):
+                problems.append(f"{rel}: {img['src']} is transparent on {img['background']}")
+        first = page.query_selector("article div.cell_output img")
+        if first:
+            first.scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / _shot_name(rel)))
+        reader.close()
+    assert not problems, "\n".join(problems)
+
+
+# ----------------------------------------------------------------------------- the student edition
+
+
+@pytest.fixture(scope="session")
+def student_site(site) -> Path:
+    """The student edition, built by tools/student.py (``./book.sh student``) after the site,
+    whose executed chapters it reuses."""
+    given = os.environ.get("LAWLIB_STUDENT_SITE")
+    if given:
+        return Path(given)
+    out_dir = ROOT / "_build" / "student" / "html"
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "student.py"), "--out", str(out_dir)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    log = out.stdout + out.stderr
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "student-build.log").write_text(log)
+    warnings = _build_log_problems(log)
+    assert out.returncode == 0 and not warnings, "student build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+    return out_dir
+
+
+def _solution_texts(html: str) -> list[str]:
+    """The opening words of the first paragraph of every solution of a page (plain text)."""
+    out = []
+    for block in re.findall(r"<div class=\"solution[^\"]*\"[^>]*>(.*?)</section>", html, flags=re.S):
+        first = re.search(r"<p(?:\s[^>]*)?>(.*?)</p>", block.split('id="solution-content">', 1)[-1], flags=re.S)
+        text = " ".join(_prose(first.group(0)).split()) if first else ""
+        if len(text) >= 20:
+            out.append(text[:60])
+    return out
+
+
+def _plain(html: str) -> str:
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<span class=\"math[^\"]*\">.*?</span>", " ",
+                                                                      html, flags=re.S))).split())
+
+
+def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
+    """Each chapter of the student edition has the same exercises as the book and none of the
+    solutions, on the page or in the notebook its download button serves; the book has them."""
+    total = 0
+    for name in toc_chapters():
+        book = (site / f"{name}.html").read_text()
+        student = (student_site / f"{name}.html").read_text()
+        assert "Student edition" in student, f"{name}: no student-edition banner"
+        exercises = sorted(re.findall(r"<div class=\"exercise[^\"]*\" id=\"([^\"]+)\"", book))
+        assert exercises, f"{name}: the book has no exercises"
+        assert sorted(re.findall(r"<div class=\"exercise[^\"]*\" id=\"([^\"]+)\"", student)) == exercises
+        solutions = _solution_texts(book)
+        assert solutions, f"{name}: the book has no solutions"
+        assert 'class="solution' not in student, f"{name}: a solution block is left in the student edition"
+        plain = _plain(student)
+        for text in solutions:
+            assert text in _plain(book)
+            assert text not in plain, f"{name}: solution text {text!r} is in the student edition"
+        source = json.loads((student_site / "_sources" / f"{name}.ipynb").read_text())
+        markdown = "\n".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "markdown")
+        assert "{exercise}" in markdown and "{solution}" not in markdown, f"{name}: downloadable notebook"
+        total += len(solutions)
+    assert total > 0
