@@ -68,6 +68,7 @@ class _Group:
         self.m1 = {k: torch.zeros_like(v) for k, v in params.items()}
         self.m2 = {k: torch.zeros_like(v) for k, v in params.items()}
         self.x, self.y, self.batch_norm = x, y, batch_norm
+        self.buffers: dict[str, torch.Tensor] = {}
 
     def keep(self, keep_nets: torch.Tensor) -> None:
         """Slice out the networks whose entry of the bool mask ``keep_nets`` is False."""
@@ -79,28 +80,37 @@ class _Group:
             for k in store:
                 store[k] = store[k][cols].clone()
 
+    def _buffer(self, name: str) -> torch.Tensor:
+        """A K×n work matrix, allocated once and reused (fresh n×K allocations cost as much as the arithmetic)."""
+        k, n = self.params["a"].shape[0], self.x.shape[0]
+        buf = self.buffers.get(name)
+        if buf is None or buf.shape[0] < k:
+            buf = self.buffers[name] = torch.empty(k, n, dtype=self.x.dtype, device=self.x.device)
+        return buf[:k]
+
     def forward(self, eps: float) -> dict[str, torch.Tensor]:
         """Train-mode forward pass: per-network losses, memorization flags and what the backward pass needs.
 
-        Neuron-major layout: the pre-activations are a K×n matrix, so every per-neuron statistic
-        is a reduction along contiguous memory.
+        Neuron-major layout: the pre-activations are a K×n matrix, so every per-neuron statistic is a
+        reduction along contiguous memory, and f = A r with the m×K matrix A[j, ℓ] = a_ℓ 1[ℓ ∈ N_j].
         """
         p, n = self.params, self.x.shape[0]
-        pre = torch.addmm(p["bias"].unsqueeze(1), p["weight"], self.x.T)  # (K, n): ⟨w_ℓ, x_i⟩ + b_ℓ
+        pre = torch.addmm(p["bias"].unsqueeze(1), p["weight"], self.x.T, out=self._buffer("pre"))  # ⟨w_ℓ, x_i⟩ + b_ℓ
         f: dict[str, torch.Tensor] = {}
         if self.batch_norm:
             f["mean"] = pre.mean(1)
-            centred = pre.sub_(f["mean"].unsqueeze(1))  # in place: pre is not needed again
-            f["var"] = torch.linalg.vector_norm(centred, dim=1).square_().div_(n)  # biased, as in train mode
+            f["centred"] = pre.sub_(f["mean"].unsqueeze(1))
+            f["var"] = torch.linalg.vector_norm(pre, dim=1).square_().div_(n)  # biased, as in train mode
             f["inv_std"] = torch.rsqrt(f["var"] + BN_EPS)
-            f["xhat"] = centred.mul_(f["inv_std"].unsqueeze(1))
-            h = torch.addcmul(p["beta"].unsqueeze(1), f["xhat"], p["gamma"].unsqueeze(1))
+            f["alpha"] = p["gamma"] * f["inv_std"]  # h = γ (pre − μ)/√(v + ε) + β = α (pre − μ) + β
+            h = torch.addcmul(p["beta"].unsqueeze(1), pre, f["alpha"].unsqueeze(1), out=self._buffer("h"))
         else:
             h = pre
-        f["active"] = h > 0
         f["r"] = h.clamp_(min=0)
-        out = torch.zeros(len(self.nets), n, dtype=h.dtype, device=h.device)
-        out.index_add_(0, self.owner, f["r"] * p["a"].unsqueeze(1))  # f_j(x_i) = Σ_{ℓ ∈ N_j} a_ℓ r_ℓi
+        seg = torch.zeros(len(self.nets), h.shape[0], dtype=h.dtype, device=h.device)
+        seg[self.owner, torch.arange(h.shape[0], device=h.device)] = p["a"]
+        f["seg"] = seg
+        out = seg @ f["r"]  # f_j(x_i) = Σ_{ℓ ∈ N_j} a_ℓ r_ℓi
         f["residual"] = out - self.y
         f["loss"] = f["residual"].square().mean(1)
         f["memorized"] = (torch.sign(out) == self.y).all(1) & (f["loss"] <= eps)
@@ -109,17 +119,20 @@ class _Group:
     def backward(self, f: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Gradients of Σ_j L_j, each network's loss L_j = (1/n) Σ_i (f_j(x_i) − y_i)², w.r.t. every parameter."""
         p, n = self.params, self.x.shape[0]
-        g = f["residual"][self.owner].mul_(2.0 / n)  # ∂L_j/∂f_j(x_i), copied to each neuron ℓ of net j
-        grads = {"a": (g * f["r"]).sum(1)}
-        g.mul_(p["a"].unsqueeze(1)).mul_(f["active"])  # ∂/∂h
+        k = p["a"].shape[0]
+        dout = f["residual"] * (2.0 / n)  # ∂L_j/∂f_j(x_i)
+        grads = {"a": (f["r"] @ dout.T)[torch.arange(k, device=dout.device), self.owner]}
+        g = torch.mm(f["seg"].T, dout, out=self._buffer("g"))  # ∂/∂r_ℓi = a_ℓ ∂L_j/∂f_j(x_i)
+        g.mul_(torch.sign(f["r"], out=self._buffer("mask")))  # ∂/∂h: the ReLU passes where r > 0
         if self.batch_norm:
+            # With x̂ = (pre − μ)/√(v + ε):  ∂/∂β = Σ_i ∂/∂h,  ∂/∂γ = Σ_i x̂ ∂/∂h, and
+            # ∂/∂pre = α (∂/∂h − mean_i ∂/∂h − x̂ · mean_i(x̂ ∂/∂h)),  α = γ/√(v + ε).
+            centred, inv_std, alpha = f["centred"], f["inv_std"], f["alpha"]
             grads["beta"] = g.sum(1)
-            grads["gamma"] = (g * f["xhat"]).sum(1)
-            # ∂/∂x̂ = γ ∂/∂h;  ∂/∂pre = (∂/∂x̂ − mean(∂/∂x̂) − x̂ · mean(∂/∂x̂ ⊙ x̂)) / √(v + ε)
-            g.mul_(p["gamma"].unsqueeze(1))
-            g.sub_((p["gamma"] * grads["beta"] / n).unsqueeze(1))
-            g.addcmul_(f["xhat"], (p["gamma"] * grads["gamma"] / n).unsqueeze(1), value=-1)
-            g.mul_(f["inv_std"].unsqueeze(1))
+            g_centred = torch.mul(g, centred, out=self._buffer("mask")).sum(1)
+            grads["gamma"] = g_centred * inv_std
+            g.mul_(alpha.unsqueeze(1)).sub_((alpha * grads["beta"] / n).unsqueeze(1))
+            g.addcmul_(centred, (alpha * inv_std.square() * g_centred / n).unsqueeze(1), value=-1)
         grads["bias"] = g.sum(1)
         grads["weight"] = g @ self.x
         return grads
