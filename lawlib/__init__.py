@@ -12,6 +12,10 @@ Flat modules, each named for the idea it holds:
 * :mod:`lawlib.bounds` — the formulas of the theorems.
 * :mod:`lawlib.models`, :mod:`lawlib.train` — networks and how they are fitted.
 * :mod:`lawlib.batched` — a sweep of 2-layer networks trained at once (chapter 5).
+* :mod:`lawlib.isoperimetry`, :mod:`lawlib.fitting` — concentration checks; fits with uncertainties (chapter 5).
+* :mod:`lawlib.rademacher`, :mod:`lawlib.constrained` — Rademacher complexity; weight-bounded deep networks (chapter 6).
+* :mod:`lawlib.envelope`, :mod:`lawlib.intrinsic` — the back-of-the-envelope; intrinsic dimension (chapter 7).
+* :mod:`lawlib.beyond` — starting points for the open directions (chapter 8).
 * :mod:`lawlib.plotting` — the book's figure style.
 """
 
@@ -73,9 +77,110 @@ from .lipschitz import (
     spectral_norm_product,
 )
 from .constructions import CapOverlapWarning, McShaneExtension, NeuronPerPoint, RBFMemorizer, WhitneyExtension
+# chapter 5: isoperimetry, the universal law's formulas, fits with uncertainties, the projected RBF
+from .bounds import (
+    bubeck_sellke_bound,
+    bubeck_sellke_sample_size,
+    massart_rademacher_bound,
+    net_log_size,
+    universal_law_scale,
+)
+from .constructions import ProjectedRBF, projected_dimension
+from .fitting import BootstrapFit, LinearFit, PowerLawFit, bootstrap_fit, linear_fit, power_law_fit
+from .isoperimetry import (
+    LipschitzTestFunction,
+    coordinate_function,
+    distance_function,
+    empirical_tail,
+    isoperimetric_bound,
+    known_isoperimetric_constant,
+    lipschitz_test_functions,
+    max_coordinate_function,
+    norm_function,
+    orthogonal_relu_network,
+    smallest_isoperimetric_constant,
+)
+# chapter 6: weight-bounded deep networks, Rademacher complexity, norm-based bounds
+from .bounds import (
+    deep_rademacher_bound,
+    deep_rademacher_bound_for_model,
+    fit_probability_bound,
+    fit_rademacher_lower_bound,
+    forced_depth,
+    forced_norm_product,
+    frobenius_bounds_from_spectral,
+    path_norm_two_layer,
+    two_layer_rademacher_bound,
+)
+from .constrained import (
+    ConstrainedFit,
+    ConstrainedMLP,
+    DepthExperiment,
+    DepthSearch,
+    depth_experiment,
+    project_weight_norm,
+    smallest_fitting_depth,
+    train_constrained,
+    weight_norms,
+)
+from .rademacher import RademacherEstimate, estimate_rademacher, finite_class_rademacher, linear_class_rademacher
 from .models import count_parameters, mlp, two_layer_relu
 from .plotting import PALETTE, adversarial_examples_figure, attack_widget_frame, figure, label, use_style
 from .scale import PRESETS, Scale, get_scale
 from .train import TrainResult, train_classifier, train_regression, train_until_memorized
+from .envelope import (
+    MADRY_CAPACITY_SCALES,
+    Calibration,
+    Interval,
+    ModelSize,
+    VisionTransformer,
+    calibrate,
+    dimension_ratio,
+    effective_dimension,
+    envelope_parameters,
+    image_dimension,
+    madry_mnist_cnn,
+    madry_mnist_parameter_count,
+    predicted_parameters,
+    reference_models,
+    resnet_imagenet,
+    vision_transformer,
+    wide_resnet_cifar,
+)
+from .intrinsic import (
+    ImageData,
+    MLEEstimate,
+    PCAProfile,
+    embedded_curve,
+    embedded_gaussian,
+    knn_distances,
+    load_mnist_if_available,
+    mle_dimension,
+    mle_dimension_curve,
+    mle_from_distances,
+    pca_components,
+    pca_profile,
+    twonn_dimension,
+    twonn_from_distances,
+)
+from .beyond import (
+    architecture_sweep,
+    cell_label_variance,
+    conv_net,
+    cube_fit_lipschitz_bound,
+    cube_grid,
+    flip_radii,
+    gradient_lp_norms,
+    median_min_distance_uniform,
+    median_nn_distance_uniform,
+    nd_law_experiment,
+    nearest_neighbour_distances,
+    opposite_label_distance,
+    pigeonhole_distance,
+    rbf_mean_square_gradient,
+    sample_cube,
+    unit_ball_volume,
+    width_for_parameters,
+)
 
 __version__ = "0.2.0"

@@ -380,3 +380,94 @@ class NeuronPerPoint(nn.Module):
 
     def extra_repr(self) -> str:
         return f"n={self.n}, d={self.d}, c={self.c:.4g}, tau={self.tau}, lipschitz={self.lipschitz:.4g}"
+
+
+class ProjectedRBF(nn.Module):
+    """The tight side of the universal law: n hat bumps in d' = P/n projected coordinates (chapter 5).
+
+    Π x = √(d/d') (x₁, …, x_{d'}) keeps the first d' = ``d_proj`` coordinates,
+    rescaled so that N(0, I_d/d) is mapped onto N(0, I_{d'}/d'); an
+    :class:`RBFMemorizer` is built on the projected points Π x_i (radius
+    ``radius``, by default half their minimum pairwise distance δ'), and
+
+        f(x) = Σ_i y_i φ(‖Π x − Π x_i‖ / r),   φ(t) = max(0, 1 − t).
+
+    Exact properties (proved in chapter 5):
+
+    * Interpolation: f(x_i) = RBF(Π x_i) = y_i.
+    * Lip(f) = (max_i |y_i| / r) · √(d/d') exactly. Upper: Lip(g ∘ Π) ≤
+      Lip(g) ‖Π‖_op and ‖Π‖_op = √(d/d'). Attained: for i with the largest
+      |y_i|, any x with Π x = Π x_i and x' = x + r √(d'/d) e₁ have Π x' =
+      Π x_i + r e₁ on the edge of bump i, so |f(x) − f(x')| = |y_i| over
+      ‖x − x'‖ = r √(d'/d) (:meth:`attaining_pair`, which takes for x the lift
+      of Π x_i: its first d' coordinates are those of x_i, the rest zero).
+
+    With r of order one (true once d' ≳ log n for random data, chapter 2) this
+    is ≈ √(d/d') = √(nd/P): the universal law is attained. For small d' the
+    projected points crowd together and 1/r grows.
+
+    ``n_parameters`` = n(d' + 1) + 1 (the bumps' centres, heights and r; the
+    projection is fixed by d and d'); ``n_neurons`` = n. Projected points that
+    coincide raise ``ValueError`` naming ``x``; ``d_proj`` outside [1, d] raises
+    naming ``d_proj``.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, d_proj: int, radius: float | None = None, chunk: int = 1024) -> None:
+        super().__init__()
+        x = check_points("x", x, min_points=2, min_dim=1)
+        self.n, self.d = x.shape
+        self.d_proj: int = check_int("d_proj", d_proj, minimum=1)
+        if self.d_proj > self.d:
+            raise ValueError(f"d_proj must be <= d = {self.d}, got {self.d_proj}")
+        #: ‖Π‖_op = √(d/d').
+        self.scale: float = math.sqrt(self.d / self.d_proj)
+        self.rbf = RBFMemorizer(self.project(x.detach()), y, radius=radius, chunk=chunk)
+        self.radius: float = self.rbf.radius
+        self.min_distance: float = self.rbf.min_distance
+        #: The exact Lipschitz constant (max_i |y_i| / r) · √(d/d').
+        self.lipschitz: float = self.rbf.lipschitz * self.scale
+        self.n_parameters: int = self.n * (self.d_proj + 1) + 1
+        self.n_neurons: int = self.n
+
+    @property
+    def lipschitz_constant(self) -> float:
+        """The exact Lipschitz constant (max_i |y_i| / r) · √(d/d') (same as ``lipschitz``)."""
+        return self.lipschitz
+
+    def project(self, z: torch.Tensor) -> torch.Tensor:
+        """Π z = √(d/d') z[:, :d'] for an (m, d) batch."""
+        return self.scale * z[:, : self.d_proj]
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """f(z) = RBF(Π z) at the rows of ``z`` (shape (m, d)), as a tensor of shape (m,)."""
+        z = _check_query(z, self.d, self.rbf.centres.dtype)
+        return self.rbf(self.project(z))
+
+    def attaining_pair(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two points (x, x′), shape (1, d) each, with |f(x) − f(x′)| / ‖x − x′‖ = Lip(f) exactly.
+
+        For i with the largest |y_i|, x is the lift of the stored centre Π x_i:
+        its first d' coordinates are Π x_i / √(d/d') (those of x_i) and the
+        rest are zero, so Π x = Π x_i but in general x ≠ x_i; x′ = x + r √(d'/d) e₁.
+        """
+        i = int(self.rbf.labels.abs().argmax())
+        x = torch.zeros(1, self.d, dtype=self.rbf.centres.dtype, device=self.rbf.centres.device)
+        x[0, : self.d_proj] = self.rbf.centres[i] / self.scale
+        x2 = x.clone()
+        x2[0, 0] += self.radius / self.scale
+        return x, x2
+
+    def extra_repr(self) -> str:
+        return f"n={self.n}, d={self.d}, d_proj={self.d_proj}, radius={self.radius:.4g}, lipschitz={self.lipschitz:.4g}"
+
+
+def projected_dimension(p: int, n: int, d: int) -> int:
+    """d' = ⌊P/n⌋ clipped to [1, d]: the projected dimension a budget of P parameters buys
+    :class:`ProjectedRBF` on n points in R^d (chapter 5)."""
+    p = check_int("p", p, minimum=1)
+    n = check_int("n", n, minimum=1)
+    d = check_int("d", d, minimum=1)
+    return max(1, min(d, p // n))
+
+
+__all__ += ["ProjectedRBF", "projected_dimension"]

@@ -62,6 +62,57 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "full": dict(d=1000, ns=(100, 1000, 10000, 30000), n_table=5000, d_table=500, train_steps=20000, train_lr=3e-3,
                      n_fresh=1000, n_starts=256, ascent_steps=100),
     },
+    # Chapter 5: isoperimetry, the Bubeck-Li-Nagaraj experiments (1: many (n, d, k); 2: n fixed, d swept with
+    # k = n and k = 10n/d), the projected RBF, Rademacher complexities. exp1_cells lists (n, d) pairs.
+    "universal": {
+        "quick": dict(iso_dims=(5, 50, 500), iso_samples=20000, iso_min_count=30,
+                      exp1_cells=((100, 50), (100, 100), (200, 50), (200, 100), (200, 200), (300, 50), (300, 150), (300, 300)),
+                      exp1_widths=(10, 20, 40, 80, 160, 300), exp1_seeds=(0, 1), exp1_eps=0.02,
+                      exp2_n=300, exp2_dims=(10, 20, 40, 75, 150), exp2_seeds=(0, 1, 2), exp2_eps=0.1,
+                      steps=150, lr=1e-2, n_fresh=1000, ascent_networks=3, ascent_starts=32, ascent_steps=30,
+                      rbf_n=300, rbf_d=300, rad_n=200, rad_dims=(10, 100, 1000), rad_functions=50, rad_draws=2000),
+        "full": dict(iso_dims=(5, 50, 500, 5000), iso_samples=100000, iso_min_count=30,
+                     exp1_cells=tuple((n, d) for n in (100, 200, 500, 1000, 2000) for d in (50, 100, 200, 500, 1000, 2000)
+                                      if d <= n),
+                     exp1_widths=(10, 20, 50, 100, 200, 500, 1000, 2000), exp1_seeds=(0, 1, 2), exp1_eps=0.02,
+                     exp2_n=10000, exp2_dims=(10, 20, 50, 100, 200, 500, 1000, 2000, 5000), exp2_seeds=(0, 1), exp2_eps=0.1,
+                     steps=10000, lr=1e-3, n_fresh=1000, ascent_networks=10, ascent_starts=256, ascent_steps=200,
+                     rbf_n=2000, rbf_d=1000, rad_n=1000, rad_dims=(10, 100, 1000, 10000), rad_functions=200,
+                     rad_draws=10000),
+    },
+    # Chapter 6: weight-bounded deep networks; smallest fitting depth against n; Rademacher estimates.
+    "weight_bounded": {
+        "quick": dict(d=8, width=16, max_norm=3.0, epsilon=0.5, ns=(16, 32, 64, 128, 256, 512), max_depth=8,
+                      steps=300, lr=0.02, restarts=2, seeds=(0, 1, 2), control_depths=(1, 2, 3), n_fresh=1000,
+                      ascent_starts=32, ascent_steps=20, rad_n=64, rad_depths=(1, 2, 3, 4, 5), rad_depth=3,
+                      rad_draws=8, rad_steps=150),
+        "full": dict(d=8, width=32, max_norm=3.0, epsilon=0.5, ns=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
+                     max_depth=16, steps=1500, lr=0.01, restarts=4, seeds=(0, 1, 2), control_depths=(1, 2, 3, 4, 5, 6),
+                     n_fresh=1000,
+                     ascent_starts=256, ascent_steps=100, rad_n=256, rad_depths=(1, 2, 3, 4, 5, 6, 7, 8), rad_depth=3,
+                     rad_draws=32, rad_steps=500),
+    },
+    # Chapter 7: the ImageNet back-of-the-envelope; intrinsic-dimension estimates (synthetic, digits, MNIST).
+    "envelope": {
+        "quick": dict(capacity_scales=(1, 2, 4, 8, 16), synthetic_n=1500, synthetic_dims=(2, 5, 10, 20), ambient=64,
+                      k=10, ks=(3, 5, 10, 20), mnist_n=5000, knn_chunk=512),
+        "full": dict(capacity_scales=(1, 2, 4, 8, 16), synthetic_n=10000, synthetic_dims=(2, 5, 10, 20), ambient=64,
+                     k=10, ks=(3, 5, 10, 20, 50), mnist_n=60000, knn_chunk=2048),
+    },
+    # Chapter 8: the n^{1/d} mechanism; the max-gradient experiment for other architectures; other norms.
+    "beyond": {
+        "quick": dict(dims=(1, 2, 3), ns=(100, 300, 1000, 3000), seeds=12, cell_seeds=5, fit_mse=0.5,
+                      arch_n=100, arch_d=64, arch_targets=(0.125, 0.5, 2.0), arch_seeds=(0,), arch_steps=2000,
+                      arch_lr=2e-3, depth=3, kernel_size=3, n_fresh=1000, norm_dims=(16, 64, 256), norm_n=100,
+                      rbf_n=200, rbf_d=64, rbf_k=3, radius_fractions=(1.0, 0.3, 0.1, 0.03, 0.01), n_mc=200000,
+                      n_grad_check=20000, n_flip=100, flip_steps=20, flip_bisection=10),
+        "full": dict(dims=(1, 2, 3, 4), ns=(100, 300, 1000, 3000, 10000, 30000), seeds=40, cell_seeds=20, fit_mse=0.5,
+                     arch_n=1000, arch_d=256, arch_targets=(0.0625, 0.125, 0.25, 0.5, 1.0, 2.0), arch_seeds=(0, 1, 2),
+                     arch_steps=10000, arch_lr=1e-3, depth=3, kernel_size=3, n_fresh=1000,
+                     norm_dims=(16, 64, 256, 1024, 4096), norm_n=1000, rbf_n=2000, rbf_d=256, rbf_k=3,
+                     radius_fractions=(1.0, 0.3, 0.1, 0.03, 0.01, 0.001), n_mc=2000000, n_grad_check=200000,
+                     n_flip=1000, flip_steps=40, flip_bisection=12),
+    },
 }
 
 

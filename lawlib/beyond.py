@@ -1,0 +1,594 @@
+"""Beyond the law: the n^{1/d} mechanism, other architectures, other norms (chapter 8).
+
+The n^{1/d} law for any interpolator (Wu–Huang–Zhang) in elementary form:
+
+* :func:`sample_cube`, :func:`cube_grid` — random and best-spread points of [0, 1]^d.
+* :func:`pigeonhole_distance` — any n points of [0, 1]^d have a pair within √d / m, m^d < n.
+* :func:`cell_label_variance`, :func:`cube_fit_lipschitz_bound` — every L-Lipschitz f has
+  (1/n) Σ (f(x_i) − y_i)² ≥ W_m / n − 4 L √d / m, with W_m the within-cell sum of squares of
+  the labels over the m^d cells of side 1/m; so fitting well forces L ≳ m.
+* :func:`unit_ball_volume`, :func:`nearest_neighbour_distances`,
+  :func:`median_min_distance_uniform`, :func:`median_nn_distance_uniform` — the n^{-2/d}
+  (closest pair) and n^{-1/d} (typical neighbour) scales of uniform random points;
+  :func:`opposite_label_distance` (2 / it is McShane's constant for labels ±1);
+  :func:`nd_law_experiment` measures both scales and what they force.
+
+Starting points for the open directions:
+
+* :func:`conv_net` — a small convolutional network on vectors seen as 1-D signals or images.
+* :func:`width_for_parameters` — the width that gives an architecture a target parameter count.
+* :func:`architecture_sweep` — the max-gradient experiment of chapter 5 for any architecture,
+  one network at a time with :func:`lawlib.train_until_memorized`.
+* :func:`gradient_lp_norms` — ‖∇f(x_i)‖_p; p = 1 bounds the ℓ∞-Lipschitz constant from below.
+* :func:`flip_radii` — the smallest perturbation PGD finds that changes the sign of f at a test point.
+* :func:`rbf_mean_square_gradient` — E‖∇f‖² of an RBF memorizer under Gaussian inputs, exactly:
+  it can be tiny while Lip(f) is huge, so averages of the gradient cannot carry a law of robustness.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+from scipy import stats
+from torch import nn
+
+from ._checks import check_choice, check_generator, check_int, check_labels, check_points, check_positive
+from .attacks import minimal_perturbation
+from .constructions import RBFMemorizer
+from .data import make_generator, random_signs, sample_gaussian
+from .lipschitz import _as_batch_values, gradient_norms
+from .models import count_parameters
+from .train import memorizes, train_until_memorized
+
+Function = Callable[[torch.Tensor], torch.Tensor]
+
+_MAX_GRID = 10**7
+
+
+# ---------------------------------------------------------------------------
+# the n^{1/d} mechanism
+
+
+def _check_p(p) -> float:
+    try:
+        p = float(p)
+    except (TypeError, ValueError):
+        raise ValueError(f"p must be a number in [1, inf], got {p!r}") from None
+    if math.isnan(p) or p < 1:
+        raise ValueError(f"p must be a number in [1, inf], got {p!r}")
+    return p
+
+
+def sample_cube(
+    n: int,
+    d: int,
+    generator: torch.Generator | None = None,
+    *,
+    seed: int | None = None,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """``n`` points i.i.d. uniform on the cube [0, 1]^d, shape (n, d) (chapter 8).
+
+    The seed is ``generator`` if given, else ``seed`` (default 0).
+    """
+    n = check_int("n", n, minimum=1)
+    d = check_int("d", d, minimum=1)
+    check_generator("generator", generator)
+    g = generator if generator is not None else make_generator(0 if seed is None else seed, device)
+    return torch.rand(n, d, generator=g, device=g.device, dtype=dtype)
+
+
+def cube_grid(m: int, d: int, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """The m^d points (i_1, …, i_d)/(m − 1), i_k ∈ {0, …, m − 1}, of the regular grid of [0, 1]^d (chapter 8).
+
+    Neighbouring points are 1/(m − 1) apart, the minimum distance. With labels ±1
+    that are not all equal, the smallest Lipschitz constant of an interpolant is
+    exactly 2(m − 1) = 2(n^{1/d} − 1): some pair of neighbours has different labels
+    (the grid graph is connected) and no pair is closer. Rows in lexicographic
+    order, last coordinate fastest. At most 10⁷ points.
+    """
+    m = check_int("m", m, minimum=2)
+    d = check_int("d", d, minimum=1)
+    if m**d > _MAX_GRID:
+        raise ValueError(f"m**d must be at most {_MAX_GRID:,} points, got m = {m}, d = {d}")
+    axis = torch.arange(m, device=device, dtype=dtype) / (m - 1)
+    if d == 1:
+        return axis[:, None]
+    return torch.cartesian_prod(*([axis] * d))
+
+
+def _cells_per_side(n: int, d: int) -> int:
+    """The largest integer m with m^d < n (n ≥ 2), in exact integer arithmetic."""
+    m = max(1, int(round((n - 1) ** (1.0 / d))))
+    while (m + 1) ** d < n:
+        m += 1
+    while m > 1 and m**d >= n:
+        m -= 1
+    return m
+
+
+def pigeonhole_distance(n: int, d: int) -> float:
+    """√d / m with m the largest integer such that m^d < n (chapter 8).
+
+    Any n points of [0, 1]^d have two at distance at most this. Cut the cube into
+    m^d cells of side 1/m; there are fewer cells than points, so one cell holds two
+    of them, and a cell has diameter √d/m. Since m ≥ n^{1/d} − 1, it is
+    O(√d n^{-1/d}). In dimension 1 it is 1/(n − 1), attained by equally spaced points.
+    """
+    n = check_int("n", n, minimum=2)
+    d = check_int("d", d, minimum=1)
+    return math.sqrt(d) / _cells_per_side(n, d)
+
+
+def _check_cube_points(x) -> torch.Tensor:
+    x = check_points("x", x, min_points=1)
+    if bool((x < 0).any()) or bool((x > 1).any()):
+        raise ValueError("x must lie in the cube [0, 1]^d")
+    return x
+
+
+def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
+    """W_m = Σ_cells Σ_{i in cell} (y_i − ȳ_cell)², the cells being the m^d cubes of side 1/m (chapter 8).
+
+    The squared error that the best function constant on each cell leaves. Point
+    x_i lies in the cell with index ⌊m x_i⌋ (coordinates equal to 1 go to the last
+    cell). For labels ±1 independent of x with mean 0, E W_m = n − (number of
+    non-empty cells), since a cell with N points has E Σ (y_i − ȳ)² = N − 1.
+    """
+    x = _check_cube_points(x)
+    y = check_labels("y", y, x.shape[0]).to(torch.float64)
+    m = check_int("m", m, minimum=1)
+    idx = (x.to(torch.float64) * m).floor().clamp_(0, m - 1).long()
+    # one integer key per cell, (i_1, …, i_d) read in base m; unique() relabels the keys 0, 1, …
+    if x.shape[1] * math.log2(m) < 62:
+        key = (idx * (m ** torch.arange(x.shape[1], device=x.device))).sum(dim=1)
+        _, cell = torch.unique(key, return_inverse=True)
+    else:  # the key would overflow int64: compare rows instead
+        _, cell = torch.unique(idx, dim=0, return_inverse=True)
+    cells = int(cell.max()) + 1
+    count = torch.zeros(cells, dtype=torch.float64, device=x.device).index_add_(0, cell, torch.ones_like(y))
+    total = torch.zeros_like(count).index_add_(0, cell, y)
+    return float((y * y).sum() - (total * total / count).sum())
+
+
+def cube_fit_lipschitz_bound(x: torch.Tensor, y: torch.Tensor, mse: float, ms: Sequence[int]) -> tuple[float, int]:
+    """A lower bound on Lip(f) for any f that fits labels in [−1, 1] to mean squared error ``mse`` (chapter 8).
+
+    For every m ≥ 1 and every L-Lipschitz f on [0, 1]^d,
+
+        (1/n) Σ_i (f(x_i) − y_i)² ≥ W_m / n − 4 L √d / m          (W_m: :func:`cell_label_variance`).
+
+    (Clip f to [−1, 1], which keeps it L-Lipschitz and only lowers the error; in a
+    cell, f stays within L√d/m of its value v at one point of the cell, and
+    (v − y_i + e)² ≥ (v − y_i)² − 4|e| because |v − y_i| ≤ 2; the best constant on
+    a cell is the mean label.) Hence a fit to error ``mse`` forces
+
+        L ≥ max_m m (W_m / n − mse) / (4 √d).
+
+    Returns the bound and the m attaining it (0 and the first m when no m gives a
+    positive bound). Labels outside [−1, 1] raise ``ValueError`` naming ``y``.
+    """
+    x = _check_cube_points(x)
+    y = check_labels("y", y, x.shape[0])
+    if bool((y.abs() > 1).any()):
+        raise ValueError("y must lie in [-1, 1]")
+    mse = check_positive("mse", mse, allow_zero=True)
+    ms = [check_int(f"ms[{i}]", m, minimum=1) for i, m in enumerate(ms)]
+    if not ms:
+        raise ValueError("ms must list at least one number of cells per side")
+    n, d = x.shape
+    best, best_m = 0.0, ms[0]
+    for m in ms:
+        bound = m * (cell_label_variance(x, y, m) / n - mse) / (4 * math.sqrt(d))
+        if bound > best:
+            best, best_m = bound, m
+    return best, best_m
+
+
+def unit_ball_volume(d: int) -> float:
+    """ω_d = π^{d/2} / Γ(d/2 + 1), the volume of the unit ball of R^d (chapter 8)."""
+    d = check_int("d", d, minimum=1)
+    return math.exp(0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1))
+
+
+def median_min_distance_uniform(n: int, d: int, pairs_fraction: float = 1.0) -> float:
+    """The Poisson prediction of the median closest-pair distance of n uniform points in a region of volume 1 (chapter 8).
+
+    The expected number of pairs closer than r is about λ = f · C(n, 2) · ω_d r^d
+    (f = ``pairs_fraction`` of the pairs counted, e.g. 1/2 for pairs with different
+    random signs), ignoring the boundary; taking the count to be Poisson,
+    P(min > r) ≈ e^{−λ}, whose median is r = (ln 2 / (f C(n, 2) ω_d))^{1/d} ∝ n^{−2/d}.
+    In dimension 1 the exact median is (1 − 2^{−1/n})/(n − 1), which this matches to
+    first order.
+    """
+    n = check_int("n", n, minimum=2)
+    d = check_int("d", d, minimum=1)
+    f = check_positive("pairs_fraction", pairs_fraction)
+    if f > 1:
+        raise ValueError(f"pairs_fraction must be <= 1, got {f}")
+    return (math.log(2) / (f * n * (n - 1) / 2 * unit_ball_volume(d))) ** (1.0 / d)
+
+
+def median_nn_distance_uniform(n: int, d: int) -> float:
+    """The Poisson prediction of the median nearest-neighbour distance of n uniform points of a region of volume 1 (chapter 8).
+
+    A point's nearest neighbour is farther than r when none of the other n − 1
+    points falls in its ball of radius r: P ≈ exp(−(n − 1) ω_d r^d), ignoring the
+    boundary; the median is (ln 2 / ((n − 1) ω_d))^{1/d} ∝ n^{−1/d}.
+    """
+    n = check_int("n", n, minimum=2)
+    d = check_int("d", d, minimum=1)
+    return (math.log(2) / ((n - 1) * unit_ball_volume(d))) ** (1.0 / d)
+
+
+def opposite_label_distance(x: torch.Tensor, y: torch.Tensor, p: float = 2.0, chunk: int = 1024) -> float:
+    """min { ‖x_i − x_j‖_p : y_i ≠ y_j }, in blocks of ``chunk`` rows, p ∈ [1, ∞] (chapter 8).
+
+    For labels ±1 the smallest Lipschitz constant, for the ℓ_p distance, of a
+    function that interpolates them is exactly 2 / this distance: McShane's
+    extension works in any metric space (for p = 2 it is
+    :func:`lawlib.max_pairwise_slope`), computed here from the n₊ × n₋ cross
+    distances only. Labels must take exactly two values (``ValueError`` naming
+    ``y`` otherwise). Memory O(chunk · n).
+    """
+    x = check_points("x", x)
+    y = check_labels("y", y, x.shape[0])
+    p = _check_p(p)
+    chunk = check_int("chunk", chunk, minimum=1)
+    values = torch.unique(y)
+    if values.numel() != 2:
+        raise ValueError(f"y must take exactly two distinct values, got {values.numel()}")
+    a, b = x[y == values[0]], x[y == values[1]]
+    best = math.inf
+    for start in range(0, a.shape[0], chunk):
+        block = torch.cdist(a[start : start + chunk], b, p=p, compute_mode="donot_use_mm_for_euclid_dist")
+        best = min(best, float(block.min()))
+    return best
+
+
+def nearest_neighbour_distances(x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+    """min_{j ≠ i} ‖x_i − x_j‖ for every row i of ``x`` (shape (n,)), in blocks of ``chunk`` rows (chapter 8).
+
+    Memory O(chunk · n). Differences are computed directly
+    (``torch.cdist`` without the matrix-product shortcut), so close pairs are exact.
+    """
+    x = check_points("x", x)
+    chunk = check_int("chunk", chunk, minimum=1)
+    n = x.shape[0]
+    out = torch.empty(n, dtype=x.dtype, device=x.device)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        block = torch.cdist(x[start:stop], x, compute_mode="donot_use_mm_for_euclid_dist")
+        rows = torch.arange(stop - start, device=x.device)
+        block[rows, rows + start] = math.inf
+        out[start:stop] = block.min(dim=1).values
+    return out
+
+
+def nd_law_experiment(
+    ns: Sequence[int],
+    d: int,
+    seeds: int,
+    *,
+    mse: float = 0.5,
+    cell_seeds: int | None = None,
+    device: torch.device | str = "cpu",
+) -> dict[str, np.ndarray]:
+    """The two scales of n uniform random points of [0, 1]^d with random signs, and what they force (chapter 8).
+
+    For every n in ``ns`` and seeds 0, …, ``seeds`` − 1 (points in float64, seed
+    10⁴·d + s): the smallest Lipschitz constant of an exact interpolant,
+    L* = max_{i<j} |y_i − y_j| / ‖x_i − x_j‖ (:func:`lawlib.max_pairwise_slope`, the
+    McShane constant = 2 / :func:`opposite_label_distance`), the minimum
+    pairwise distance, the median nearest-neighbour distance; and, for the first
+    ``cell_seeds`` seeds (default all), the lower bound of
+    :func:`cube_fit_lipschitz_bound` for fits to mean squared error ``mse``, with m
+    over {round(n^{1/d} 2^{−j/2}) : j = 0, …, 10}. Returns, per n, the medians over
+    seeds next to the Poisson predictions: n, lipschitz, lipschitz_predicted
+    (2 / :func:`median_min_distance_uniform` with half the pairs), min_distance,
+    min_distance_predicted, nn_distance, nn_predicted, cell_bound, pigeonhole
+    (:func:`pigeonhole_distance`), and bound_below_lipschitz (the cell bound was
+    at most L* for every seed — it must be, since L* fits with error 0).
+    """
+    ns = [check_int(f"ns[{i}]", n, minimum=2) for i, n in enumerate(ns)]
+    if not ns:
+        raise ValueError("ns must list at least one number of points")
+    d = check_int("d", d, minimum=1)
+    seeds = check_int("seeds", seeds, minimum=1)
+    cell_seeds = seeds if cell_seeds is None else check_int("cell_seeds", cell_seeds, minimum=0)
+    mse = check_positive("mse", mse, allow_zero=True)
+    keys = ("n", "lipschitz", "lipschitz_predicted", "min_distance", "min_distance_predicted", "nn_distance",
+            "nn_predicted", "cell_bound", "pigeonhole", "bound_below_lipschitz")
+    out: dict[str, list] = {k: [] for k in keys}
+    for n in ns:
+        lips, mins, nns, bounds, ok = [], [], [], [], True
+        ms = sorted({max(1, round(n ** (1.0 / d) * 2 ** (-j / 2))) for j in range(11)})
+        for s in range(seeds):
+            g = make_generator(10**4 * d + s, device)
+            x = sample_cube(n, d, g, dtype=torch.float64)
+            y = random_signs(n, g, dtype=torch.float64)
+            lip = 2 / opposite_label_distance(x, y)  # = max_pairwise_slope(x, y), 4 times cheaper
+            lips.append(lip)
+            nn_d = nearest_neighbour_distances(x)
+            mins.append(float(nn_d.min()))  # the closest pair is the smallest nearest-neighbour distance
+            nns.append(float(nn_d.median()))
+            if s < cell_seeds:
+                b = cube_fit_lipschitz_bound(x, y, mse, ms)[0]
+                bounds.append(b)
+                ok = ok and b <= lip * (1 + 1e-9)
+        out["n"].append(n)
+        out["lipschitz"].append(float(np.median(lips)))
+        out["lipschitz_predicted"].append(2 / median_min_distance_uniform(n, d, 0.5))
+        out["min_distance"].append(float(np.median(mins)))
+        out["min_distance_predicted"].append(median_min_distance_uniform(n, d))
+        out["nn_distance"].append(float(np.median(nns)))
+        out["nn_predicted"].append(median_nn_distance_uniform(n, d))
+        out["cell_bound"].append(float(np.median(bounds)) if bounds else math.nan)
+        out["pigeonhole"].append(pigeonhole_distance(n, d))
+        out["bound_below_lipschitz"].append(ok)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------
+# architectures
+
+
+def _reinit(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
+    """PyTorch's default law for Linear and Conv layers, U(−1/√fan_in, 1/√fan_in), drawn from ``generator``."""
+    if generator is None:
+        return model
+    for layer in model.modules():
+        if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            bound = 1.0 / math.sqrt(layer.weight[0].numel())
+            with torch.no_grad():
+                for p in (layer.weight, layer.bias):
+                    if p is not None:
+                        u = torch.rand(p.shape, generator=generator, device=generator.device)
+                        p.copy_((2 * u - 1) * bound)
+    return model
+
+
+def conv_net(
+    d: int,
+    channels: int,
+    *,
+    layers: int = 2,
+    kernel_size: int = 5,
+    image: bool = False,
+    generator: torch.Generator | None = None,
+) -> nn.Sequential:
+    """A ReLU convolutional network on vectors x ∈ R^d seen as a signal of length d or a √d × √d image (chapter 8).
+
+    x → reshape to (1, d) [or (1, s, s), s = √d] → ``layers`` × (Conv(``kernel_size``,
+    ``channels`` out, zero padding that keeps the size) → ReLU) → flatten →
+    Linear(channels · d, 1). Parameters: c(k + 1) + (layers − 1) c(ck + 1) + cd + 1
+    with k = kernel_size (k² for images). The weights of a convolution are shared
+    across positions, so P grows like c² k, not like d: the law of robustness
+    counts exactly these P numbers. Odd ``kernel_size`` only; ``image`` needs d a
+    perfect square. Weights from ``generator`` when given (PyTorch's default law).
+    """
+    d = check_int("d", d, minimum=2)
+    channels = check_int("channels", channels, minimum=1)
+    layers = check_int("layers", layers, minimum=1)
+    kernel_size = check_int("kernel_size", kernel_size, minimum=1)
+    if kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd (so the padding keeps the size), got {kernel_size}")
+    if not isinstance(image, bool):
+        raise ValueError(f"image must be True or False, got {image!r}")
+    check_generator("generator", generator)
+    if image:
+        s = math.isqrt(d)
+        if s * s != d:
+            raise ValueError(f"d must be a perfect square for image=True, got {d}")
+        shape, conv = (1, s, s), nn.Conv2d
+    else:
+        shape, conv = (1, d), nn.Conv1d
+    mods: list[nn.Module] = [nn.Unflatten(1, shape)]
+    c_in = 1
+    for _ in range(layers):
+        mods += [conv(c_in, channels, kernel_size, padding=kernel_size // 2), nn.ReLU()]
+        c_in = channels
+    mods += [nn.Flatten(1), nn.Linear(channels * d, 1), nn.Flatten(0)]
+    return _reinit(nn.Sequential(*mods), generator)
+
+
+def width_for_parameters(build: Callable[[int], nn.Module], target: int, max_width: int = 100_000) -> int:
+    """The width w ≥ 1 whose model ``build(w)`` has the parameter count closest to ``target`` (chapter 8).
+
+    ``build`` maps a width to a model whose parameter count
+    (:func:`lawlib.count_parameters`) increases with the width. Models are built on
+    the ``meta`` device, so nothing is allocated. Ties go to the smaller width.
+    """
+    if not callable(build):
+        raise ValueError(f"build must be a callable width -> model, got {type(build).__name__}")
+    target = check_int("target", target, minimum=1)
+    max_width = check_int("max_width", max_width, minimum=1)
+
+    def count(w: int) -> int:
+        with torch.device("meta"):
+            return count_parameters(build(w))
+
+    lo, hi = 1, max_width
+    if count(hi) < target:
+        return hi
+    while lo < hi:  # smallest w with count(w) >= target
+        mid = (lo + hi) // 2
+        if count(mid) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo > 1 and target - count(lo - 1) <= count(lo) - target:
+        return lo - 1
+    return lo
+
+
+# ---------------------------------------------------------------------------
+# the max-gradient experiment for any architecture
+
+
+def architecture_sweep(
+    builders: Mapping[str, Callable[..., nn.Module]],
+    targets: Sequence[int],
+    n: int,
+    d: int,
+    seeds: Sequence[int],
+    *,
+    steps: int,
+    lr: float = 1e-2,
+    eps: float = 0.02,
+    n_fresh: int = 1000,
+    device: torch.device | str = "cpu",
+) -> dict[str, np.ndarray]:
+    """The max-gradient experiment of Bubeck–Li–Nagaraj for several architectures and parameter counts (chapter 8).
+
+    ``builders[name](width, generator=...)`` builds a network of architecture
+    ``name`` (say ``lambda w, generator=None: lawlib.mlp(d, [w] * 3, generator=generator)``).
+    For every seed s: data x_i ~ N(0, I_d/d), y_i = ±1 (seed s), and fresh points
+    z_t ~ N(0, I_d/d) (seed 2³¹ + s); for every architecture and every target
+    parameter count P in ``targets``, the width whose count is closest to P
+    (:func:`width_for_parameters`), initialised with seed 10⁶(s + 1) + (index of the
+    target), trained by :func:`lawlib.train_until_memorized` (full-batch Adam on the
+    square loss, rate ``lr``, at most ``steps`` steps, stopping once sign f(x_i) = y_i
+    for all i and the mean squared error is ≤ ``eps``: chapter 5's rule, after
+    Bubeck–Li–Nagaraj); then the maximum random gradient
+    max_t ‖∇f(z_t)‖. Returns numpy arrays with one entry per network:
+    architecture, width, n_parameters, seed, memorized, steps, final_loss,
+    max_gradient, law = √(nd/P), and two numbers for the Gaussian Poincaré
+    inequality Var f(z) ≤ (1/d) E‖∇f(z)‖² (z ~ N(0, I_d/d)): rms_gradient =
+    (mean_t ‖∇f(z_t)‖²)^{1/2} and fresh_std = the standard deviation of the f(z_t).
+    """
+    if not isinstance(builders, Mapping) or not builders:
+        raise ValueError("builders must be a non-empty mapping name -> build(width, generator=...)")
+    for name, b in builders.items():
+        if not callable(b):
+            raise ValueError(f"builders[{name!r}] must be callable, got {type(b).__name__}")
+    targets = [check_int(f"targets[{i}]", t, minimum=1) for i, t in enumerate(targets)]
+    seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
+    if not targets or not seeds:
+        raise ValueError("targets and seeds must each list at least one value")
+    n = check_int("n", n, minimum=2)
+    d = check_int("d", d, minimum=2)
+    steps = check_int("steps", steps, minimum=1)
+    lr = check_positive("lr", lr)
+    eps = check_positive("eps", eps)
+    n_fresh = check_int("n_fresh", n_fresh, minimum=1)
+    rows: dict[str, list] = {k: [] for k in ("architecture", "width", "n_parameters", "seed", "memorized", "steps",
+                                             "final_loss", "max_gradient", "law", "rms_gradient", "fresh_std")}
+    widths = {name: [width_for_parameters(b, t) for t in targets] for name, b in builders.items()}
+    models: list[nn.Module] = []
+    for s in seeds:
+        g = make_generator(s, device)
+        x, y = sample_gaussian(n, d, g), random_signs(n, g)
+        z = sample_gaussian(n_fresh, d, make_generator(2**31 + s, device))
+        for name, b in builders.items():
+            for i, w in enumerate(widths[name]):
+                net = b(w, generator=make_generator(10**6 * (s + 1) + i)).to(device)
+                run = train_until_memorized(net, x, y, steps, lr, eps)
+                models.append(net.eval())
+                p = count_parameters(net)
+                with torch.no_grad():
+                    fitted = net(x)
+                memorized = bool(memorizes(fitted, y, eps))
+                rows["architecture"].append(name)
+                rows["width"].append(w)
+                rows["n_parameters"].append(p)
+                rows["seed"].append(s)
+                rows["memorized"].append(memorized)
+                rows["steps"].append(run.steps)
+                rows["final_loss"].append(float(((fitted - y) ** 2).mean()))
+                grads = gradient_norms(net, z)
+                with torch.no_grad():
+                    values = net(z)
+                rows["max_gradient"].append(float(grads.max()))
+                rows["law"].append(math.sqrt(n * d / p))
+                rows["rms_gradient"].append(float(grads.pow(2).mean().sqrt()))
+                rows["fresh_std"].append(float(values.std()))
+    out = {k: np.array(v) for k, v in rows.items()}
+    out["model"] = np.empty(len(models), dtype=object)  # (a list of nn.Sequential would be unpacked by np.array)
+    for j, net in enumerate(models):
+        out["model"][j] = net
+    return out
+
+
+# ---------------------------------------------------------------------------
+# other norms
+
+
+def gradient_lp_norms(f: Function, x: torch.Tensor, p: float = 2.0, batch_size: int = 4096) -> torch.Tensor:
+    """‖∇f(x_i)‖_p for every row x_i of ``x`` (shape (m,)), p ∈ [1, ∞] (chapter 8).
+
+    The Lipschitz constant of f for the ℓ_q norm on inputs is sup_x ‖∇f(x)‖_p with
+    p the dual exponent (1/p + 1/q = 1): p = 2 for ℓ2 (:func:`lawlib.gradient_norms`)
+    and p = 1 for ℓ∞ perturbations. Always ‖g‖_2 ≤ ‖g‖_1 ≤ √d ‖g‖_2.
+    """
+    x = check_points("x", x, min_points=1)
+    p = _check_p(p)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    norms = []
+    for start in range(0, x.shape[0], batch_size):
+        xb = x[start : start + batch_size].detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            (grad,) = torch.autograd.grad(_as_batch_values(f, xb).sum(), xb)
+        norms.append(torch.linalg.vector_norm(grad, ord=p, dim=1))
+    return torch.cat(norms)
+
+
+def flip_radii(
+    f: Function,
+    z: torch.Tensor,
+    *,
+    norm: str = "l2",
+    max_radius: float = 2.0,
+    steps: int = 40,
+    bisection_steps: int = 12,
+) -> torch.Tensor:
+    """Per row z_t, the smallest perturbation PGD finds that changes the sign of the real-valued f (chapter 8).
+
+    The classifier sign f is written as two logits (−f, f) and attacked with
+    :func:`lawlib.minimal_perturbation` (no pixel box), so each entry is an *upper*
+    bound on the distance from z_t to the decision boundary {f = 0}, in the ``norm``
+    ("l2" or "linf"); ``inf`` where nothing within ``max_radius`` flips it. A
+    certificate bounds it from below: it is at least |f(z_t)| / Lip(f) (Lip for the
+    same norm). For an affine f(x) = ⟨w, x⟩ + b it is |f(z_t)| / ‖w‖_* (dual norm),
+    up to the bisection tolerance ``max_radius`` / 2^``bisection_steps``.
+    """
+    z = check_points("z", z, min_points=1)
+    norm = check_choice("norm", norm, ("l2", "linf"))
+    max_radius = check_positive("max_radius", max_radius)
+
+    def logits(u: torch.Tensor) -> torch.Tensor:
+        v = _as_batch_values(f, u)
+        return torch.stack([-v, v], dim=1)
+
+    with torch.no_grad():
+        labels = (_as_batch_values(f, z) > 0).long()
+    return minimal_perturbation(logits, z, labels, norm=norm, max_radius=max_radius, steps=steps,
+                                bisection_steps=bisection_steps, box=None).norms
+
+
+def rbf_mean_square_gradient(rbf: nn.Module, d: int) -> float:
+    """E‖∇f(z)‖² exactly, for the RBF memorizer ``rbf`` (radius r, centres c_i ∈ R^k) and z ~ N(0, I_k/d) (chapter 8).
+
+    In the open ball of radius r around c_i the gradient of the hat bump has norm
+    |y_i|/r, and outside every ball it is 0 (the balls are disjoint; the spheres
+    have measure 0). With z = g/√d, g ~ N(0, I_k), ‖z − c_i‖ < r iff
+    ‖g − √d c_i‖² < d r², a noncentral χ² with k degrees of freedom and
+    noncentrality d‖c_i‖². So
+
+        E‖∇f(z)‖² = Σ_i (y_i / r)² · P(χ²_k(d‖c_i‖²) < d r²).
+
+    It is the law of z_{1:k} when z ~ N(0, I_D/d) in any D ≥ k: the value for
+    f(x) = rbf(x_{1:k}), the RBF memorizer of a coordinate projection.
+    """
+    if not isinstance(rbf, RBFMemorizer):
+        raise ValueError(f"rbf must be a lawlib.RBFMemorizer, got {type(rbf).__name__}")
+    d = check_int("d", d, minimum=1)
+    c = rbf.centres.detach().double().cpu().numpy()
+    y = rbf.labels.detach().double().cpu().numpy()
+    r = rbf.radius
+    prob = stats.ncx2.cdf(d * r * r, df=c.shape[1], nc=d * (c * c).sum(axis=1))
+    return float(((y / r) ** 2 * prob).sum())

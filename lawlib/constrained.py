@@ -1,0 +1,559 @@
+"""Deep ReLU networks with per-layer weight-norm constraints (chapter 6).
+
+The class of chapter 6 is
+
+    F_{D, M} = { x ↦ W_D ReLU(W_{D−1} ReLU(⋯ ReLU(W_1 x))) : ‖W_j‖ ≤ M for every j },
+
+bias-free ReLU networks of depth D (D weight matrices; D = 1 is a linear
+function) whose layers each have norm at most M, the norm being the Frobenius
+norm ‖W‖_F (the class of Golowich–Rakhlin–Shamir's bound) or the spectral
+norm ‖W‖₂ (the class whose Lipschitz constant is at most M^D).
+
+* :class:`ConstrainedMLP` — G such networks of the same shape held as one
+  batched module (weights of shape (G, out, in)), so that many data sets,
+  seeds or sign vectors are fitted at once; :meth:`ConstrainedMLP.network`
+  extracts one as a plain ``nn.Sequential`` for :func:`lawlib.spectral_norm_product`
+  and the gradient-based Lipschitz estimators.
+* :func:`project_weight_norm` — the Euclidean projection onto {‖W‖ ≤ M}, applied
+  after every optimizer step: for the Frobenius ball it rescales W by
+  min(1, M/‖W‖_F); for the spectral ball it clips the singular values at M
+  (W = U min(S, M) Vᵀ), which is the nearest point of the ball in Frobenius distance.
+* :func:`train_constrained` — projected full-batch Adam on the square loss,
+  stopping each network as soon as it fits *below the noise level*,
+  (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (chapter 1's partial memorization), and
+  keeping the weights at that moment.
+* :func:`smallest_fitting_depth` — tries D = 1, 2, … and reports, for each data
+  set, the first depth at which a constrained network fits below the noise level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from ._checks import check_choice, check_generator, check_int, check_positive, check_tensor
+
+NORMS = ("frobenius", "spectral")
+
+
+def _check_norm(norm: str) -> str:
+    return check_choice("norm", norm, NORMS)
+
+
+def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
+    """‖W‖ of a weight matrix, or of each matrix of a stack of shape (…, out, in) (chapter 6).
+
+    ``norm`` is ``"frobenius"`` (‖W‖_F = (Σ W_ab²)^{1/2}) or ``"spectral"``
+    (‖W‖₂, the largest singular value).
+    """
+    w = check_tensor("weight", weight)
+    if w.ndim < 2:
+        raise ValueError(f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(w.shape)}")
+    norm = _check_norm(norm)
+    w = w.detach()
+    if norm == "frobenius":
+        return torch.linalg.matrix_norm(w, ord="fro")
+    return torch.linalg.matrix_norm(w, ord=2)
+
+
+def project_weight_norm(weight: torch.Tensor, max_norm: float, norm: str = "frobenius") -> torch.Tensor:
+    """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in place** (chapter 6).
+
+    Frobenius: W ← W · min(1, M/‖W‖_F). Spectral: W = U diag(S) Vᵀ ← U diag(min(S, M)) Vᵀ.
+    Both are the Euclidean (Frobenius-distance) projection onto the ball; a
+    matrix already inside it is returned unchanged (up to rounding for the
+    spectral case, where only matrices with ‖W‖₂ > M are recomputed).
+    Returns ``weight``.
+    """
+    if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
+        raise ValueError(f"weight must be a floating torch.Tensor, got {type(weight).__name__}")
+    if weight.ndim < 2:
+        raise ValueError(f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(weight.shape)}")
+    if weight.numel() and not bool(torch.isfinite(weight).all()):
+        raise ValueError("weight contains NaN or infinite values")
+    max_norm = check_positive("max_norm", max_norm)
+    norm = _check_norm(norm)
+    with torch.no_grad():
+        if norm == "frobenius":
+            current = torch.linalg.matrix_norm(weight, ord="fro")
+            scale = (max_norm / current.clamp_min(1e-300)).clamp(max=1.0)
+            weight.mul_(scale[..., None, None])
+        else:
+            current = torch.linalg.matrix_norm(weight, ord=2)
+            over = current > max_norm
+            if bool(over.any()):
+                if weight.ndim == 2:
+                    u, s, vh = torch.linalg.svd(weight, full_matrices=False)
+                    weight.copy_((u * s.clamp(max=max_norm)[None, :]) @ vh)
+                else:
+                    flat = weight.reshape(-1, *weight.shape[-2:])
+                    idx = over.reshape(-1).nonzero().squeeze(1)
+                    u, s, vh = torch.linalg.svd(flat[idx], full_matrices=False)
+                    flat[idx] = (u * s.clamp(max=max_norm)[:, None, :]) @ vh
+                    weight.copy_(flat.reshape(weight.shape))
+    return weight
+
+
+@contextlib.contextmanager
+def _one_cpu_thread(device: torch.device):
+    """Run torch's CPU kernels on one thread inside the block (restoring the setting after).
+
+    The training loops of this module launch many tiny batched products; on a
+    CPU, splitting each over several threads costs more in synchronisation
+    than it gains (about 8× more CPU time on a busy two-core machine).
+    """
+    if torch.device(device).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _Adam:
+    """Adam (Kingma and Ba, 2015) with one second-moment estimate per weight matrix, written out.
+
+    For a stack of weights of shape (G, out, in) the first moment m is kept per
+    entry, as in Adam, but the second moment v per matrix: the running mean of
+    the *average* squared gradient entry of that matrix. The step
+    −lr · m̂ / (√v̂ + 10⁻⁸) therefore points along the (momentum-averaged)
+    gradient itself, with a step size normalised layer by layer. This matters
+    under projection: with Adam's per-entry v the step tends to sign(gradient),
+    and projecting such steps onto a norm ball stops at points that are not
+    maxima (for a linear objective on the ball, at the direction of the sign
+    vector rather than of the gradient). Constructing ``torch.optim.Adam`` is
+    also avoided because it imports ``torch._dynamo`` (seconds on a busy CPU).
+    """
+
+    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        self.params = [p for p in params]
+        self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros(*p.shape[:-2], 1, 1, dtype=p.dtype, device=p.device) for p in self.params]
+        self.t = 0
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        c1, c2 = 1 - self.b1**self.t, 1 - self.b2**self.t
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.grad is None:
+                continue
+            m.mul_(self.b1).add_(p.grad, alpha=1 - self.b1)
+            v.mul_(self.b2).add_((p.grad * p.grad).mean(dim=(-2, -1), keepdim=True), alpha=1 - self.b2)
+            p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
+
+
+def _check_widths(d: int, width: int | Sequence[int], depth: int) -> list[int]:
+    """The layer sizes d → w_1 → … → w_{D−1} → 1."""
+    d = check_int("d", d, minimum=1)
+    depth = check_int("depth", depth, minimum=1)
+    if isinstance(width, (str, bytes, bool)):
+        raise ValueError(f"width must be an integer or a sequence of {depth - 1} hidden widths, got {width!r}")
+    if isinstance(width, Sequence) or hasattr(width, "__iter__"):
+        hidden = list(width)
+        if len(hidden) != depth - 1:
+            raise ValueError(f"width must list depth - 1 = {depth - 1} hidden widths, got {len(hidden)}")
+        hidden = [check_int(f"width[{i}]", w, minimum=1) for i, w in enumerate(hidden)]
+    else:
+        w = check_int("width", width, minimum=1)
+        hidden = [w] * (depth - 1)
+    return [d, *hidden, 1]
+
+
+class ConstrainedMLP(nn.Module):
+    """G bias-free ReLU networks x ↦ W_D ReLU(⋯ ReLU(W_1 x)) of depth D with ‖W_j‖ ≤ M, held as one module (chapter 6).
+
+    ``weights[j]`` has shape (G, size_{j+1}, size_j) for the layer sizes
+    d → width → … → width → 1 (``width`` may also list the D − 1 hidden widths).
+    The weights are drawn like PyTorch's default initialisation
+    (uniform on ±1/√fan_in, from ``generator``) and then projected onto the
+    constraint set. ``forward`` maps x of shape (m, d) (shared by all
+    networks) or (G, m, d) (one input set per network) to values of shape (G, m).
+    Call :meth:`project_` after every optimizer step to stay in the class.
+    """
+
+    def __init__(
+        self,
+        d: int,
+        width: int | Sequence[int],
+        depth: int,
+        max_norm: float,
+        norm: str = "frobenius",
+        n_networks: int = 1,
+        *,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        self.sizes = _check_widths(d, width, depth)
+        self.depth = len(self.sizes) - 1
+        self.max_norm = check_positive("max_norm", max_norm)
+        self.norm = _check_norm(norm)
+        self.n_networks = check_int("n_networks", n_networks, minimum=1)
+        check_generator("generator", generator)
+        if device is None:
+            device = generator.device if generator is not None else "cpu"
+        if generator is None:
+            generator = torch.Generator(device=device).manual_seed(0)
+        params = []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            u = torch.rand(self.n_networks, fan_out, fan_in, generator=generator, device=generator.device, dtype=dtype)
+            params.append(nn.Parameter(((2 * u - 1) / math.sqrt(fan_in)).to(device)))
+        self.weights = nn.ParameterList(params)
+        self.project_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim == 2:
+            h = x.unsqueeze(0).expand(self.n_networks, *x.shape)
+        elif x.ndim == 3 and x.shape[0] == self.n_networks:
+            h = x
+        else:
+            raise ValueError(f"x must have shape (m, {self.sizes[0]}) or ({self.n_networks}, m, {self.sizes[0]}), got {tuple(x.shape)}")
+        if h.shape[-1] != self.sizes[0]:
+            raise ValueError(f"x must have {self.sizes[0]} columns (the input dimension d), got {h.shape[-1]}")
+        for j, w in enumerate(self.weights):
+            h = torch.bmm(h, w.transpose(1, 2))
+            if j < self.depth - 1:
+                h = torch.relu(h)
+        return h.squeeze(-1)
+
+    def project_(self) -> "ConstrainedMLP":
+        """Project every layer of every network onto {‖W_j‖ ≤ M} (in place)."""
+        for w in self.weights:
+            project_weight_norm(w.data, self.max_norm, self.norm)
+        return self
+
+    def layer_norms(self, norm: str | None = None) -> torch.Tensor:
+        """The norms ‖W_j‖ of every layer of every network, shape (G, D) (``norm`` defaults to the constraint's)."""
+        norm = self.norm if norm is None else norm
+        return torch.stack([weight_norms(w, norm) for w in self.weights], dim=1)
+
+    def network(self, g: int = 0) -> nn.Sequential:
+        """Network ``g`` as a plain ``nn.Sequential`` of bias-free ``nn.Linear`` and ``nn.ReLU`` (a copy, in eval mode)."""
+        g = check_int("g", g, minimum=0)
+        if g >= self.n_networks:
+            raise ValueError(f"g must be < n_networks = {self.n_networks}, got {g}")
+        layers: list[nn.Module] = []
+        for j, w in enumerate(self.weights):
+            lin = nn.Linear(w.shape[2], w.shape[1], bias=False, device=w.device, dtype=w.dtype)
+            with torch.no_grad():
+                lin.weight.copy_(w[g])
+            layers.append(lin)
+            if j < self.depth - 1:
+                layers.append(nn.ReLU())
+        layers.append(nn.Flatten(0))
+        return nn.Sequential(*layers).eval()
+
+    def select(self, index: torch.Tensor | Sequence[int]) -> "ConstrainedMLP":
+        """A new module holding copies of the networks listed in ``index``."""
+        idx = torch.as_tensor(index, dtype=torch.long).reshape(-1)
+        if idx.numel() == 0 or int(idx.min()) < 0 or int(idx.max()) >= self.n_networks:
+            raise ValueError(f"index must list networks in 0..{self.n_networks - 1}, got {idx.tolist()}")
+        new = ConstrainedMLP.__new__(ConstrainedMLP)
+        nn.Module.__init__(new)
+        new.sizes, new.depth, new.max_norm, new.norm = list(self.sizes), self.depth, self.max_norm, self.norm
+        new.n_networks = int(idx.numel())
+        new.weights = nn.ParameterList([nn.Parameter(w.detach()[idx.to(w.device)].clone()) for w in self.weights])
+        return new
+
+    def extra_repr(self) -> str:
+        return f"n_networks={self.n_networks}, sizes={self.sizes}, {self.norm} norm <= {self.max_norm:g} per layer"
+
+
+@dataclass
+class ConstrainedFit:
+    """What :func:`train_constrained` did, per network (tensors of shape (G,)).
+
+    ``fitted``: whether the network reached (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε;
+    ``steps``: the Adam steps taken before it did (or in all, if it did not);
+    ``mse``: its mean squared error with the returned weights;
+    ``model``: the networks, with the weights they had when they first fitted.
+    """
+
+    model: ConstrainedMLP
+    fitted: torch.Tensor
+    steps: torch.Tensor
+    mse: torch.Tensor
+    target: float
+    losses: list[torch.Tensor] = field(default_factory=list, repr=False)
+
+
+def _check_batched_data(x, y, mask, n_networks: int | None):
+    x = check_tensor("x", x)
+    if x.ndim == 2:
+        x = x.unsqueeze(0)
+    if x.ndim != 3 or x.shape[1] < 1 or x.shape[2] < 1:
+        raise ValueError(f"x must have shape (n, d) or (G, n, d), got {tuple(x.shape)}")
+    y = check_tensor("y", y)
+    if y.ndim == 1:
+        y = y.unsqueeze(0)
+    if y.ndim != 2:
+        raise ValueError(f"y must have shape (n,) or (G, n), got {tuple(y.shape)}")
+    if mask is not None:
+        mask = check_tensor("mask", mask)
+        if mask.ndim == 1:
+            mask = mask.unsqueeze(0)
+        if mask.ndim != 2:
+            raise ValueError(f"mask must have shape (n,) or (G, n), got {tuple(mask.shape)}")
+    G = max(x.shape[0], y.shape[0], 1 if mask is None else mask.shape[0]) if n_networks is None else n_networks
+    if x.shape[0] not in (1, G) or y.shape[0] not in (1, G):
+        raise ValueError(f"x and y must hold 1 or {G} data sets, got {x.shape[0]} and {y.shape[0]}")
+    if y.shape[1] != x.shape[1]:
+        raise ValueError(f"y must have one label per point: length {x.shape[1]}, got {y.shape[1]}")
+    x = x.expand(G, *x.shape[1:])
+    y = y.expand(G, y.shape[1]).to(device=x.device, dtype=x.dtype)
+    if mask is None:
+        mask = torch.ones(G, x.shape[1], dtype=x.dtype, device=x.device)
+    else:
+        if mask.shape[1] != x.shape[1] or mask.shape[0] not in (1, G):
+            raise ValueError(f"mask must have shape (n,) or (G, n) = ({G}, {x.shape[1]}), got {tuple(mask.shape)}")
+        if not bool(((mask == 0) | (mask == 1)).all()):
+            raise ValueError("mask must hold 0/1 (or booleans): 1 for a real point, 0 for padding")
+        mask = mask.expand(G, x.shape[1]).to(device=x.device, dtype=x.dtype)
+        if bool((mask.sum(1) < 1).any()):
+            raise ValueError("mask must keep at least one point of every data set")
+    return x, y, mask
+
+
+def _fit_loop(model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses) -> None:
+    """The loop of :func:`train_constrained` (updates ``fitted``, ``fit_step``, ``best`` and ``result_losses`` in place)."""
+    for t in range(steps + 1):
+        opt.zero_grad()
+        out = model(x)
+        per = (mask * (out - y) ** 2).sum(1) / counts
+        result_losses.append(per.detach())
+        newly = (per.detach() <= target) & ~fitted
+        if bool(newly.any()):
+            for b, w in zip(best, model.weights):
+                b[newly] = w.detach()[newly]
+            fit_step[newly] = t
+            fitted |= newly
+        if bool(fitted.all()) or t == steps:
+            break
+        per.sum().backward()
+        opt.step()
+        model.project_()
+
+
+def train_constrained(
+    model: ConstrainedMLP,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epsilon: float,
+    sigma: float = 1.0,
+    steps: int = 2000,
+    lr: float = 1e-2,
+    mask: torch.Tensor | None = None,
+) -> ConstrainedFit:
+    """Projected full-batch Adam on the square loss, network by network, until each fits below the noise level (chapter 6).
+
+    Network g sees the points x[g] (shape (G, n, d), or (n, d) shared) with
+    labels y[g]; ``mask[g, i] = 0`` marks padding, so data sets of different
+    sizes n_g share one tensor. Its loss is (1/n_g) Σ_i mask·(f_g(x_i) − y_i)².
+    After every Adam step each layer is projected back onto {‖W_j‖ ≤ M}
+    (:func:`project_weight_norm`). Network g *fits* once its loss is at most
+    σ² − ε; its weights at that moment are kept (the optimizer moves on for
+    the others) and the loop stops when all have fitted or after ``steps``
+    steps. ``model`` is modified in place and returned in the result.
+    """
+    if not isinstance(model, ConstrainedMLP):
+        raise ValueError(f"model must be a ConstrainedMLP, got {type(model).__name__}")
+    x, y, mask = _check_batched_data(x, y, mask, model.n_networks)
+    if x.shape[2] != model.sizes[0]:
+        raise ValueError(f"x must have {model.sizes[0]} columns (the model's input dimension), got {x.shape[2]}")
+    sigma = check_positive("sigma", sigma)
+    epsilon = check_positive("epsilon", epsilon)
+    if epsilon > sigma**2:
+        raise ValueError(f"epsilon must be at most sigma**2 = {sigma**2}, got {epsilon}")
+    steps = check_int("steps", steps, minimum=0)
+    lr = check_positive("lr", lr)
+    target = sigma**2 - epsilon
+    G = model.n_networks
+    counts = mask.sum(1)
+    fitted = torch.zeros(G, dtype=torch.bool, device=x.device)
+    fit_step = torch.full((G,), steps, dtype=torch.long, device=x.device)
+    best = [w.detach().clone() for w in model.weights]
+    opt = _Adam(model.parameters(), lr=lr)
+    result_losses: list[torch.Tensor] = []
+    model.train()
+    with _one_cpu_thread(x.device):
+        _fit_loop(model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses)
+    with torch.no_grad():
+        for b, w in zip(best, model.weights):
+            w.copy_(torch.where(fitted[:, None, None], b, w))
+        final = (mask * (model(x) - y) ** 2).sum(1) / counts
+    model.eval()
+    return ConstrainedFit(model=model, fitted=fitted.cpu(), steps=fit_step.cpu(), mse=final.cpu(), target=target,
+                          losses=result_losses)
+
+
+@dataclass
+class DepthSearch:
+    """The result of :func:`smallest_fitting_depth`.
+
+    ``depth[g]``: the smallest depth tried at which data set g was fitted below
+    the noise level (``None`` if none of ``depths`` did); ``networks[g]``: that
+    network as an ``nn.Sequential`` (or ``None``); ``mse[g]``, ``steps[g]``: its
+    training error and the Adam steps it took; ``tried[g]``: the depths tried on it.
+    """
+
+    depth: list[int | None]
+    networks: list[nn.Sequential | None]
+    mse: list[float | None]
+    steps: list[int | None]
+    tried: list[list[int]]
+    max_norm: float
+    norm: str
+
+
+def smallest_fitting_depth(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    depths: Sequence[int],
+    width: int,
+    max_norm: float,
+    *,
+    norm: str = "frobenius",
+    epsilon: float,
+    sigma: float = 1.0,
+    steps: int = 2000,
+    lr: float = 1e-2,
+    restarts: int = 1,
+    mask: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> DepthSearch:
+    """For each data set, the smallest depth D in ``depths`` at which a network of :class:`ConstrainedMLP` fits it below the noise level (chapter 6).
+
+    The depths are tried in increasing order; at each one, only the data sets
+    not fitted yet are trained (``restarts`` independent initialisations each,
+    all in one batched run of :func:`train_constrained`); a data set counts as
+    fitted at depth D when one of its restarts reaches (1/n) Σ (f − y)² ≤ σ² − ε.
+    Because training may fail where a fitting network exists, the result is
+    an upper bound on the true smallest depth of the class (given ``steps``).
+    """
+    x, y, mask = _check_batched_data(x, y, mask, None)
+    ds = sorted({check_int("depths", D, minimum=1) for D in depths}) if hasattr(depths, "__iter__") else None
+    if not ds:
+        raise ValueError(f"depths must be a non-empty sequence of depths >= 1, got {depths!r}")
+    width = check_int("width", width, minimum=1)
+    max_norm = check_positive("max_norm", max_norm)
+    norm = _check_norm(norm)
+    restarts = check_int("restarts", restarts, minimum=1)
+    check_generator("generator", generator)
+    if generator is None:
+        generator = torch.Generator(device=x.device).manual_seed(0)
+    G = x.shape[0]
+    found: list[int | None] = [None] * G
+    nets: list[nn.Sequential | None] = [None] * G
+    mses: list[float | None] = [None] * G
+    nsteps: list[int | None] = [None] * G
+    tried: list[list[int]] = [[] for _ in range(G)]
+    for D in ds:
+        todo = [g for g in range(G) if found[g] is None]
+        if not todo:
+            break
+        rows = torch.tensor(todo, device=x.device).repeat_interleave(restarts)
+        model = ConstrainedMLP(x.shape[2], width, D, max_norm, norm, n_networks=len(rows), generator=generator,
+                               device=x.device, dtype=x.dtype)
+        fit = train_constrained(model, x[rows], y[rows], epsilon=epsilon, sigma=sigma, steps=steps, lr=lr,
+                                mask=mask[rows])
+        for k, g in enumerate(todo):
+            tried[g].append(D)
+            block = slice(k * restarts, (k + 1) * restarts)
+            ok = fit.fitted[block]
+            if bool(ok.any()):
+                r = k * restarts + int(torch.nonzero(ok)[0])
+                found[g], nets[g] = D, fit.model.network(r)
+                mses[g], nsteps[g] = float(fit.mse[r]), int(fit.steps[r])
+    return DepthSearch(found, nets, mses, nsteps, tried, max_norm, norm)
+
+
+@dataclass
+class DepthExperiment:
+    """The result of :func:`depth_experiment`: ``depth[s][k]`` is the smallest depth found for seed ``seeds[s]``
+    and n = ``ns[k]`` (``None`` if none of the depths tried fitted), ``networks[s][k]`` the network that fitted,
+    ``x[s]``, ``y[s]`` the seed's points and labels (the data set of size n is their first n rows)."""
+
+    ns: list[int]
+    seeds: list[int]
+    depth: list[list[int | None]]
+    networks: list[list[nn.Sequential | None]]
+    mse: list[list[float | None]]
+    steps: list[list[int | None]]
+    x: list[torch.Tensor]
+    y: list[torch.Tensor]
+    max_norm: float
+    norm: str
+    max_depth: int
+
+
+def depth_experiment(
+    ns: Sequence[int],
+    d: int,
+    width: int,
+    max_norm: float,
+    *,
+    norm: str = "frobenius",
+    epsilon: float = 0.5,
+    max_depth: int = 8,
+    steps: int = 300,
+    lr: float = 0.02,
+    restarts: int = 2,
+    seeds: Sequence[int] = (0,),
+    device: torch.device | str = "cpu",
+) -> DepthExperiment:
+    """Chapter 6's experiment: for growing n, the smallest depth at which a weight-bounded network fits pure noise.
+
+    For each seed, n_max = max(ns) points uniform on S^{d−1} with uniform
+    random signs as labels (σ = 1: the labels are pure noise); the data set of
+    size n is the first n of them, so the data sets are nested. All (seed, n)
+    pairs are searched at once by :func:`smallest_fitting_depth` over depths
+    1, …, ``max_depth`` with per-layer ``norm`` bounded by ``max_norm``,
+    "fitting" meaning (1/n) Σ (f(x_i) − y_i)² ≤ 1 − ε.
+    """
+    ns = sorted({check_int("ns", n, minimum=2) for n in ns}) if hasattr(ns, "__iter__") else []
+    if not ns:
+        raise ValueError("ns must be a non-empty sequence of sample sizes >= 2")
+    d = check_int("d", d, minimum=2)
+    max_depth = check_int("max_depth", max_depth, minimum=1)
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise ValueError(f"seeds must be a sequence of integer seeds, got {seeds!r}")
+    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must list at least one seed")
+    from .data import make_generator, random_signs, sample_sphere
+
+    n_max, G = ns[-1], len(ns)
+    xs, ys = [], []
+    for s in seeds:
+        g = make_generator(s, device)
+        xs.append(sample_sphere(n_max, d, generator=g))
+        ys.append(random_signs(n_max, generator=g))
+    x = torch.stack(xs).repeat_interleave(G, dim=0)
+    y = torch.stack(ys).repeat_interleave(G, dim=0)
+    prefix = torch.arange(n_max, device=x.device)[None, :] < torch.tensor(ns, device=x.device)[:, None]
+    mask = prefix.repeat(len(seeds), 1).to(x.dtype)
+    search = smallest_fitting_depth(x, y, range(1, max_depth + 1), width, max_norm, norm=norm, epsilon=epsilon,
+                                    steps=steps, lr=lr, restarts=restarts, mask=mask,
+                                    generator=make_generator(10_000 + seeds[0], device))
+
+    def rows(values: list) -> list[list]:
+        return [values[i * G:(i + 1) * G] for i in range(len(seeds))]
+
+    return DepthExperiment(ns, seeds, rows(search.depth), rows(search.networks), rows(search.mse), rows(search.steps),
+                           xs, ys, search.max_norm, search.norm, max_depth)

@@ -1,0 +1,343 @@
+"""Tests of lawlib.intrinsic: exact answers on hand-made distances, brute force, and data of known dimension."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers import raises_naming
+from lawlib import (
+    embedded_curve,
+    embedded_gaussian,
+    knn_distances,
+    load_mnist_if_available,
+    make_generator,
+    mle_dimension,
+    mle_dimension_curve,
+    mle_from_distances,
+    pca_components,
+    pca_profile,
+    twonn_dimension,
+    twonn_from_distances,
+)
+from lawlib import intrinsic
+
+
+@st.composite
+def clouds(draw, min_n=3, max_n=30, max_d=5):
+    """A random float64 cloud (n, d), a neighbour count 1 <= k <= n - 1 and a chunk size."""
+    n = draw(st.integers(min_n, max_n))
+    d = draw(st.integers(1, max_d))
+    x = torch.randn(n, d, generator=make_generator(draw(st.integers(0, 2**31))), dtype=torch.float64)
+    k = draw(st.integers(1, n - 1))
+    chunk = draw(st.one_of(st.sampled_from([1, n - 1, n, n + 5]), st.integers(1, n + 2)))
+    return x, k, chunk
+
+
+def poisson_distances(n: int, k: int, m: int, seed: int) -> torch.Tensor:
+    """Neighbour distances of a Poisson process in dimension m: T_j = (E_1 + ... + E_j)^(1/m), E_i ~ Exp(1)."""
+    g = make_generator(seed)
+    e = -torch.log(torch.rand(n, k, generator=g, dtype=torch.float64))
+    return e.cumsum(dim=1) ** (1.0 / m)
+
+
+# ----------------------------------------------------------------------------- k nearest neighbours
+
+
+def test_knn_hand_example():
+    x = torch.tensor([[0.0], [1.0], [3.0], [7.0]], dtype=torch.float64)
+    expected = torch.tensor([[1.0, 3.0], [1.0, 2.0], [2.0, 3.0], [4.0, 6.0]], dtype=torch.float64)
+    for chunk in (1, 2, 3, 4, 100):
+        assert torch.equal(knn_distances(x, 2, chunk=chunk), expected)
+
+
+def test_knn_duplicates_count_at_distance_zero_but_self_does_not():
+    x = torch.tensor([[1.0, 1.0], [1.0, 1.0], [4.0, 5.0]], dtype=torch.float64)
+    t = knn_distances(x, 2, chunk=1)
+    assert t.tolist() == [[0.0, 5.0], [0.0, 5.0], [5.0, 5.0]]
+
+
+@given(clouds())
+def test_knn_matches_brute_force(case):
+    x, k, chunk = case
+    full = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
+    full.fill_diagonal_(float("inf"))
+    brute = full.sort(dim=1).values[:, :k]
+    assert torch.allclose(knn_distances(x, k, chunk=chunk), brute, rtol=0, atol=1e-12)
+
+
+def test_knn_distances_are_recomputed_exactly():
+    # two far-apart pairs at distance 1e-4: ‖a‖² + ‖b‖² − 2<a, b> has an error ~ 1e-8 (eps · 1e8), the size of
+    # the squared distance itself; the distances measured from the differences are exact
+    x = torch.tensor([[1e4, 0.0], [1e4, 1e-4], [-1e4, 0.0], [-1e4, 1e-4]], dtype=torch.float64)
+    t = knn_distances(x, 1)
+    assert torch.allclose(t[:, 0], torch.full((4,), 1e-4, dtype=torch.float64), rtol=1e-9, atol=0)
+
+
+# ----------------------------------------------------------------------------- Levina–Bickel
+
+
+def test_mle_hand_value():
+    # one point with neighbours at 1, 2, 3: S = log 3 + log(3/2) = log 4.5, local estimate 2 / log 4.5
+    t = torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]], dtype=torch.float64)  # the second is a scaled copy
+    for average in ("inverse", "mean"):
+        est = mle_from_distances(t, average=average)
+        assert est.k == 3 and est.average == average
+        assert est.dimension == pytest.approx(2 / math.log(4.5), rel=1e-14)
+        assert torch.allclose(est.local, torch.full((2,), 2 / math.log(4.5), dtype=torch.float64))
+
+
+def test_mle_line_with_unit_spacing():
+    # T_j = j for j = 1..k: S = (k - 1) log k - log (k - 1)!
+    for k in (2, 5, 10):
+        t = torch.arange(1, k + 1, dtype=torch.float64)[None, :]
+        s = (k - 1) * math.log(k) - math.lgamma(k)
+        assert mle_from_distances(t).dimension == pytest.approx((k - 1) / s, rel=1e-13)
+
+
+@given(st.integers(1, 40), st.integers(2, 12), st.integers(0, 2**31))
+def test_inverse_average_is_the_harmonic_mean_and_never_exceeds_the_mean(n, k, seed):
+    t = poisson_distances(n, k, 3, seed)
+    inv, mean = mle_from_distances(t, "inverse"), mle_from_distances(t, "mean")
+    assert inv.dimension == pytest.approx(1 / float((1 / inv.local).mean()), rel=1e-12)
+    assert mean.dimension == pytest.approx(float(inv.local.mean()), rel=1e-12)
+    assert inv.dimension <= mean.dimension * (1 + 1e-12)  # harmonic mean <= arithmetic mean
+
+
+def test_poisson_model_inverse_average_is_consistent_mean_average_is_biased():
+    # S ~ Gamma(k - 1, rate m): (k - 1)/mean S -> m, while mean (k - 1)/S -> m (k - 1)/(k - 2)
+    m, k = 3, 5
+    t = poisson_distances(40_000, k, m, seed=1)
+    assert mle_from_distances(t, "inverse").dimension == pytest.approx(m, rel=0.02)
+    assert mle_from_distances(t, "mean").dimension == pytest.approx(m * (k - 1) / (k - 2), rel=0.03)
+
+
+@given(st.floats(1e-3, 1e3), st.integers(0, 2**31))
+def test_mle_is_invariant_under_scaling_and_rotation(c, seed):
+    g = make_generator(seed)
+    x = torch.randn(60, 4, generator=g, dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.randn(4, 4, generator=g, dtype=torch.float64))
+    base = mle_dimension(x, 5).dimension
+    assert mle_dimension(c * x, 5).dimension == pytest.approx(base, rel=1e-9)
+    assert mle_dimension(x @ q + 7.0, 5).dimension == pytest.approx(base, rel=1e-9)
+
+
+@pytest.mark.parametrize("m", [1, 2, 5])
+def test_mle_recovers_the_dimension_of_an_embedded_gaussian(m):
+    x = embedded_gaussian(3000, m, 30, generator=make_generator(m))
+    t = knn_distances(x, 10)  # one search for all three estimates
+    assert mle_from_distances(t).dimension == pytest.approx(m, rel=0.1)
+    assert twonn_from_distances(t[:, :2]) == pytest.approx(m, rel=0.12)
+    assert twonn_from_distances(t[:, :2], method="fit") == pytest.approx(m, rel=0.12)
+
+
+def test_mle_curve_reuses_one_search():
+    x = embedded_gaussian(500, 3, 10, generator=make_generator(2))
+    ks = (3, 7, 12)
+    curve = mle_dimension_curve(x, ks)
+    assert curve == pytest.approx([mle_dimension(x, k).dimension for k in ks], rel=1e-12)
+
+
+def test_curve_in_many_dimensions_has_dimension_one_for_the_mle_but_not_for_pca():
+    x = embedded_curve(2000, 40, generator=make_generator(5))
+    assert mle_dimension(x, 10).dimension == pytest.approx(1.0, abs=0.15)
+    assert pca_components(x, 0.95) >= 8  # the variance is spread over many directions
+
+
+def test_uniform_points_on_a_segment():
+    x = torch.rand(4000, 1, generator=make_generator(3), dtype=torch.float64)
+    assert mle_dimension(x, 10).dimension == pytest.approx(1.0, rel=0.05)
+
+
+# ----------------------------------------------------------------------------- TwoNN
+
+
+def test_twonn_mle_hand_value():
+    # mu = e for all n points: sum of log mu = n, estimate (n - 1)/n
+    n = 7
+    t = torch.tensor([[1.0, math.e]] * n, dtype=torch.float64)
+    assert twonn_from_distances(t) == pytest.approx((n - 1) / n, rel=1e-14)
+
+
+@given(st.integers(10, 200), st.floats(0.5, 30), st.floats(0.0, 0.5))
+def test_twonn_fit_is_exact_on_the_pareto_quantiles(n, m, discard):
+    # mu_i = (1 - i/n)^(-1/m), i < n: then -log(1 - F_i) = m log mu_i exactly for every kept point;
+    # the n-th (largest) ratio is never kept (F = 1 there)
+    i = torch.arange(1, n, dtype=torch.float64)
+    mu = (1 - i / n) ** (-1.0 / m)
+    mu = torch.cat([mu, 2 * mu[-1:]])
+    t = torch.stack([torch.ones_like(mu), mu], dim=1)
+    assert twonn_from_distances(t, method="fit", discard=discard) == pytest.approx(m, rel=1e-10)
+
+
+def test_twonn_uses_only_the_first_two_distances():
+    t = poisson_distances(500, 6, 4, seed=9)
+    assert twonn_from_distances(t) == twonn_from_distances(t[:, :2])
+
+
+# ----------------------------------------------------------------------------- PCA
+
+
+def test_pca_hand_example():
+    a, b = 2.0, 1.0
+    x = torch.tensor([[a, 0.0], [-a, 0.0], [0.0, b], [0.0, -b]])
+    p = pca_profile(x)
+    assert torch.allclose(p.variances, torch.tensor([2 * a * a / 3, 2 * b * b / 3], dtype=torch.float64))
+    assert torch.allclose(p.ratios, torch.tensor([0.8, 0.2], dtype=torch.float64))
+    assert p.components_for(0.5) == 1 and p.components_for(0.8) == 1
+    assert p.components_for(0.8001) == 2 and p.components_for(1.0) == 2
+
+
+@pytest.mark.parametrize("m", [1, 3, 7])
+def test_pca_counts_the_dimension_of_a_subspace_exactly(m):
+    x = embedded_gaussian(200, m, 20, generator=make_generator(m))
+    p = pca_profile(x)
+    assert p.components_for(1 - 1e-9) == m
+    assert float(p.ratios[m:].sum()) < 1e-20 + 1e-12
+
+
+@given(st.integers(2, 12), st.integers(2, 12), st.integers(0, 2**31))
+def test_pca_matches_the_singular_values_whichever_side_is_smaller(n, d, seed):
+    x = torch.randn(n, d, generator=make_generator(seed), dtype=torch.float64)
+    p = pca_profile(x)
+    xc = x - x.mean(dim=0)
+    sv = torch.linalg.svdvals(xc) ** 2 / (n - 1)
+    assert p.variances.numel() == min(n, d)
+    assert torch.allclose(p.variances, sv, atol=1e-10)
+    assert float(p.cumulative[-1]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_pca_isotropic_noise_needs_almost_every_component():
+    x = embedded_gaussian(4000, 5, 30, noise=1.0, generator=make_generator(4))
+    assert pca_components(x, 0.95) > 20  # noise of the same size as the signal hides the 5-dimensional part
+
+
+# ----------------------------------------------------------------------------- MNIST guard
+
+
+def test_mnist_guard_offline(monkeypatch, capsys):
+    monkeypatch.setenv("LAWLIB_OFFLINE", "1")
+    assert load_mnist_if_available() is None
+    assert "LAWLIB_OFFLINE" in capsys.readouterr().out
+    assert load_mnist_if_available(verbose=False) is None
+    assert capsys.readouterr().out == ""
+
+
+def test_mnist_guard_without_torchvision(monkeypatch, capsys):
+    monkeypatch.delenv("LAWLIB_OFFLINE", raising=False)
+    real = intrinsic.importlib.util.find_spec
+    monkeypatch.setattr(intrinsic.importlib.util, "find_spec", lambda name: None if name == "torchvision" else real(name))
+    assert load_mnist_if_available() is None
+    assert "torchvision" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["", "0", "false", "no", "1", "yes"])
+def test_offline_flag(monkeypatch, value):
+    monkeypatch.setenv("LAWLIB_OFFLINE", value)
+    assert intrinsic.offline() == (value in ("1", "yes"))
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+bad_numbers = st.sampled_from([0, -1, -0.5, float("nan"), float("inf"), "three", None, [1.0]])
+
+
+@given(st.sampled_from([0, -2, 1.5, "2", None, True, 50]))
+def test_knn_bad_k(k):
+    raises_naming("k", knn_distances, torch.randn(10, 2), k)
+
+
+@given(st.sampled_from([0, -1, 2.5, "4", None]))
+def test_knn_bad_chunk(chunk):
+    raises_naming("chunk", knn_distances, torch.randn(10, 2), 2, chunk=chunk)
+
+
+@given(st.sampled_from(["nan", "1d", "one_row", "list_of_str"]))
+def test_bad_points(kind):
+    x = {"nan": torch.tensor([[0.0], [float("nan")], [1.0]]), "1d": torch.randn(5), "one_row": torch.randn(1, 3),
+         "list_of_str": [["a"]]}[kind]
+    for fn in (lambda v: knn_distances(v, 1), mle_dimension, twonn_dimension, pca_profile, pca_components):
+        raises_naming("x", fn, x)
+
+
+@given(st.sampled_from([1, 0, -3, 2.5, "10", None]))
+def test_mle_bad_k(k):
+    raises_naming("k", mle_dimension, torch.randn(20, 3), k)
+
+
+@given(st.sampled_from(["median", "", None, 3]))
+def test_bad_average(average):
+    raises_naming("average", mle_dimension, torch.randn(20, 3), 5, average=average)
+    raises_naming("average", mle_from_distances, torch.tensor([[1.0, 2.0]]), average)
+
+
+def test_bad_ks():
+    x = torch.randn(20, 3)
+    raises_naming("ks", mle_dimension_curve, x, [])
+    raises_naming("ks", mle_dimension_curve, x, 5)
+    raises_naming("ks[1]", mle_dimension_curve, x, [3, 1])
+
+
+@given(st.sampled_from(["unsorted", "negative", "zero_first", "one_col", "nan", "1d"]))
+def test_bad_distances(kind):
+    t = {"unsorted": [[2.0, 1.0]], "negative": [[-1.0, 1.0]], "zero_first": [[0.0, 1.0], [1.0, 2.0]],
+         "one_col": [[1.0]], "nan": [[1.0, float("nan")]], "1d": [1.0, 2.0]}[kind]
+    t = torch.tensor(t)
+    raises_naming("distances", mle_from_distances, t)
+    raises_naming("distances", twonn_from_distances, t)
+
+
+def test_duplicate_points_are_reported():
+    x = torch.tensor([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    raises_naming("x", mle_dimension, x, 2)
+    raises_naming("x", mle_dimension_curve, x, [2])
+    raises_naming("x", twonn_dimension, x)
+    raises_naming("distances", mle_from_distances, knn_distances(x, 2))
+    assert mle_dimension(torch.unique(x, dim=0), 2).dimension > 0
+
+
+@given(st.sampled_from(["mean", "", None]))
+def test_twonn_bad_method(method):
+    raises_naming("method", twonn_dimension, torch.randn(20, 3), method=method)
+
+
+@given(st.sampled_from([-0.1, 1.0, 2.0, float("nan"), "a", None]))
+def test_twonn_bad_discard(discard):
+    raises_naming("discard", twonn_from_distances, torch.tensor([[1.0, 2.0], [1.0, 3.0]]), "fit", discard)
+
+
+@given(bad_numbers | st.sampled_from([1.5, 2.0]))
+def test_pca_bad_fraction(fraction):
+    raises_naming("fraction", pca_components, torch.randn(10, 3), fraction)
+    raises_naming("fraction", pca_profile(torch.randn(10, 3)).components_for, fraction)
+
+
+def test_pca_zero_variance():
+    raises_naming("x", pca_profile, torch.ones(5, 3))
+
+
+@given(st.sampled_from([("n", 1), ("intrinsic", 0), ("ambient", 0), ("intrinsic", 9), ("noise", -1.0),
+                        ("noise", float("nan")), ("generator", "seed")]))
+def test_embedded_gaussian_bad_input(case):
+    name, value = case
+    kwargs = dict(n=10, intrinsic=2, ambient=5)
+    kwargs[name] = value
+    raises_naming(name, embedded_gaussian, **kwargs)
+
+
+@given(st.sampled_from([("n", 0), ("ambient", 1), ("frequencies", 0), ("generator", 3)]))
+def test_embedded_curve_bad_input(case):
+    name, value = case
+    kwargs = dict(n=10, ambient=5)
+    kwargs[name] = value
+    raises_naming(name, embedded_curve, **kwargs)
+
+
+@given(bad_numbers)
+def test_mnist_bad_timeout(timeout):
+    raises_naming("timeout", load_mnist_if_available, timeout=timeout)
