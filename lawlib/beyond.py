@@ -367,8 +367,9 @@ def conv_net(
     ``channels`` out, zero padding that keeps the size) → ReLU) → flatten →
     Linear(channels · d, 1). Parameters: c(k + 1) + (layers − 1) c(ck + 1) + cd + 1
     with k = kernel_size (k² for images). The weights of a convolution are shared
-    across positions, so P grows like c² k, not like d: the law of robustness
-    counts exactly these P numbers. Odd ``kernel_size`` only; ``image`` needs d a
+    across positions, so the convolution weights grow like c² k, independent of d;
+    the linear readout adds cd + 1. The law of robustness counts exactly these P
+    numbers. Odd ``kernel_size`` only; ``image`` needs d a
     perfect square. Weights from ``generator`` when given (PyTorch's default law).
     """
     d = check_int("d", d, minimum=2)
