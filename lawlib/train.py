@@ -82,6 +82,21 @@ def train_classifier(
     return _adam_full_batch(model, step, epochs, lr, progress)
 
 
+def _square_loss_step(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, done: Callable[[torch.Tensor, torch.Tensor], bool]
+) -> Callable[[], tuple[torch.Tensor, bool]]:
+    """The step of a square-loss fit: (1/n) Σ (f(x_i) − y_i)² and whether ``done(out, loss)`` says to stop."""
+
+    def step() -> tuple[torch.Tensor, bool]:
+        out = model(x)
+        if out.shape != y.shape:
+            raise ValueError(f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}")
+        loss = ((out - y) ** 2).mean()
+        return loss, done(out.detach(), loss)
+
+    return step
+
+
 def train_regression(
     model: nn.Module,
     x: torch.Tensor,
@@ -102,14 +117,7 @@ def train_regression(
     steps = check_int("steps", steps, minimum=1)
     lr = check_positive("lr", lr)
     tol = check_positive("tol", tol)
-
-    def step() -> tuple[torch.Tensor, bool]:
-        out = model(x)
-        if out.shape != y.shape:
-            raise ValueError(f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}")
-        loss = ((out - y) ** 2).mean()
-        return loss, loss.item() <= tol
-
+    step = _square_loss_step(model, x, y, lambda out, loss: loss.item() <= tol)
     return _adam_full_batch(model, step, steps, lr, progress)
 
 
@@ -176,13 +184,7 @@ def train_until_memorized(
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)
-
-    def step() -> tuple[torch.Tensor, bool]:
-        out = model(x)
-        if out.shape != y.shape:
-            raise ValueError(f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}")
-        return ((out - y) ** 2).mean(), bool(memorizes(out.detach(), y, eps))
-
+    step = _square_loss_step(model, x, y, lambda out, loss: bool(memorizes(out, y, eps)))
     result = _adam_full_batch(model, step, steps, lr, progress)
     if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
         calibrate_batch_norm(model, x)
