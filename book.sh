@@ -33,12 +33,12 @@ shift || true
 case "$cmd" in
   build)
     ensure_env
-    "$VENV/bin/jupyter-book" build . -W -n --keep-going "$@"
+    LAWLIB_PROGRESS=${LAWLIB_PROGRESS:-0} "$VENV/bin/jupyter-book" build . -W -n --keep-going "$@"
     echo "==> the site is in _build/html (open _build/html/index.html)"
     ;;
   test)
     ensure_env
-    export LAWLIB_SCALE=${LAWLIB_SCALE:-quick}
+    export LAWLIB_SCALE=${LAWLIB_SCALE:-quick} LAWLIB_PROGRESS=${LAWLIB_PROGRESS:-0}
     "$VENV/bin/python" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests book "$@"
     ;;
   student)
