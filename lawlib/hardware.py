@@ -85,8 +85,8 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str | None =
              enabled: bool | None = None) -> Iterator[T]:
     """``iterable`` with a ``tqdm.auto`` progress bar (count, rate and ETA).
 
-    ``enabled=None`` follows :func:`progress_enabled`; the bar stays off there
-    unless the caller passes ``enabled=False``.
+    ``enabled=None`` follows :func:`progress_enabled`; ``enabled=False`` turns
+    the bar off for a loop too short to need one.
     """
     on = progress_enabled() if enabled is None else bool(enabled)
     return iter(tqdm(iterable, total=total, desc=desc, disable=not on, leave=False))
