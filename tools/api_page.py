@@ -1,0 +1,125 @@
+"""Generate the book's API page (book/api.md) from lawlib itself.
+
+Every public name of every lawlib module (its ``__all__``), the first line of
+its docstring, the chapters that call it (found by scanning the notebooks for
+``lawlib.<name>``, never written by hand) and where its source is. Each module's
+source is shown in a folded block, so a reader can read lawlib on the site.
+
+    python tools/api_page.py          # rewrite book/api.md
+    python tools/api_page.py --check  # exit 1 when book/api.md is stale (a test runs this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import pkgutil
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "book" / "api.md"
+sys.path.insert(0, str(ROOT))
+
+
+def modules() -> list[str]:
+    """Every lawlib module with a public ``__all__``, in package order (core first, then chapters)."""
+    import lawlib
+
+    names = []
+    for info in pkgutil.walk_packages(lawlib.__path__, "lawlib."):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if leaf.startswith("_"):
+            continue
+        mod = importlib.import_module(info.name)
+        if getattr(mod, "__all__", None):
+            names.append(info.name)
+    return sorted(names, key=lambda n: (n.count("."), n))
+
+
+def chapters() -> dict[str, str]:
+    """Notebook stem → the code of that notebook (all code cells joined)."""
+    out = {}
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        out[path.stem] = code
+    return out
+
+
+def first_line(obj: object) -> str:
+    doc = inspect.getdoc(obj) or ""
+    line = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
+    line = re.sub(r":(?:func|class|mod|meth|data|attr):`~?([^`]+)`", r"`\1`", line)
+    line = line.replace("``", "`")
+    return line.replace("|", "\\|")
+
+
+def callers(module: str, name: str, code: dict[str, str]) -> list[str]:
+    """Chapters whose code mentions ``lawlib.<name>`` or ``lawlib.<...>.<name>`` (a whole word)."""
+    short = module.split(".", 1)[1]
+    pattern = re.compile(rf"\blawlib\.(?:{re.escape(short)}\.)?{re.escape(name)}\b")
+    return [stem for stem, text in code.items() if pattern.search(text)]
+
+
+def render() -> str:
+    code = chapters()
+    lines = [
+        "# lawlib: the API",
+        "",
+        "Every public name of `lawlib`, the package the chapters import, with the",
+        "first line of its docstring and the chapters that call it. This page is",
+        "generated from the package and the notebooks by `tools/api_page.py`; a test",
+        "fails when it is out of date. Each module's source is folded below its table:",
+        "reading it is part of the course.",
+        "",
+    ]
+    for module in modules():
+        mod = importlib.import_module(module)
+        rel = module.replace(".", "/") + ".py"
+        if not (ROOT / rel).exists():
+            rel = module.replace(".", "/") + "/__init__.py"
+        lines += [f"## `{module}`", "", first_line(mod), ""]
+        lines += ["| name | what it does | called in | source |", "|---|---|---|---|"]
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            try:
+                line = inspect.getsourcelines(obj)[1]
+                where = f"`{rel}`, line {line}"
+            except (TypeError, OSError):
+                where = f"`{rel}`"
+            used = ", ".join(f"{{doc}}`{stem}`" for stem in callers(module, name, code)) or "tests only"
+            lines.append(f"| `{name}` | {first_line(obj) or '(a constant)'} | {used} | {where} |")
+        lines += [
+            "",
+            f"````{{dropdown}} Source of `{rel}`",
+            f"```{{literalinclude}} ../{rel}",
+            ":language: python",
+            ":linenos:",
+            "```",
+            "````",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="fail when book/api.md is stale")
+    args = parser.parse_args()
+    text = render()
+    if args.check:
+        if not PAGE.exists() or PAGE.read_text() != text:
+            print("book/api.md is stale: run python tools/api_page.py", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(text)
+    print(f"wrote {PAGE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
