@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_generator, check_int, check_points, check_positive, check_tensor
+from .hardware import progress
 
 Classifier = Callable[[torch.Tensor], torch.Tensor]
 
@@ -472,7 +473,7 @@ def minimal_perturbation(
     best_norm = torch.where(found, first.norms, torch.full_like(hi, math.inf))
     best_x = torch.where(found[:, None], first.x_adv, xs)
     active = rows_all[found & (best_norm > 0)]
-    for _ in range(bisection_steps):
+    for _ in progress(range(bisection_steps), total=bisection_steps, desc="PGD + bisection"):
         if active.numel() == 0:
             break
         mid = (lo[active] + hi[active]) / 2
