@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_generator, check_int, check_positive, check_tensor
+from .hardware import progress
 
 NORMS = ("frobenius", "spectral")
 
@@ -463,7 +464,7 @@ def smallest_fitting_depth(
     mses: list[float | None] = [None] * G
     nsteps: list[int | None] = [None] * G
     tried: list[list[int]] = [[] for _ in range(G)]
-    for D in ds:
+    for D in progress(ds, total=len(ds), desc="depths tried"):
         todo = [g for g in range(G) if found[g] is None]
         if not todo:
             break
