@@ -44,6 +44,26 @@ from .lipschitz import _as_batch_values, gradient_norms
 from .models import count_parameters
 from .train import memorizes, train_until_memorized
 
+__all__ = [
+    "architecture_sweep",
+    "cell_label_variance",
+    "conv_net",
+    "cube_fit_lipschitz_bound",
+    "cube_grid",
+    "flip_radii",
+    "gradient_lp_norms",
+    "median_min_distance_uniform",
+    "median_nn_distance_uniform",
+    "nd_law_experiment",
+    "nearest_neighbour_distances",
+    "opposite_label_distance",
+    "pigeonhole_distance",
+    "rbf_mean_square_gradient",
+    "sample_cube",
+    "unit_ball_volume",
+    "width_for_parameters",
+]
+
 Function = Callable[[torch.Tensor], torch.Tensor]
 
 _MAX_GRID = 10**7

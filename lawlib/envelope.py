@@ -39,6 +39,28 @@ from torch import nn
 from ._checks import check_generator, check_int, check_positive
 from .models import count_parameters
 
+__all__ = [
+    "Calibration",
+    "Interval",
+    "MADRY_CAPACITY_SCALES",
+    "MNIST_D",
+    "MNIST_N",
+    "ModelSize",
+    "VisionTransformer",
+    "calibrate",
+    "dimension_ratio",
+    "effective_dimension",
+    "envelope_parameters",
+    "image_dimension",
+    "madry_mnist_cnn",
+    "madry_mnist_parameter_count",
+    "predicted_parameters",
+    "reference_models",
+    "resnet_imagenet",
+    "vision_transformer",
+    "wide_resnet_cifar",
+]
+
 #: The capacity scales of Madry et al. (2018), figure "effect of network capacity" (MNIST).
 MADRY_CAPACITY_SCALES: tuple[int, ...] = (1, 2, 4, 8, 16)
 #: MNIST: 60,000 training images of 28 × 28 = 784 grey pixels.

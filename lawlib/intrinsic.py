@@ -58,6 +58,29 @@ import torch
 
 from ._checks import check_choice, check_finite, check_int, check_points, check_positive, check_tensor
 
+__all__ = [
+    "AVERAGES",
+    "ImageData",
+    "MLEEstimate",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "PCAProfile",
+    "TWONN_METHODS",
+    "embedded_curve",
+    "embedded_gaussian",
+    "knn_distances",
+    "load_mnist_if_available",
+    "mle_dimension",
+    "mle_dimension_curve",
+    "mle_from_distances",
+    "offline",
+    "pca_components",
+    "pca_profile",
+    "read_idx",
+    "twonn_dimension",
+    "twonn_from_distances",
+]
+
 AVERAGES = ("inverse", "mean")
 TWONN_METHODS = ("mle", "fit")
 
@@ -451,8 +474,11 @@ def load_mnist_if_available(
     folder = root / "MNIST" / "raw"
     try:
         images, labels = (read_idx(_fetch(name, folder, mirrors, timeout)) for name in MNIST_FILES[bool(train)])
-    except (OSError, ValueError) as err:
-        say(f"MNIST could not be downloaded here ({err}).")
+    except OSError:
+        say(f"MNIST could not be downloaded here: no mirror answered within {timeout:g} s.")
+        return None
+    except ValueError as err:
+        say(f"The MNIST files could not be read ({err}).")
         return None
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         say("The MNIST files have unexpected shapes; not using them.")
