@@ -39,9 +39,30 @@ from ._checks import check_choice, check_generator, check_int, check_labels, che
 from .attacks import minimal_perturbation
 from .constructions import RBFMemorizer
 from .data import make_generator, random_signs, sample_gaussian
+from .hardware import progress
 from .lipschitz import _as_batch_values, gradient_norms
 from .models import count_parameters
 from .train import memorizes, train_until_memorized
+
+__all__ = [
+    "architecture_sweep",
+    "cell_label_variance",
+    "conv_net",
+    "cube_fit_lipschitz_bound",
+    "cube_grid",
+    "flip_radii",
+    "gradient_lp_norms",
+    "median_min_distance_uniform",
+    "median_nn_distance_uniform",
+    "nd_law_experiment",
+    "nearest_neighbour_distances",
+    "opposite_label_distance",
+    "pigeonhole_distance",
+    "rbf_mean_square_gradient",
+    "sample_cube",
+    "unit_ball_volume",
+    "width_for_parameters",
+]
 
 Function = Callable[[torch.Tensor], torch.Tensor]
 
@@ -485,29 +506,29 @@ def architecture_sweep(
         g = make_generator(s, device)
         x, y = sample_gaussian(n, d, g), random_signs(n, g)
         z = sample_gaussian(n_fresh, d, make_generator(2**31 + s, device))
-        for name, b in builders.items():
-            for i, w in enumerate(widths[name]):
-                net = b(w, generator=make_generator(10**6 * (s + 1) + i)).to(device)
-                run = train_until_memorized(net, x, y, steps, lr, eps)
-                models.append(net.eval())
-                p = count_parameters(net)
-                with torch.no_grad():
-                    fitted = net(x)
-                memorized = bool(memorizes(fitted, y, eps))
-                rows["architecture"].append(name)
-                rows["width"].append(w)
-                rows["n_parameters"].append(p)
-                rows["seed"].append(s)
-                rows["memorized"].append(memorized)
-                rows["steps"].append(run.steps)
-                rows["final_loss"].append(float(((fitted - y) ** 2).mean()))
-                grads = gradient_norms(net, z)
-                with torch.no_grad():
-                    values = net(z)
-                rows["max_gradient"].append(float(grads.max()))
-                rows["law"].append(math.sqrt(n * d / p))
-                rows["rms_gradient"].append(float(grads.pow(2).mean().sqrt()))
-                rows["fresh_std"].append(float(values.std()))
+        jobs = [(name, b, i, w) for name, b in builders.items() for i, w in enumerate(widths[name])]
+        for name, b, i, w in progress(jobs, total=len(jobs), desc=f"networks, seed {s}"):
+            net = b(w, generator=make_generator(10**6 * (s + 1) + i)).to(device)
+            run = train_until_memorized(net, x, y, steps, lr, eps)
+            models.append(net.eval())
+            p = count_parameters(net)
+            with torch.no_grad():
+                fitted = net(x)
+            memorized = bool(memorizes(fitted, y, eps))
+            rows["architecture"].append(name)
+            rows["width"].append(w)
+            rows["n_parameters"].append(p)
+            rows["seed"].append(s)
+            rows["memorized"].append(memorized)
+            rows["steps"].append(run.steps)
+            rows["final_loss"].append(float(((fitted - y) ** 2).mean()))
+            grads = gradient_norms(net, z)
+            with torch.no_grad():
+                values = net(z)
+            rows["max_gradient"].append(float(grads.max()))
+            rows["law"].append(math.sqrt(n * d / p))
+            rows["rms_gradient"].append(float(grads.pow(2).mean().sqrt()))
+            rows["fresh_std"].append(float(values.std()))
     out = {k: np.array(v) for k, v in rows.items()}
     out["model"] = np.empty(len(models), dtype=object)  # (a list of nn.Sequential would be unpacked by np.array)
     for j, net in enumerate(models):

@@ -37,11 +37,29 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_generator, check_int, check_positive, check_tensor
+from .hardware import progress
+
+__all__ = [
+    "ConstrainedFit",
+    "ConstrainedMLP",
+    "DepthExperiment",
+    "DepthSearch",
+    "LayerwiseAdam",
+    "NORMS",
+    "check_norm",
+    "depth_experiment",
+    "layer_sizes",
+    "one_cpu_thread",
+    "project_weight_norm",
+    "smallest_fitting_depth",
+    "train_constrained",
+    "weight_norms",
+]
 
 NORMS = ("frobenius", "spectral")
 
 
-def _check_norm(norm: str) -> str:
+def check_norm(norm: str) -> str:
     return check_choice("norm", norm, NORMS)
 
 
@@ -54,7 +72,7 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
     w = check_tensor("weight", weight)
     if w.ndim < 2:
         raise ValueError(f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(w.shape)}")
-    norm = _check_norm(norm)
+    norm = check_norm(norm)
     w = w.detach()
     if norm == "frobenius":
         return torch.linalg.matrix_norm(w, ord="fro")
@@ -77,7 +95,7 @@ def project_weight_norm(weight: torch.Tensor, max_norm: float, norm: str = "frob
     if weight.numel() and not bool(torch.isfinite(weight).all()):
         raise ValueError("weight contains NaN or infinite values")
     max_norm = check_positive("max_norm", max_norm)
-    norm = _check_norm(norm)
+    norm = check_norm(norm)
     with torch.no_grad():
         if norm == "frobenius":
             current = torch.linalg.matrix_norm(weight, ord="fro")
@@ -100,7 +118,7 @@ def project_weight_norm(weight: torch.Tensor, max_norm: float, norm: str = "frob
 
 
 @contextlib.contextmanager
-def _one_cpu_thread(device: torch.device):
+def one_cpu_thread(device: torch.device):
     """Run torch's CPU kernels on one thread inside the block (restoring the setting after).
 
     The training loops of this module launch many tiny batched products; on a
@@ -118,7 +136,7 @@ def _one_cpu_thread(device: torch.device):
         torch.set_num_threads(before)
 
 
-class _Adam:
+class LayerwiseAdam:
     """Adam (Kingma and Ba, 2015) with one second-moment estimate per weight matrix, written out.
 
     For a stack of weights of shape (G, out, in) the first moment m is kept per
@@ -156,7 +174,7 @@ class _Adam:
             p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
 
 
-def _check_widths(d: int, width: int | Sequence[int], depth: int) -> list[int]:
+def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
     """The layer sizes d → w_1 → … → w_{D−1} → 1."""
     d = check_int("d", d, minimum=1)
     depth = check_int("depth", depth, minimum=1)
@@ -199,10 +217,10 @@ class ConstrainedMLP(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        self.sizes = _check_widths(d, width, depth)
+        self.sizes = layer_sizes(d, width, depth)
         self.depth = len(self.sizes) - 1
         self.max_norm = check_positive("max_norm", max_norm)
-        self.norm = _check_norm(norm)
+        self.norm = check_norm(norm)
         self.n_networks = check_int("n_networks", n_networks, minimum=1)
         check_generator("generator", generator)
         if device is None:
@@ -388,10 +406,10 @@ def train_constrained(
     fitted = torch.zeros(G, dtype=torch.bool, device=x.device)
     fit_step = torch.full((G,), steps, dtype=torch.long, device=x.device)
     best = [w.detach().clone() for w in model.weights]
-    opt = _Adam(model.parameters(), lr=lr)
+    opt = LayerwiseAdam(model.parameters(), lr=lr)
     result_losses: list[torch.Tensor] = []
     model.train()
-    with _one_cpu_thread(x.device):
+    with one_cpu_thread(x.device):
         _fit_loop(model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses)
     with torch.no_grad():
         for b, w in zip(best, model.weights):
@@ -452,7 +470,7 @@ def smallest_fitting_depth(
         raise ValueError(f"depths must be a non-empty sequence of depths >= 1, got {depths!r}")
     width = check_int("width", width, minimum=1)
     max_norm = check_positive("max_norm", max_norm)
-    norm = _check_norm(norm)
+    norm = check_norm(norm)
     restarts = check_int("restarts", restarts, minimum=1)
     check_generator("generator", generator)
     if generator is None:
@@ -463,7 +481,7 @@ def smallest_fitting_depth(
     mses: list[float | None] = [None] * G
     nsteps: list[int | None] = [None] * G
     tried: list[list[int]] = [[] for _ in range(G)]
-    for D in ds:
+    for D in progress(ds, total=len(ds), desc="depths tried"):
         todo = [g for g in range(G) if found[g] is None]
         if not todo:
             break

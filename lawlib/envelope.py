@@ -4,9 +4,11 @@ The universal law of robustness (chapter 5) says that, for a class of P
 parameters, fitting noisy data below the noise level with an O(1)-Lipschitz
 function needs, up to constants and logarithmic factors, P ≳ n · d. It is a
 *lower bound*, proved for isoperimetric covariates; it says nothing about
-which d to use for real images. The back-of-the-envelope of Bubeck and Sellke
-(2021, section 1.1) replaces d by an **effective dimension** d_eff and
-*calibrates* it on a data set where the size of good robust models is known:
+which d to use for real images. The back-of-the-envelope replaces d by an
+**effective dimension** d_eff. Bubeck and Sellke (2021, section 1.1) only
+guess that d_eff lies between 15 and 150 for MNIST; *calibrating* it as
+d_eff = P / n on a data set where the size of good robust models is known is
+the method of the lecture slides the book follows:
 
 * :func:`effective_dimension` — d_eff = P / n  (P parameters, n samples;
   d_eff in "coordinates per sample");
@@ -36,6 +38,28 @@ from torch import nn
 
 from ._checks import check_generator, check_int, check_positive
 from .models import count_parameters
+
+__all__ = [
+    "Calibration",
+    "Interval",
+    "MADRY_CAPACITY_SCALES",
+    "MNIST_D",
+    "MNIST_N",
+    "ModelSize",
+    "VisionTransformer",
+    "calibrate",
+    "dimension_ratio",
+    "effective_dimension",
+    "envelope_parameters",
+    "image_dimension",
+    "madry_mnist_cnn",
+    "madry_mnist_parameter_count",
+    "predicted_parameters",
+    "reference_models",
+    "resnet_imagenet",
+    "vision_transformer",
+    "wide_resnet_cifar",
+]
 
 #: The capacity scales of Madry et al. (2018), figure "effect of network capacity" (MNIST).
 MADRY_CAPACITY_SCALES: tuple[int, ...] = (1, 2, 4, 8, 16)

@@ -37,24 +37,49 @@ blocks of ``chunk`` rows with a matrix multiply (``torch.addmm``) and
 ``torch.topk``, then recomputed exactly from the differences for the points
 kept, so memory stays O(chunk · n) and the distances are exact.
 
-:func:`load_mnist_if_available` fetches MNIST through torchvision when it is
-installed and the download works (Colab); it never hangs: it gives up at once
-when ``LAWLIB_OFFLINE`` is set, and uses a socket timeout otherwise.
+:func:`load_mnist_if_available` downloads MNIST's IDX files with ``urllib``
+and parses them with :func:`read_idx` (no torchvision needed); it never hangs:
+it gives up at once when ``LAWLIB_OFFLINE`` is set, and every network call has
+a timeout otherwise.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import gzip
+import math
 import os
-import socket
+import struct
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
-from urllib.parse import urlparse
 
 import torch
 
 from ._checks import check_choice, check_finite, check_int, check_points, check_positive, check_tensor
+
+__all__ = [
+    "AVERAGES",
+    "ImageData",
+    "MLEEstimate",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "PCAProfile",
+    "TWONN_METHODS",
+    "embedded_curve",
+    "embedded_gaussian",
+    "knn_distances",
+    "load_mnist_if_available",
+    "mle_dimension",
+    "mle_dimension_curve",
+    "mle_from_distances",
+    "offline",
+    "pca_components",
+    "pca_profile",
+    "read_idx",
+    "twonn_dimension",
+    "twonn_from_distances",
+]
 
 AVERAGES = ("inverse", "mean")
 TWONN_METHODS = ("mle", "fit")
@@ -358,18 +383,83 @@ def offline() -> bool:
     return os.environ.get("LAWLIB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def load_mnist_if_available(
-    root: str | os.PathLike | None = None, *, train: bool = True, timeout: float = 10.0, verbose: bool = True
-) -> ImageData | None:
-    """MNIST (n = 60,000 training or 10,000 test images, 28 × 28 → 784 pixels in [0, 1]) or ``None``.
+#: Where MNIST's four IDX files are published (tried in order).
+MNIST_MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+MNIST_FILES = {
+    True: ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    False: ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+_IDX_TYPES = {0x08: torch.uint8, 0x09: torch.int8, 0x0B: torch.int16, 0x0C: torch.int32, 0x0D: torch.float32,
+              0x0E: torch.float64}
 
-    Tries torchvision only when all of these hold, and says why it stops otherwise:
-    ``LAWLIB_OFFLINE`` is not set (:func:`offline`); torchvision is importable;
-    one of torchvision's MNIST mirrors accepts a TCP connection within
-    ``timeout`` seconds. The download itself runs with ``socket`` timeouts of
-    ``timeout`` seconds, so a stalled network raises instead of hanging; any
-    failure returns ``None``. ``root`` defaults to ``$LAWLIB_DATA`` or
-    ``~/.cache/lawlib``. torchvision is *not* a dependency of lawlib. Chapter 7.
+
+def read_idx(data: bytes) -> torch.Tensor:
+    """Parse an IDX file (the format of MNIST), gzip-compressed or not, into a tensor.
+
+    Layout: two zero bytes, a type code (0x08 unsigned byte, 0x09 signed
+    byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of
+    dimensions k, then k big-endian 32-bit sizes, then the values, big-endian.
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        raise ValueError(f"data must be bytes, got {type(data).__name__}")
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise ValueError("data is not an IDX file (bad magic number)")
+    dtype, ndim = _IDX_TYPES[data[2]], data[3]
+    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    body = data[4 + 4 * ndim:]
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    count = math.prod(shape)
+    if len(body) != count * itemsize:
+        raise ValueError(f"data holds {len(body)} bytes of values, the header promises {count * itemsize}")
+    if itemsize == 1:
+        return torch.frombuffer(bytearray(body), dtype=dtype).reshape(shape)
+    big = {torch.int16: ">i2", torch.int32: ">i4", torch.float32: ">f4", torch.float64: ">f8"}[dtype]
+    import numpy as np
+
+    return torch.from_numpy(np.frombuffer(body, dtype=big).astype(big[1:]).copy()).reshape(shape)
+
+
+def _fetch(name: str, folder: Path, mirrors: Sequence[str], timeout: float) -> bytes:
+    """The bytes of one MNIST file: from ``folder`` if cached, else from the first mirror that answers."""
+    cached = folder / name
+    if cached.is_file():
+        return cached.read_bytes()
+    errors = []
+    for mirror in mirrors:
+        try:
+            with urllib.request.urlopen(mirror + name, timeout=timeout) as response:
+                data = response.read()
+        except (OSError, ValueError) as err:  # URLError, timeouts, refused connections
+            errors.append(f"{mirror}: {type(err).__name__}")
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(data)
+        return data
+    raise OSError("no MNIST mirror answered (" + "; ".join(errors) + ")")
+
+
+def load_mnist_if_available(
+    root: str | os.PathLike | None = None,
+    *,
+    train: bool = True,
+    timeout: float = 10.0,
+    verbose: bool = True,
+    mirrors: Sequence[str] = MNIST_MIRRORS,
+) -> ImageData | None:
+    """MNIST (60,000 training or 10,000 test images, 28 × 28 → 784 pixels in [0, 1]) or ``None``.
+
+    Downloads the two IDX files (images and labels) with ``urllib`` and parses
+    them with :func:`read_idx`; no torchvision needed. Files are cached under
+    ``root`` (default ``$LAWLIB_DATA`` or ``~/.cache/lawlib``) in ``MNIST/raw``.
+    Every network call has a timeout of ``timeout`` seconds, so a missing
+    network returns ``None`` quickly instead of hanging; so does
+    ``LAWLIB_OFFLINE`` (:func:`offline`). With ``verbose`` it says in one
+    sentence what happened.
     """
     timeout = check_positive("timeout", timeout)
 
@@ -378,46 +468,21 @@ def load_mnist_if_available(
             print(msg)
 
     if offline():
-        say("LAWLIB_OFFLINE is set: not downloading MNIST.")
-        return None
-    if importlib.util.find_spec("torchvision") is None:
-        say("torchvision is not installed: MNIST is not available here (it is in Colab).")
-        return None
-    try:
-        from torchvision import datasets
-    except Exception as err:  # a broken torchvision install
-        say(f"torchvision could not be imported ({type(err).__name__}: {err}).")
+        say("MNIST was not downloaded (LAWLIB_OFFLINE is set).")
         return None
     root = Path(root if root is not None else os.environ.get("LAWLIB_DATA", Path.home() / ".cache" / "lawlib"))
     folder = root / "MNIST" / "raw"
-    have_files = folder.is_dir() and any(folder.iterdir())
-    if not have_files:
-        hosts = []
-        for mirror in getattr(datasets.MNIST, "mirrors", ["https://ossci-datasets.s3.amazonaws.com/mnist/"]):
-            parsed = urlparse(mirror)
-            if parsed.hostname:
-                hosts.append((parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)))
-        reachable = False
-        for host, port in hosts:
-            try:
-                socket.create_connection((host, port), timeout=timeout).close()
-                reachable = True
-                break
-            except OSError:
-                continue
-        if not reachable:
-            say(f"No MNIST mirror answered within {timeout:g} s (no internet?): MNIST is not available.")
-            return None
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)
     try:
-        ds = datasets.MNIST(str(root), train=train, download=True)
-    except Exception as err:
-        say(f"Downloading MNIST failed ({type(err).__name__}: {err}).")
+        images, labels = (read_idx(_fetch(name, folder, mirrors, timeout)) for name in MNIST_FILES[bool(train)])
+    except OSError:
+        say(f"MNIST could not be downloaded here: no mirror answered within {timeout:g} s.")
         return None
-    finally:
-        socket.setdefaulttimeout(previous)
-    x = ds.data.reshape(ds.data.shape[0], -1).to(torch.float32) / 255.0
-    y = ds.targets.clone().to(torch.long)
-    say(f"MNIST loaded through torchvision: {x.shape[0]} images of {x.shape[1]} pixels.")
-    return ImageData(x, y, "MNIST (torchvision)")
+    except ValueError as err:
+        say(f"The MNIST files could not be read ({err}).")
+        return None
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        say("The MNIST files have unexpected shapes; not using them.")
+        return None
+    x = images.reshape(images.shape[0], -1).to(torch.float32) / 255.0
+    say(f"MNIST loaded: {x.shape[0]} images of {x.shape[1]} pixels.")
+    return ImageData(x, labels.to(torch.long), "MNIST (IDX files)")

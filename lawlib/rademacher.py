@@ -30,7 +30,15 @@ from typing import Sequence
 import torch
 
 from ._checks import check_generator, check_int, check_points, check_positive, check_tensor
-from .constrained import ConstrainedMLP, _Adam, _check_norm, _check_widths, _one_cpu_thread
+from .constrained import ConstrainedMLP, LayerwiseAdam, check_norm, layer_sizes, one_cpu_thread
+
+__all__ = [
+    "EXACT_MAX_N",
+    "RademacherEstimate",
+    "estimate_rademacher",
+    "finite_class_rademacher",
+    "linear_class_rademacher",
+]
 
 #: Largest n for which the expectation over all 2ⁿ sign vectors is computed exactly.
 EXACT_MAX_N = 16
@@ -136,9 +144,9 @@ def estimate_rademacher(
     class with M = 1 and its values are multiplied by M^D.
     """
     x = check_points("x", x, min_points=1)
-    sizes = _check_widths(x.shape[1], width, depth)
+    sizes = layer_sizes(x.shape[1], width, depth)
     max_norm = check_positive("max_norm", max_norm)
-    norm = _check_norm(norm)
+    norm = check_norm(norm)
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive("lr", lr)
     restarts = check_int("restarts", restarts, minimum=1)
@@ -152,8 +160,8 @@ def estimate_rademacher(
                            generator=generator, device=x.device, dtype=x.dtype)
     s = signs.repeat_interleave(restarts, dim=0)
     best = torch.zeros(k * restarts, device=x.device, dtype=x.dtype)
-    opt = _Adam(model.parameters(), lr=lr)
-    with _one_cpu_thread(x.device):
+    opt = LayerwiseAdam(model.parameters(), lr=lr)
+    with one_cpu_thread(x.device):
         for t in range(steps + 1):
             opt.zero_grad()
             corr = (model(x) * s).mean(dim=1)

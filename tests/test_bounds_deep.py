@@ -235,3 +235,49 @@ def test_out_of_range_values_are_named():
     raises_naming("sizes[1]", frobenius_bounds_from_spectral, 2.0, [3, 0, 1])
     raises_naming("max_depth", forced_depth, 10, 1.0, 2.0, 0.5, 0.5, 0)
     raises_naming("M", forced_depth, 10, 1.0, 0.0)
+
+
+# ---------------------------------------------------------------- Bubeck-Sellke, section 3: deep networks
+
+
+def test_deep_network_log_lipschitz_hand_values():
+    from lawlib.bounds import deep_network_log_lipschitz
+
+    # J = R (W Q p)^D: R = 2, W = 0.5, Q = 3, p = 100, D = 4 -> 2 * 150^4 = 1,012,500,000
+    assert math.isclose(math.exp(deep_network_log_lipschitz(100, 4, 0.5, 3, 2.0)), 1_012_500_000.0, rel_tol=1e-12)
+    assert math.isclose(deep_network_log_lipschitz(10, 1), math.log(10.0), rel_tol=1e-15)
+
+
+def test_deep_network_law_bound_hand_value():
+    from lawlib.bounds import bubeck_sellke_bound, deep_network_law_bound
+
+    # n = 10^6, d = 100, p = 10^4, D = 3, W = Q = R = 1, eps = 1/2, delta = 0.01, c = 1:
+    # log(60 * 2 * 100 / 0.5) = log 24000 = 10.08580965, log J = 3 log 10^4 = 27.63102112,
+    # denominator = 10^4 * 37.71683077 + log 400 = 377174.3 ; sqrt(10^8 / 377174.3) = 16.28300 ;
+    # times 0.5 / 512 -> 0.0159013
+    value = deep_network_law_bound(10**6, 100, 10**4, 3, 0.5)
+    assert abs(value - 0.0159013) < 2e-7
+    # the same number through Theorem 3 with diameter 2 W sqrt(p) = 200 and J = 10^12
+    same = bubeck_sellke_bound(10**6, 100, 10**4, 0.5, weight_diameter=200.0, weight_lipschitz=1e12)
+    assert math.isclose(value, same, rel_tol=1e-12)
+
+
+def test_deep_network_law_bound_falls_like_one_over_sqrt_depth():
+    from lawlib.bounds import deep_network_law_bound
+
+    b = [deep_network_law_bound(10**6, 100, 10**4, D, 0.5) for D in (1, 4, 16, 64)]
+    assert all(x > y for x, y in zip(b, b[1:]))
+    # each factor 4 in depth divides the bound by at most 2 (the pure 1/sqrt(D) rate), and by 2 as D grows
+    ratios = [y / x for x, y in zip(b, b[1:])]
+    assert all(0.5 < r < 1 for r in ratios) and ratios[-1] < 0.52
+
+
+def test_deep_network_law_bound_validates():
+    from lawlib.bounds import deep_network_law_bound, deep_network_log_lipschitz
+
+    with pytest.raises(ValueError, match="depth"):
+        deep_network_log_lipschitz(10, 0)
+    with pytest.raises(ValueError, match="sharing"):
+        deep_network_law_bound(100, 10, 10, 2, 0.5, sharing=0)
+    with pytest.raises(ValueError, match="epsilon"):
+        deep_network_law_bound(100, 10, 10, 2, 1.5)

@@ -227,12 +227,64 @@ def test_mnist_guard_offline(monkeypatch, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_mnist_guard_without_torchvision(monkeypatch, capsys):
+def _idx(array, code: int, fmt: str) -> bytes:
+    """An IDX file written by hand: magic (0, 0, type, ndim), big-endian sizes, big-endian values."""
+    import struct
+
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(fmt).tobytes()
+
+
+def test_read_idx_uint8_gzip_and_int32():
+    import gzip
+
+    import numpy as np
+
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    raw = _idx(images, 0x08, "u1")
+    assert raw[:4] == bytes([0, 0, 8, 3]) and len(raw) == 4 + 12 + 24
+    for data in (raw, gzip.compress(raw)):
+        t = intrinsic.read_idx(data)
+        assert t.dtype == torch.uint8 and tuple(t.shape) == (2, 3, 4)
+        assert t.flatten().tolist() == list(range(24))
+    ints = np.array([[-1, 70000], [3, -5]], dtype=np.int32)
+    t = intrinsic.read_idx(_idx(ints, 0x0C, ">i4"))
+    assert t.dtype == torch.int32 and t.tolist() == [[-1, 70000], [3, -5]]
+
+
+def test_read_idx_rejects_bad_files():
+    import numpy as np
+
+    with pytest.raises(ValueError, match="magic"):
+        intrinsic.read_idx(b"\x01\x00\x08\x01\x00\x00\x00\x01\x05")
+    with pytest.raises(ValueError, match="header promises"):
+        intrinsic.read_idx(_idx(np.zeros(5, dtype=np.uint8), 0x08, "u1")[:-1])
+    with pytest.raises(ValueError, match="bytes"):
+        intrinsic.read_idx("not bytes")
+
+
+def test_mnist_from_cached_idx_files(tmp_path, monkeypatch):
+    import numpy as np
+
     monkeypatch.delenv("LAWLIB_OFFLINE", raising=False)
-    real = intrinsic.importlib.util.find_spec
-    monkeypatch.setattr(intrinsic.importlib.util, "find_spec", lambda name: None if name == "torchvision" else real(name))
-    assert load_mnist_if_available() is None
-    assert "torchvision" in capsys.readouterr().out
+    folder = tmp_path / "MNIST" / "raw"
+    folder.mkdir(parents=True)
+    images = (np.arange(3 * 28 * 28) % 256).astype(np.uint8).reshape(3, 28, 28)
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(__import__("gzip").compress(_idx(images, 0x08, "u1")))
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(_idx(np.array([7, 2, 1], dtype=np.uint8), 0x08, "u1"))
+    data = load_mnist_if_available(tmp_path, train=False, mirrors=(), verbose=False)
+    assert data is not None and tuple(data.x.shape) == (3, 784) and data.y.tolist() == [7, 2, 1]
+    assert float(data.x.max()) == 1.0 and float(data.x[0, 1]) == pytest.approx(1 / 255)
+
+
+def test_mnist_unreachable_returns_none_quickly(tmp_path, monkeypatch, capsys):
+    import time
+
+    monkeypatch.delenv("LAWLIB_OFFLINE", raising=False)
+    start = time.perf_counter()
+    data = load_mnist_if_available(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2.0)
+    assert data is None and time.perf_counter() - start < 10
+    assert "could not be downloaded" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("value", ["", "0", "false", "no", "1", "yes"])
