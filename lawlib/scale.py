@@ -120,10 +120,11 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                       lams=(0.0, 0.003, 0.01, 0.03, 0.1), lams_data=(0.0, 0.001, 0.003, 0.01, 0.03),
                       seeds=(0, 1), steps=2000, lr=1e-2, eps=0.02, n_penalty=64, noise=0.1, n_fresh=1000,
                       ascent_starts=8, ascent_steps=10, homemade_n=40, homemade_d=8, homemade_steps=60),
-        "full": dict(n=10000, d=200, width_factors=((4, 0), (10, 0), (0, 0.2), (0, 0.5), (0, 1), (0, 2)),
-                     lams=(0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3), lams_data=(0.0, 0.0003, 0.001, 0.003, 0.01, 0.03),
-                     seeds=(0, 1), steps=10000, lr=3e-3, eps=0.02, n_penalty=256, noise=0.1, n_fresh=1000,
-                     ascent_starts=32, ascent_steps=50, homemade_n=40, homemade_d=8, homemade_steps=60),
+        # full: about 2.2e5 neurons in one model; its n x K work matrices take about 4.4 GB each in float32.
+        "full": dict(n=5000, d=100, width_factors=((4, 0), (10, 0), (0, 0.5), (0, 1), (0, 2)),
+                     lams=(0.0, 0.001, 0.003, 0.01, 0.03, 0.1), lams_data=(0.0, 0.0003, 0.001, 0.003, 0.01, 0.03),
+                     seeds=(0, 1), steps=5000, lr=1e-2, eps=0.02, n_penalty=256, noise=0.1, n_fresh=1000,
+                     ascent_starts=32, ascent_steps=30, homemade_n=40, homemade_d=8, homemade_steps=60),
     },
 }
 
