@@ -507,8 +507,8 @@ def neuron_per_point(x: torch.Tensor, y: torch.Tensor, tau: float = 0.9) -> nn.S
 
     Neuron i has weight u_i = x_i/‖x_i‖, bias −τ‖x_i‖ and output weight y_i/((1 − τ)‖x_i‖), so at
     x_i it contributes y_i exactly; it is silent at x_j whenever ⟨u_i, x_j⟩ < τ‖x_i‖ (checked: else
-    ``ValueError`` naming ``x``), so f(x_i) = y_i. It is the sphere construction of chapter
-    :doc:`04_rbf_memorizer` rescaled to each point's norm; Lip ≥ max_i |y_i|/((1 − τ)‖x_i‖).
+    ``ValueError`` naming ``x``), so f(x_i) = y_i. It is the sphere construction of the RBF chapter
+    (:class:`lawlib.NeuronPerPoint`) rescaled to each point's norm; Lip ≥ max_i |y_i|/((1 − τ)‖x_i‖).
     """
     x = check_points("x", x, min_dim=2)
     y = check_labels("y", y, x.shape[0]).to(x)
