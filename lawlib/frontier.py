@@ -32,14 +32,21 @@ The module also brackets Lipschitz constants on points the training never saw
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_generator, check_int, check_labels, check_points, check_positive, check_tensor
+from ._checks import (
+    check_generator,
+    check_int,
+    check_labels,
+    check_points,
+    check_positive,
+    check_tensor,
+)
 from .data import make_generator, sample_gaussian
 from .hardware import progress as _progress_bar
 from .lipschitz import gradient_ascent_lipschitz, gradient_norms, max_pairwise_slope
@@ -160,7 +167,7 @@ class _Sweep:
         self._index()
 
     def forward(self, eps: float) -> dict[str, torch.Tensor]:
-        p, n = self.params, self.x.shape[0]
+        p = self.params
         pre = torch.addmm(p["bias"][:, None], p["weight"], self.x.T)  # (K, n)
         f = {"r": pre.clamp_(min=0)}
         seg = torch.zeros(len(self.nets), pre.shape[0], dtype=pre.dtype, device=pre.device)
@@ -494,9 +501,11 @@ def memorizer_floor(x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
             used_p.add(i)
             used_n.add(j)
             matched.append(float(dist[e]))
+            if len(matched) == min(len(pos), n_neg):
+                break
     n, best = x.shape[0], 0.0
     for theta in np.linspace(0.05, 0.95, 91):
-        b = int(math.floor(n * eps / theta**2))
+        b = math.floor(n * eps / theta**2)
         if b < len(matched):
             best = max(best, 2 * (1 - theta) / matched[b])
     return best

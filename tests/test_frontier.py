@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
-
 from helpers import raises_naming
+
 from lawlib.data import make_generator, random_signs, sample_gaussian
 from lawlib.frontier import (
     lipschitz_bracket,
@@ -60,7 +59,8 @@ def test_batched_equals_one_at_a_time(penalty):
     widths = [6, 20, 6, 20, 12]
     lams = [0.0, 0.0, 0.05, 0.05, 0.01]
     seeds = [1, 2, 3, 4, 5]
-    kw = dict(penalty=penalty, n_penalty=16, noise=0.1, point_seed=7, steps=300, lr=2e-2, eps=0.05)
+    kw = {"penalty": penalty, "n_penalty": 16, "noise": 0.1, "point_seed": 7, "steps": 300,
+          "lr": 2e-2, "eps": 0.05}
     res = train_penalized(x, y, widths, lams, seeds, progress=False, **kw)
     assert res.memorized.sum() >= 2  # the stopping rule is exercised
     assert len(set(res.steps.tolist())) >= 3  # networks leave the batch at different steps
