@@ -113,6 +113,19 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                      radius_fractions=(1.0, 0.3, 0.1, 0.03, 0.01, 0.001), n_mc=2000000, n_grad_check=200000,
                      n_flip=1000, flip_steps=40, flip_bisection=12),
     },
+    # Chapter "Can training reach the law?": gradient-penalized training across widths from 4n/d to 2n, a
+    # log grid of penalties, Lipschitz brackets at points never trained on. Widths are multiples of n/d and n.
+    "frontier": {
+        "quick": dict(n=200, d=50, width_factors=((4, 0), (10, 0), (0, 0.5), (0, 1), (0, 2)),
+                      lams=(0.0, 0.003, 0.01, 0.03, 0.1), lams_data=(0.0, 0.001, 0.003, 0.01, 0.03),
+                      seeds=(0, 1), steps=2000, lr=1e-2, eps=0.02, n_penalty=64, noise=0.1, n_fresh=1000,
+                      ascent_starts=8, ascent_steps=10, homemade_n=40, homemade_d=8, homemade_steps=60),
+        # full: about 2.2e5 neurons in one model; its n x K work matrices take about 4.4 GB each in float32.
+        "full": dict(n=5000, d=100, width_factors=((4, 0), (10, 0), (0, 0.5), (0, 1), (0, 2)),
+                     lams=(0.0, 0.001, 0.003, 0.01, 0.03, 0.1), lams_data=(0.0, 0.0003, 0.001, 0.003, 0.01, 0.03),
+                     seeds=(0, 1), steps=5000, lr=1e-2, eps=0.02, n_penalty=256, noise=0.1, n_fresh=1000,
+                     ascent_starts=32, ascent_steps=30, homemade_n=40, homemade_d=8, homemade_steps=60),
+    },
 }
 
 
