@@ -17,6 +17,9 @@
 * The execution-statistics table (myst-nb's ``nb-exec-table``) names each chapter
   by its title, not its file name, and says "ran" or "failed" in words (its
   emoji showed as an empty box where the font lacks it).
+* The role ``{optional-doc}`name``` links to a page of the book by its title,
+  like ``{doc}``, and writes plain text (the name) without a warning when
+  that page is not in this build (a chapter being written on another branch).
 * Chapter numbers start at ``book_first_chapter`` (default 0: the book's
   chapters are 0 to 8, as in its design). Sphinx numbers the chapters of a
   numbered table of contents from 1; this shifts every section number, and so
@@ -179,7 +182,26 @@ def _patch_execution_table() -> None:
     et.make_stat_table = make_stat_table
 
 
+def _optional_doc_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    from sphinx.addnodes import pending_xref
+
+    env = inliner.document.settings.env
+    node = pending_xref(rawtext, refdomain="std", reftype="doc", reftarget=text, refexplicit=False,
+                        refwarn=True, refdoc=env.docname, book_optional=True)
+    node += nodes.inline(text, text, classes=["xref", "std", "std-doc"])
+    return [node], []
+
+
+def _optional_doc_missing(app, env, node, contnode):
+    """An ``{optional-doc}`` to a page that is not built: its name in italics, no warning."""
+    if node.get("book_optional"):
+        return nodes.emphasis(text=node["reftarget"].rsplit("/", 1)[-1])
+    return None
+
+
 def setup(app):
+    app.add_role("optional-doc", _optional_doc_role)
+    app.connect("missing-reference", _optional_doc_missing)
     _patch_execution_table()
     app.add_config_value("book_first_chapter", 0, "env")
     app.connect("config-inited", _configure)
