@@ -175,7 +175,6 @@ def _patch_execution_table() -> None:
         for xref in table.findall(pending_xref):
             if xref.get("reftype") == "doc":
                 xref["refexplicit"] = False  # the std domain then writes the document's title
-                xref.children = []
         return table
 
     make_stat_table._book_titles = True  # type: ignore[attr-defined]

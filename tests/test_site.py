@@ -118,10 +118,25 @@ def test_no_cdn_references(site):
             pytest.fail(f"{page.name} loads {tag} from the network")
 
 
+def _title(page: Path) -> str:
+    """The title (h1) of a built page, without its section number and permalink."""
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page.read_text(), flags=re.S).group(1)
+    h1 = re.sub(r'<span class="section-number">.*?</span>|<a class="headerlink".*?</a>', "", h1, flags=re.S)
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", h1)).split())
+
+
 def test_execution_statistics_page_lists_every_chapter(site):
+    """Each chapter by its title (not its file name), with its status in words (the emoji the
+    table used showed as an empty box where the font lacks it)."""
     html = (site / "book" / "execution_stats.html").read_text()
+    table = re.search(r"<table.*?</table>", html, flags=re.S).group(0)
+    text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", table)).split())
     for name in toc_chapters():
-        assert Path(name).name in html, f"{name} missing from the execution statistics"
+        title = _title(site / f"{name}.html")
+        assert title in text, f"{name}: its title {title!r} is missing from the execution statistics"
+        assert Path(name).name not in text, f"{name}: the table shows the file name, not the title"
+    assert not re.search("[\u2705\u274c]", table), "the status is an emoji"
+    assert " ran " in f" {text} ", "no status in words"
 
 
 def _colab_url(name: str) -> str:
