@@ -641,10 +641,10 @@ _READ_JS = r"""(cfg) => {
   const num = String.raw`\(?\d+(?:\.\d+)*[a-z]?\)?(?:\s*(?:–|-|,|and|or|to)\s*\(?\d+(?:\.\d+)*\)?)*`;
   const words = String.raw`exercises?|theorems?|figures?|figs?\.|definitions?|lemmas?|propositions?|corollar(?:y|ies)|conjectures?|chapters?|sections?|equations?|eqs?\.|tables?|examples?|remarks?|assumptions?`;
   const hand = new RegExp(String.raw`\b(?:${words})\s*${num}(?![\d.]*\s*(?:%|px|×))`, 'gi');
-  const theirs = /^\s*(?:of|in|from)\s+(?:⟦cite⟧|the\s+(?:paper|preprint|article|arXiv|original)|their|[A-Z])/;
+  const theirs = /^\s*(?:of|in|from)\s+(?:⟦cite⟧|the\s+(?:paper|preprint|article|arXiv|original|appendix|supplement)|their|[A-Z])/;
   // ... or preceded by whose it is: a citation, "Ball 1997, lemma 2.2", "Bubeck–Li–Nagaraj, Conjecture 1",
   // "Bubeck and Sellke's Theorem 3".
-  const theirsBefore = /(?:⟦cite⟧\s*\]?\s*[,(]?|\b(?:19|20)\d\d[a-z]?\s*[,;]|[A-Z][\w\u00C0-\u017F–-]+\s*,|[A-Z][\w\u00C0-\u017F–-]+[’']s)\s*\(?$/;
+  const theirsBefore = /(?:⟦cite⟧\s*\]?\s*[,(]?|\b(?:19|20)\d\d[a-z]?\s*[,;]|[A-Z][\w\u00C0-\u017F–-]+\s*,|[A-Z][\w\u00C0-\u017F–-]+[’']s|\b[Tt]heir|\bthe (?:paper|preprint|article|authors)[’']s?)\s*\(?$/;
   for (const block of clone.querySelectorAll(cfg.blocks)) {
     const own = block.cloneNode(true);
     own.querySelectorAll(cfg.blocks).forEach(e => e.remove());
