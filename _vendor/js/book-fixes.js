@@ -8,7 +8,12 @@
    other toggle forwards its click to the first one, which carries both themes' handlers: on a
    phone it opens the sidebar as a dialog (closed by tapping outside it, by Escape, or by the
    close button added below); on a wide screen the primary toggle collapses and restores the
-   chapter list. */
+   chapter list.
+
+   Inline math that is wider than its line. MathJax 3 cannot break an inline formula across
+   lines, and the book's CSS never puts inline math in a scroll box (it would be clipped without
+   a sign): so on a narrow screen a formula wider than the text column is set in a smaller size
+   until it fits (at most down to 70%), and set back when the window grows. */
 (function () {
   "use strict";
 
@@ -47,7 +52,46 @@
     observer.observe(dialog, { attributes: true, attributeFilter: ["open"] });
   }
 
+  var MIN_SCALE = 0.7;
+
+  function availableWidth(el) {
+    var block = el.parentElement;
+    while (block && getComputedStyle(block).display.indexOf("inline") === 0) block = block.parentElement;
+    if (!block) return Infinity;
+    var cs = getComputedStyle(block);
+    return block.clientWidth - parseFloat(cs.paddingLeft || 0) - parseFloat(cs.paddingRight || 0);
+  }
+
+  function fitInlineMath() {
+    var all = document.querySelectorAll('mjx-container.MathJax:not([display="true"])');
+    Array.prototype.forEach.call(all, function (el) {
+      el.style.fontSize = "";
+      var width = el.getBoundingClientRect().width;
+      var room = availableWidth(el);
+      if (width > room + 0.5 && room > 0) {
+        el.style.fontSize = Math.max(MIN_SCALE, (room - 1) / width) * 100 + "%";
+      }
+    });
+  }
+
+  function whenMathIsTypeset(callback) {
+    var tries = 0;
+    (function wait() {
+      if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        MathJax.startup.promise.then(callback);
+      } else if (tries++ < 100) {
+        setTimeout(wait, 100);
+      }
+    })();
+  }
+
   function setup() {
+    whenMathIsTypeset(fitInlineMath);
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(fitInlineMath, 200);
+    });
     forwardToggles(".primary-toggle");
     forwardToggles(".secondary-toggle");
     addCloseButton("pst-primary-sidebar-modal", "Close the chapter list");
