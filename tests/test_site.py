@@ -11,6 +11,16 @@ The browser is Debian's chromium driven by Playwright; ``.ci/run`` installs it.
 Screenshots land in ``test-artifacts/screenshots/``: ``desktop/`` (1280×900, the
 top of each page), ``phone/`` (390×844, each whole page) and ``dark/`` (each
 chapter's first figure in the dark theme), for a person to look at.
+
+"What a reader sees" (the tests named test_reader_* and the few after them)
+reads every page once at each width and checks: no TeX or ``$`` left as text,
+display formulas that fit (and a cue where one must scroll), inline math never
+in a scroll box, both sidebar toggles, numbered and captioned figures with real
+alt text, no hand-written "Exercise 3"/"Theorem 5"/"chapter 4", no build noise,
+exercise kinds, a Summary per chapter, no launch button to an unpublished
+address, and the release each page was built from. What the browser saw is
+saved in ``test-artifacts/readings.json``; ``LAWLIB_READINGS=that file`` reruns
+the checks on it without a browser.
 """
 
 from __future__ import annotations
