@@ -11,6 +11,16 @@ The browser is Debian's chromium driven by Playwright; ``.ci/run`` installs it.
 Screenshots land in ``test-artifacts/screenshots/``: ``desktop/`` (1280×900, the
 top of each page), ``phone/`` (390×844, each whole page) and ``dark/`` (each
 chapter's first figure in the dark theme), for a person to look at.
+
+"What a reader sees" (the tests named test_reader_* and the few after them)
+reads every page once at each width and checks: no TeX or ``$`` left as text,
+display formulas that fit (and a cue where one must scroll), inline math never
+in a scroll box, both sidebar toggles, numbered and captioned figures with real
+alt text, no hand-written "Exercise 3"/"Theorem 5"/"chapter 4", no build noise,
+exercise kinds, a Summary per chapter, no launch button to an unpublished
+address, and the release each page was built from. What the browser saw is
+saved in ``test-artifacts/readings.json``; ``LAWLIB_READINGS=that file`` reruns
+the checks on it without a browser.
 """
 
 from __future__ import annotations
@@ -118,10 +128,25 @@ def test_no_cdn_references(site):
             pytest.fail(f"{page.name} loads {tag} from the network")
 
 
+def _title(page: Path) -> str:
+    """The title (h1) of a built page, without its section number and permalink."""
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page.read_text(), flags=re.S).group(1)
+    h1 = re.sub(r'<span class="section-number">.*?</span>|<a class="headerlink".*?</a>', "", h1, flags=re.S)
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", h1)).split())
+
+
 def test_execution_statistics_page_lists_every_chapter(site):
+    """Each chapter by its title (not its file name), with its status in words (the emoji the
+    table used showed as an empty box where the font lacks it)."""
     html = (site / "book" / "execution_stats.html").read_text()
+    table = re.search(r"<table.*?</table>", html, flags=re.S).group(0)
+    text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", table)).split())
     for name in toc_chapters():
-        assert Path(name).name in html, f"{name} missing from the execution statistics"
+        title = _title(site / f"{name}.html")
+        assert title in text, f"{name}: its title {title!r} is missing from the execution statistics"
+        assert Path(name).name not in text, f"{name}: the table shows the file name, not the title"
+    assert not re.search("[\u2705\u274c]", table), "the status is an emoji"
+    assert " ran " in f" {text} ", "no status in words"
 
 
 def _colab_url(name: str) -> str:
@@ -131,14 +156,23 @@ def _colab_url(name: str) -> str:
     return f"https://colab.research.google.com/github/{slug}/blob/{repo['branch']}/{name}.ipynb"
 
 
+def published() -> bool:
+    """Whether _config.yml says the book is published at ``repository.url`` (launch buttons shown)."""
+    return bool(repository().get("published", False))
+
+
 def test_launch_and_download_buttons_point_at_the_right_notebooks(site):
-    """Colab opens the chapter's own notebook at the release tag; the download button serves
-    the chapter's notebook (the committed source, set-up cell first)."""
+    """Once published, Colab opens the chapter's own notebook at the release tag (unpublished,
+    there is no Colab button: see test_launch_buttons_never_point_at_a_placeholder); the download
+    button serves the chapter's notebook (the committed source, set-up cell first)."""
     for name in toc_chapters():
         page = site / f"{name}.html"
         links = _parse(page).hrefs
         colab = _colab_url(name)
-        assert colab in links, f"{name}: no Colab launch button to {colab}"
+        if published():
+            assert colab in links, f"{name}: no Colab launch button to {colab}"
+        else:
+            assert not [h for h in links if "colab.research.google.com" in h], f"{name}: a Colab button while unpublished"
         downloads = [h for h in links if h.endswith(f"{Path(name).name}.ipynb") and not urlparse(h).scheme]
         assert downloads, f"{name}: no download link to its notebook"
         served = (page.parent / downloads[0]).resolve()
@@ -329,8 +363,10 @@ def test_pages_in_a_real_browser(site, server, browser, viewport):
         if too_wide:
             problems.append(f"{rel} at {viewport['width']}px: wider than the screen: {too_wide[:4]}")
         if rel.removesuffix(".html") in chapters:  # the rocket and download menus open on a click (or tap)
-            for menu, link in ((".dropdown-launch-buttons", f'a[href="{_colab_url(rel.removesuffix(".html"))}"]'),
-                               (".dropdown-download-buttons", f'a[href$="{Path(rel).stem}.ipynb"]')):
+            menus = [(".dropdown-download-buttons", f'a[href$="{Path(rel).stem}.ipynb"]')]
+            if published():
+                menus.append((".dropdown-launch-buttons", f'a[href="{_colab_url(rel.removesuffix(".html"))}"]'))
+            for menu, link in menus:
                 page.click(f"{menu} > button")
                 if not page.locator(f"{menu} {link}").is_visible():
                     problems.append(f"{rel}: clicking {menu} does not show {link}")
@@ -520,3 +556,354 @@ def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
         assert "{exercise}" in markdown and "{solution}" not in markdown, f"{name}: downloadable notebook"
         total += len(solutions)
     assert total > 0
+
+
+# ----------------------------------------------------------------------------- what a reader sees
+#
+# Each page at desktop and phone width, read once (the `readings` fixture) and checked for the
+# defects a reader meets: TeX left as text, formulas that do not fit or scroll without a cue,
+# inline math in a scroll box, figures without a number, caption or alt text, numbers of the
+# book's own exercises/theorems/figures written by hand, build noise in the outputs, exercises
+# that do not say what kind they are, chapters without a summary. Each test lists every
+# offending page with a count, then the first examples.
+
+# Elements whose text is not prose: code, MathJax's output, scripts.
+_NOT_PROSE = ("script, style, noscript, template, textarea, pre, code, kbd, samp, mjx-container, "
+              ".cell_input, .MathJax_Preview")
+# Leaf-ish text blocks of the article (each block's own text, without nested blocks).
+_BLOCKS = "p, li, dt, dd, td, th, figcaption, caption, summary, h1, h2, h3, h4, h5, h6, .admonition-title, blockquote"
+
+_READ_JS = r"""(cfg) => {
+  const out = {rawTex: [], wideMath: [], noCue: [], inlineBox: [], images: [], handRefs: [], devStrings: [],
+               exerciseTitles: [], h2: []};
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const clip = (s, i, n) => s.slice(Math.max(0, i - n), i + n).replace(/\s+/g, ' ').trim();
+
+  // (a) TeX or a dollar left as text anywhere on the page (sidebars included), outside code and MathJax.
+  const tex = [
+    [/\$(?!\s?\d)/g, 'a "$" that is not a price'],
+    [/\\(?:[A-Za-z]{2,}|[()\[\]{},;!|])/g, 'a TeX command'],
+    [/[_^]\{/g, 'a TeX sub/superscript'],
+  ];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest(cfg.notProse)) continue;
+    const s = n.nodeValue;
+    for (const [re, what] of tex) {
+      re.lastIndex = 0;
+      const m = re.exec(s);
+      if (m) out.rawTex.push(`${what}: "${clip(s, m.index, 40)}"`);
+    }
+  }
+
+  // (b) display formulas: wider than their column (they scroll) and, if so, a visible cue;
+  // inline formulas: never a scroll box.
+  const texOf = new Map();
+  try { for (const item of MathJax.startup.document.math) texOf.set(item.typesetRoot, item.math); } catch (e) {}
+  for (const el of article.querySelectorAll('mjx-container')) {
+    const src = (texOf.get(el) || el.textContent || '').replace(/\s+/g, ' ').slice(0, 70);
+    if (el.getAttribute('display') === 'true') {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        out.wideMath.push(`${el.scrollWidth}px in a ${el.clientWidth}px column: ${src}`);
+        const bg = getComputedStyle(el).backgroundImage || '';
+        if (!bg.includes('gradient')) out.noCue.push(`${src}`);
+      }
+    } else {
+      const cs = getComputedStyle(el);
+      if (cs.overflowX !== 'visible' || cs.overflowY !== 'visible' || el.scrollWidth > el.clientWidth + 1 && cs.overflowX !== 'visible')
+        out.inlineBox.push(`overflow ${cs.overflowX}: ${src}`);
+    }
+  }
+
+  // (d) every content image: in a numbered, captioned figure, with alt text that says something.
+  for (const img of article.querySelectorAll('img')) {
+    if (img.closest('.jupyter-widgets, .widget-output, nav, header')) continue;  // a widget's saved frame
+    if (img.naturalWidth && img.naturalWidth < 48 && img.naturalHeight < 48) continue;  // an icon
+    const reasons = [];
+    const fig = img.closest('figure');
+    const cap = fig && fig.querySelector('figcaption');
+    if (!cap) reasons.push('no caption');
+    else {
+      if (!cap.querySelector('.caption-number')) reasons.push('no figure number');
+      const words = cap.textContent.replace(cap.querySelector('.caption-number')?.textContent || '', '').trim();
+      if (words.length < 10) reasons.push('an empty caption');
+    }
+    const alt = (img.getAttribute('alt') || '').trim();
+    if (!alt) reasons.push('no alt text');
+    else if (/\.(png|jpe?g|svg|gif|webp)$/i.test(alt) || (/[\/\\]/.test(alt) && !/\s/.test(alt))) reasons.push(`alt text is a file path (${alt.slice(0, 50)})`);
+    else if (alt.length < 10) reasons.push(`alt text too short (${alt})`);
+    if (reasons.length) out.images.push(`${(img.getAttribute('src') || '').split('/').pop()}: ${reasons.join(', ')}`);
+  }
+
+  // (e) "Exercise 3", "Theorem 5.1", "Figure 2", "chapter 4" ... written by hand. Generated references
+  // (a.reference), generated numbers (.caption-number, .section-number) are replaced by tokens; a
+  // number followed by "of"/"in" and a citation or a name is someone else's ("Theorem 3 of Bubeck
+  // and Sellke").
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll(cfg.notProse).forEach(e => e.remove());
+  clone.querySelectorAll('a').forEach(a => {
+    const href = a.getAttribute('href') || '';
+    const cite = /bibliography|#id\d/.test(href) || a.closest('.cite, span[id^="id"]');
+    a.replaceWith(document.createTextNode(cite ? ' ⟦cite⟧ ' : ' ⟦ref⟧ '));
+  });
+  clone.querySelectorAll('.caption-number, .section-number, .headerlink').forEach(e => e.replaceWith(document.createTextNode(' ⟦num⟧ ')));
+  const num = String.raw`\(?\d+(?:\.\d+)*[a-z]?\)?(?:\s*(?:–|-|,|and|or|to)\s*\(?\d+(?:\.\d+)*\)?)*`;
+  const words = String.raw`exercises?|theorems?|figures?|figs?\.|definitions?|lemmas?|propositions?|corollar(?:y|ies)|conjectures?|chapters?|sections?|equations?|eqs?\.|tables?|examples?|remarks?|assumptions?`;
+  const hand = new RegExp(String.raw`\b(?:${words})\s*${num}(?![\d.]*\s*(?:%|px|×))`, 'gi');
+  const theirs = /^\s*(?:of|in|from)\s+(?:⟦cite⟧|the\s+(?:paper|preprint|article|arXiv|original|appendix|supplement)|their|[A-Z])/;
+  // ... or preceded by whose it is: a citation, "Ball 1997, lemma 2.2", "Bubeck–Li–Nagaraj, Conjecture 1",
+  // "Bubeck and Sellke's Theorem 3".
+  const theirsBefore = /(?:⟦cite⟧\s*\]?\s*[,(]?|\b(?:19|20)\d\d[a-z]?\s*[,;]|[A-Z][\w\u00C0-\u017F–-]+\s*,|[A-Z][\w\u00C0-\u017F–-]+[’']s|\b[Tt]heir|\bthe (?:paper|preprint|article|authors)[’']s?)\s*\(?$/;
+  for (const block of clone.querySelectorAll(cfg.blocks)) {
+    const own = block.cloneNode(true);
+    own.querySelectorAll(cfg.blocks).forEach(e => e.remove());
+    const s = own.textContent.replace(/\s+/g, ' ');
+    hand.lastIndex = 0;
+    for (let m = hand.exec(s); m; m = hand.exec(s)) {
+      if (theirs.test(s.slice(m.index + m[0].length)) || theirsBefore.test(s.slice(Math.max(0, m.index - 40), m.index))) continue;
+      out.handRefs.push(`"${clip(s, m.index + 10, 45)}"`);
+    }
+  }
+
+  // (f) build noise and developer notes in the prose and the outputs (not in the code cells).
+  const dev = [
+    [/namespace\(/, 'a namespace dump'], [/Sequential\(/, 'a model repr'],
+    [/\bS\.[a-z_][a-z0-9_]*/, 'a scale field name'],
+    [/not yet validated|has not (?:yet )?been (?:run|validated)|\bTODO\b|\bFIXME\b|\bXXX\b/i, 'a developer note'],
+  ];
+  if (cfg.chapter) dev.push([/\b(?!LAWLIB_)[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]\b/, 'a constant name']);
+  const noisy = article.cloneNode(true);
+  noisy.querySelectorAll('script, style, .cell_input, mjx-container, div[class*="highlight-"]:not(.output)').forEach(e => e.remove());
+  for (const block of noisy.querySelectorAll(cfg.blocks + ', pre, .output')) {
+    const own = block.cloneNode(true);
+    own.querySelectorAll(cfg.blocks + ', pre, .output').forEach(e => e.remove());
+    const s = own.textContent;
+    for (const [re, what] of dev) {
+      const m = re.exec(s);
+      if (m) out.devStrings.push(`${what}: "${clip(s, m.index + 5, 40)}"`);
+    }
+  }
+
+  // (g) exercise titles; (h) the section headings of the page.
+  for (const t of article.querySelectorAll('div.exercise p.admonition-title, .exercise .admonition-title'))
+    out.exerciseTitles.push(t.textContent.replace(/\s+/g, ' ').trim());
+  for (const h of article.querySelectorAll('h2'))
+    out.h2.push(Array.from(h.childNodes).filter(c => !(c.classList && (c.classList.contains('section-number') || c.classList.contains('headerlink')))).map(c => c.textContent).join('').trim());
+  return out;
+}"""
+
+
+def _toggles(page, kind: str, viewport: dict) -> list[str]:
+    """Click each sidebar toggle a reader can see: on a phone it must open its sidebar (as a dialog)
+    and a tap outside must close it; on a desktop the primary toggle must hide the chapter list
+    and bring it back."""
+    problems = []
+    visible = lambda sel: page.evaluate(  # noqa: E731
+        "(sel) => Array.from(document.querySelectorAll(sel)).some(e => { const r = e.getBoundingClientRect();"
+        " return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth"
+        " && getComputedStyle(e).visibility !== 'hidden'; })", sel)
+    if kind == "phone":
+        for which, dialog, tap_x in (("primary", "pst-primary-sidebar-modal", viewport["width"] - 8),
+                                     ("secondary", "pst-secondary-sidebar-modal", 8)):
+            has_content = page.evaluate(
+                f"() => !!document.querySelector('#pst-{which}-sidebar a, #pst-{which}-sidebar-modal a')")
+            button = page.locator(f".{which}-toggle:visible")
+            if button.count() == 0:
+                if which == "primary" or has_content:
+                    problems.append(f"no visible {which} sidebar toggle")
+                continue
+            button.first.click()
+            page.wait_for_timeout(400)
+            opened = page.evaluate(f"() => document.getElementById('{dialog}')?.open === true")
+            if not opened or not visible(f"#{dialog} a"):
+                problems.append(f"tapping the {which} toggle does not open the {which} sidebar")
+                continue
+            page.mouse.click(tap_x, viewport["height"] // 2)
+            page.wait_for_timeout(400)
+            if page.evaluate(f"() => document.getElementById('{dialog}')?.open === true"):
+                problems.append(f"a tap outside the open {which} sidebar does not close it")
+                page.keyboard.press("Escape")
+    else:
+        button = page.locator(".primary-toggle:visible")
+        if button.count() == 0:
+            return ["no visible primary sidebar toggle"]
+        shown = lambda: visible("#pst-primary-sidebar .bd-sidenav a, #pst-primary-sidebar nav a")  # noqa: E731
+        if not shown():
+            return ["the chapter list is not shown at desktop width"]
+        button.first.click()
+        page.wait_for_timeout(700)
+        if shown():
+            problems.append("the primary toggle does not hide the chapter list")
+        button.first.click()
+        page.wait_for_timeout(700)
+        if not shown():
+            problems.append("the primary toggle does not bring the chapter list back")
+    return problems
+
+
+@pytest.fixture(scope="session")
+def readings(site, server, browser) -> dict:
+    """``{(page, "desktop"|"phone"): what the reader sees}`` for every page (see _READ_JS).
+
+    Saved to ``test-artifacts/readings.json``; ``LAWLIB_READINGS=that file`` reuses it instead of
+    opening every page again (to rerun the checks alone while editing them)."""
+    saved = os.environ.get("LAWLIB_READINGS")
+    if saved:
+        return {tuple(k.split("|")): v for k, v in json.loads(Path(saved).read_text()).items()}
+    chapters = {f"{c}.html" for c in toc_chapters()}
+    out = {}
+    for kind, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        for rel in _page_ids(site):
+            reader = Reader(browser, f"{server}/{rel}", viewport)
+            reader.wait_until_rendered((site / rel).read_text())
+            seen = reader.page.evaluate(_READ_JS, {"notProse": _NOT_PROSE, "blocks": _BLOCKS,
+                                                   "chapter": rel in chapters})
+            seen["toggles"] = _toggles(reader.page, kind, viewport)
+            out[(rel, kind)] = seen
+            reader.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "readings.json").write_text(json.dumps({"|".join(k): v for k, v in out.items()}, indent=1))
+    return out
+
+
+def _report(found: dict[str, list[str]], what: str) -> str:
+    found = {k: v for k, v in found.items() if v}
+    lines = [f"{what}: {sum(map(len, found.values()))} on {len(found)} page(s)"]
+    lines += [f"  {page}: {len(items)}" for page, items in sorted(found.items())]
+    for page, items in sorted(found.items()):
+        lines += [f"  {page}: {item}" for item in items[:6]]
+    return "\n".join(lines)
+
+
+def _fail_if(found: dict[str, list[str]], what: str) -> None:
+    found = {k: v for k, v in found.items() if v}
+    if found:
+        pytest.fail(_report(found, what), pytrace=False)
+
+
+def _collect(readings: dict, key: str, kinds=("desktop", "phone")) -> dict[str, list[str]]:
+    """``{page: [finding, ...]}`` for one kind of finding, at the given widths (tagged when several)."""
+    found: dict[str, list[str]] = {}
+    for (rel, kind), seen in readings.items():
+        if kind not in kinds:
+            continue
+        for item in seen[key]:
+            item = f"[{kind}] {item}" if len(kinds) > 1 else item
+            if item not in found.setdefault(rel, []):
+                found[rel].append(item)
+    return {k: v for k, v in found.items() if v}
+
+
+def test_reader_sees_no_tex_or_dollar_as_text(readings):
+    """(a) Every formula is typeset: no "$", no TeX command (\\delta, \\sqrt{...}), no x_{i} left
+    in the text of a page, outside code and MathJax's output. (A "$" before a digit is a price.)"""
+    found = _collect(readings, "rawTex", kinds=("desktop",))
+    _fail_if(found, "TeX or $ left as text")
+
+
+def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
+    """(b) No display formula is wider than the text column at desktop width; at phone width a
+    formula that must scroll shows a cue (a shadow at the hidden edge); inline math never sits in
+    a scroll box (it would be clipped with no sign of it)."""
+    problems = {}
+    for page, items in _collect(readings, "wideMath", kinds=("desktop",)).items():
+        problems.setdefault(page, []).extend(f"wider than the column: {x}" for x in items)
+    for page, items in _collect(readings, "noCue", kinds=("phone",)).items():
+        problems.setdefault(page, []).extend(f"scrolls with no visible cue at 390px: {x}" for x in items)
+    for page, items in _collect(readings, "inlineBox").items():
+        problems.setdefault(page, []).extend(f"inline math in a scroll box: {x}" for x in items)
+    _fail_if(problems, "formulas a reader cannot see whole")
+
+
+def test_reader_can_open_and_close_both_sidebars(readings):
+    """(c) On a phone both sidebar toggles (chapter list, page contents) open their sidebar and a
+    tap outside closes it; on a desktop the primary toggle hides and restores the chapter list."""
+    found = _collect(readings, "toggles")
+    _fail_if(found, "sidebar toggles that do not work")
+
+
+def test_reader_figures_are_numbered_captioned_and_described(readings):
+    """(d) Every content image (not a widget's saved frame, not an icon) sits in a numbered figure
+    with a caption, and its alt text says what it shows (not the image's file path)."""
+    found = _collect(readings, "images", kinds=("desktop",))
+    _fail_if(found, "images that cannot be cited or read aloud")
+
+
+def test_reader_meets_no_hand_written_numbers(readings):
+    """(e) "Exercise 3", "Theorem 5", "Figure 2", "chapter 4" in prose are generated references
+    ({ref}, {prf:ref}, {numref}, {doc}), never typed by hand (they drift: the numbering is
+    automatic); a number of someone else's says whose it is, after it ("Theorem 3 of Bubeck and
+    Sellke [2021]") or just before it ("Bubeck–Li–Nagaraj, Conjecture 1", "[2021] (section 5)")."""
+    found = _collect(readings, "handRefs", kinds=("desktop",))
+    _fail_if(found, "numbers typed by hand")
+
+
+def test_reader_meets_no_build_noise(readings):
+    """(f) No configuration dumps (namespace(...)), model reprs (Sequential(...)), scale field
+    names (S.exp2_n), constant names or developer notes ("not yet validated", "has not yet been
+    run") in the prose or the outputs a reader sees."""
+    found = _collect(readings, "devStrings", kinds=("desktop",))
+    _fail_if(found, "build noise and developer notes")
+
+
+def test_every_exercise_says_pen_and_paper_or_computational(readings):
+    """(g) Each exercise title ends with "(pen and paper)" or "(computational)"."""
+    found = {}
+    for (rel, kind), seen in readings.items():
+        if kind == "desktop":
+            bad = [t for t in seen["exerciseTitles"] if not re.search(r"\((?:pen and paper|computational)\)", t, re.I)]
+            if bad:
+                found[rel] = bad
+    _fail_if(found, "exercises that do not say pen and paper or computational")
+
+
+def test_every_chapter_has_a_summary(readings):
+    """(h) Every chapter has a "Summary" section, before its exercises."""
+    found = {}
+    for name in toc_chapters():
+        h2 = readings[(f"{name}.html", "desktop")]["h2"]
+        if "Summary" not in h2:
+            found[f"{name}.html"] = [f"no Summary section (sections: {h2})"]
+        elif "Exercises" in h2 and h2.index("Summary") > h2.index("Exercises"):
+            found[f"{name}.html"] = ["the Summary comes after the Exercises"]
+    _fail_if(found, "chapters without a summary")
+
+
+def _placeholder_urls() -> tuple[str, ...]:
+    """Addresses known not to be the book's (tools/release.py keeps the list)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import release
+
+    return release.PLACEHOLDER_URLS
+
+
+def test_launch_buttons_never_point_at_a_placeholder(site):
+    """(i) While _config.yml says ``repository.published: false`` no page links to the repository
+    address (Colab, Binder, repository, issues buttons would lead nowhere) and every chapter says
+    it is not yet published; once published, the address is not a placeholder."""
+    repo = repository()
+    url = repo["url"].rstrip("/")
+    slug = urlparse(url).path.strip("/")
+    published = bool(repo.get("published", False))
+    found: dict[str, list[str]] = {}
+    chapters = {f"{c}.html" for c in toc_chapters()}
+    for page in pages(site):
+        rel = str(page.relative_to(site))
+        hrefs = _parse(page).hrefs
+        if published:
+            bad = [h for h in hrefs if any(h.startswith(p) or urlparse(p).path.strip("/") in h for p in _placeholder_urls())]
+        else:
+            bad = [h for h in hrefs if slug and slug in h]
+            if rel in chapters and "not yet published" not in page.read_text():
+                bad.append("no 'not yet published' note")
+        if bad:
+            found[rel] = sorted(set(bad))
+    _fail_if(found, f"links to an address that is not published ({url})")
+
+
+def test_every_chapter_says_which_release_it_was_built_from(site):
+    """Every chapter's footer names the version (release tag or commit) the page was built from."""
+    missing = [c for c in toc_chapters()
+               if not re.search(r"Built from (?:release v\d|version \d)", (site / f"{c}.html").read_text())]
+    assert not missing, f"no build/release line on {missing}"

@@ -53,7 +53,7 @@ def test_version_tag_and_setup_cells_agree():
 
 
 def test_release_bump_writes_every_place(tmp_path, monkeypatch):
-    for name in ("pyproject.toml", "lawlib/__init__.py", "_config.yml"):
+    for name in ("pyproject.toml", "lawlib/__init__.py", "_config.yml", "CITATION.cff"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text((ROOT / name).read_text())
     monkeypatch.setattr(release, "ROOT", tmp_path)
@@ -64,12 +64,39 @@ def test_release_bump_writes_every_place(tmp_path, monkeypatch):
         "lawlib.__version__": "7.8.9",
         "_config.yml repository.branch": "v7.8.9",
         "_config.yml repository.lawlib_ref": "v7.8.9",
+        "CITATION.cff version": "7.8.9",
     }
     assert release.problems() == []
     config = yaml.safe_load((tmp_path / "_config.yml").read_text())
     assert config["repository"]["url"] == yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     with pytest.raises(SystemExit):
         release.bump("v1.0")
+
+
+def test_release_check_refuses_to_publish_a_placeholder_or_a_wrong_tag(tmp_path, monkeypatch):
+    """``release.py check --publish`` (the gate of the publishing workflow) fails while the address
+    is the placeholder or the book is marked unpublished, and when the tag is not v+version or
+    the address is not the repository being built; it passes once all of them are right."""
+    for name in ("pyproject.toml", "lawlib/__init__.py", "_config.yml", "CITATION.cff"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    monkeypatch.setattr(release, "ROOT", tmp_path)
+    monkeypatch.setattr(notebooks, "chapters", lambda: [])
+    version = _version()
+    config = (tmp_path / "_config.yml").read_text()
+    url = yaml.safe_load(config)["repository"]["url"]
+    if url in release.PLACEHOLDER_URLS:
+        assert any("placeholder" in p for p in release.publish_problems(f"v{version}", ""))
+    real = config.replace(f"url: {url}", "url: https://github.com/someone/law-of-robustness", 1)
+    real = re.sub(r"(?m)^(  published:\s*)\S+", r"\g<1>true", real)
+    assert "published: true" in real
+    (tmp_path / "_config.yml").write_text(real)
+    assert release.publish_problems(f"v{version}", "someone/law-of-robustness") == []
+    assert any("does not match" in p for p in release.publish_problems("v99.0.0", ""))
+    assert any("not the repository being built" in p
+               for p in release.publish_problems(f"v{version}", "other/fork"))
+    (tmp_path / "_config.yml").write_text(real.replace("published: true", "published: false"))
+    assert any("published is not true" in p for p in release.publish_problems(f"v{version}", ""))
 
 
 def _run_setup_cell(python_args: list[str], env: dict, cwd: Path) -> subprocess.CompletedProcess:
