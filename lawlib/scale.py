@@ -194,7 +194,7 @@ def get_scale(name: str | None = None, device: torch.device | str | None = None)
     ``name`` if given, else ``$LAWLIB_SCALE``, else ``quick`` on a CPU and, on
     a GPU (cuda or mps), the largest scale whose every chapter fits the
     device's memory and a time budget by :func:`lawlib.plan.choose_scale`
-    (``full``: 45 min a chapter, ``colab``: 10 min). An unknown name raises
+    (``full``: 2 h a chapter, ``colab``: 10 min). An unknown name raises
     ``ValueError`` naming ``scale``.
     """
     if name is None:
