@@ -2,13 +2,17 @@
 
     .venv/bin/python benchmarks/cost_model.py measure [--scale quick] [chapter ...]
     .venv/bin/python benchmarks/cost_model.py compare [--scale quick]
+    .venv/bin/python benchmarks/cost_model.py fit                # the CPU constants of lawlib.plan
 
 ``measure`` executes each chapter in a fresh kernel (tools/run_notebook.py, as
 the build does) and records its wall time and the peak resident memory of the
 run, with the commit and the machine, in
 ``benchmarks/results-cost-<scale>.json`` (rows are merged by chapter).
-``compare`` prints, per chapter, the time :mod:`lawlib.plan` predicts on this
-device and the measured time, and their ratio.
+``compare`` prints, per chapter, the time :mod:`lawlib.plan` predicts at the
+matrix-product rate measured around that chapter's run (the machine is shared,
+so the rate a chapter got is what its time depends on) and the measured time,
+and their ratio. ``fit`` finds the CPU constants of :data:`lawlib.plan.PROFILE_CONSTANTS`
+by non-negative least squares on relative errors.
 """
 
 from __future__ import annotations
@@ -69,8 +73,10 @@ def results_path(scale: str) -> Path:
 def machine() -> dict:
     import torch
 
-    from lawlib.hardware import matmul_throughput
+    from lawlib import hardware
 
+    hardware._CACHE.clear()  # measure again: the share of the machine this process gets changes
+    matmul_throughput = hardware.matmul_throughput
     return {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
             "torch": torch.__version__, "load_average": os.getloadavg(),
             "matmul_gflops": round(matmul_throughput("cpu") / 1e9, 1)}
@@ -85,6 +91,8 @@ def measure(scale: str, names: list[str]) -> None:
     for p in paths:
         mach = machine()
         row = measure_one(p, scale)
+        after = machine()
+        mach["matmul_gflops_after"] = after["matmul_gflops"]
         row.update(commit=commit(), machine=mach, when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
         data["rows"][p.stem] = row
         f.write_text(json.dumps(data, indent=1) + "\n")
@@ -92,30 +100,84 @@ def measure(scale: str, names: list[str]) -> None:
               f"{'ok' if row['ok'] else 'FAILED'}", flush=True)
 
 
-def compare(scale: str) -> None:
-    import torch
+def _rate(row: dict) -> float:
+    """The CPU rate the chapter got: the geometric mean of the probes before and after it (flop/s)."""
+    m = row["machine"]
+    before, after = m["matmul_gflops"], m.get("matmul_gflops_after", m["matmul_gflops"])
+    return (before * after) ** 0.5 * 1e9
 
-    from lawlib.plan import chapter_totals
+
+def _work(stem: str, scale: str) -> tuple[float, float, float] | None:
+    from lawlib import plan
+
+    block = next((b for b, s in plan.CHAPTERS.items() if s == stem), None)
+    costs = plan.experiment_costs(block, scale) if block else None
+    if costs is None:
+        return None
+    kept = [c for name, c in costs.items() if (block, name) not in plan.OPTIONAL]  # offline here: no MNIST
+    return sum(c.flops for c in kept), sum(c.elements for c in kept), sum(c.launches for c in kept)
+
+
+def compare(scale: str) -> None:
+    from lawlib import plan
 
     f = results_path(scale)
     rows = json.loads(f.read_text())["rows"] if f.exists() else {}
-    totals = chapter_totals(scale, torch.device("cpu"))
-    print(f"{'chapter':32s} {'predicted':>10s} {'measured':>10s} {'ratio':>7s}")
-    for stem, pred in totals.items():
-        row = rows.get(stem)
-        meas = row.get("seconds") if row else None
-        ratio = f"{meas / pred:7.2f}" if meas and pred else "      -"
-        ms = f"{meas:9.1f}s" if meas else "         -"
-        print(f"{stem:32s} {pred:9.1f}s {ms} {ratio}")
+    print(f"{'chapter':28s} {'GFLOP/s':>8s} {'predicted':>10s} {'measured':>10s} {'ratio':>6s}")
+    ratios = []
+    for stem, row in rows.items():
+        if not row.get("ok"):
+            print(f"{stem:28s} failed")
+            continue
+        rate = _rate(row)
+        prof = plan._profile("cpu", "cpu", rate, None)
+        block = next((b for b, s in plan.CHAPTERS.items() if s == stem), None)
+        pred = plan.chapter_seconds(block, scale, prof, include_optional=False) if block else None
+        if pred is None:
+            print(f"{stem:28s} no cost model")
+            continue
+        ratios.append(row["seconds"] / pred)
+        print(f"{stem:28s} {rate / 1e9:8.1f} {pred:9.1f}s {row['seconds']:9.1f}s {ratios[-1]:6.2f}")
+    if ratios:
+        print(f"measured / predicted: from {min(ratios):.2f} to {max(ratios):.2f}")
+
+
+def fit(scale: str = "quick") -> None:
+    """Non-negative least squares, relative: W·R = a + b·flops + c·elements + e·launches for every chapter."""
+    import numpy as np
+    from scipy.optimize import nnls
+
+    rows = json.loads(results_path(scale).read_text())["rows"]
+    A, w = [], []
+    for stem, row in rows.items():
+        work = _work(stem, scale)
+        if not row.get("ok") or work is None:
+            continue
+        target = row["seconds"] * _rate(row)
+        A.append([1.0, *work])
+        w.append(target)
+    A, w = np.array(A), np.array(w)
+    scale_cols = A.max(axis=0)
+    coef, _ = nnls(A / scale_cols / w[:, None], np.ones(len(w)))
+    coef = coef / scale_cols
+    a, b, c, e = coef
+    print(f"startup_flops={a:.3g}, efficiency={1 / b if b else float('inf'):.3g}, "
+          f"elements_share={1 / c if c else float('inf'):.3g}, latency_flops={e:.3g}")
+    print("fitted / measured per chapter:", np.round(A @ coef / w, 2).tolist())
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("measure", "compare"))
+    ap.add_argument("what", choices=("measure", "compare", "fit"))
     ap.add_argument("chapters", nargs="*")
     ap.add_argument("--scale", default="quick")
     a = ap.parse_args(argv)
-    (measure if a.what == "measure" else lambda s, _n: compare(s))(a.scale, a.chapters)
+    if a.what == "measure":
+        measure(a.scale, a.chapters)
+    elif a.what == "compare":
+        compare(a.scale)
+    else:
+        fit(a.scale)
     return 0
 
 

@@ -150,13 +150,15 @@ def _intro(s: SimpleNamespace) -> dict[str, Cost]:
     macs, params, act = d * h + h * C, d * h + h + h * C + C, 2.0 * h + C
     na = min(s.n_attack, n_test)
     mp = attack(na, macs, s.attack_steps, s.bisection_steps, act)
-    knn_macs = n_train * d  # the nearest-neighbour classifier's forward pass: distances to the training set
+    # the nearest-neighbour classifier: distances to the whole training set without the Gram trick (exact
+    # differences), element-wise, forward and backward: about 4·n_train·d element operations per point and step
+    k_steps = s.attack_steps * s.bisection_steps
+    knn = Cost(0.0, 4.0 * s.n_knn * n_train * d * k_steps, k_steps, F32 * 3.0 * s.n_knn * n_train * d)
     return {
         "train the digits network (true labels)": train(n_train, macs, params, s.epochs, act=act),
         "train on shuffled labels": train(n_train, macs, params, s.random_epochs, act=act),
         "smallest perturbations, network (4 attacks)": mp * 4,
-        "smallest perturbations, nearest neighbour": attack(s.n_knn, knn_macs, s.attack_steps, s.bisection_steps,
-                                                             n_train),
+        "smallest perturbations, nearest neighbour": knn,
         "fixed-radius attacks and the widget grid": attack(na, macs, 1, 2 * s.n_radii, act)
         + attack(6 * (s.widget_radii - 1), macs, s.attack_steps, 1, act),
         "distances to the other classes": distances(na, n_train, d) * 4,
@@ -465,13 +467,17 @@ class DeviceProfile:
                 + cost.launches * self.latency_s)
 
 
-#: Per kind of device: efficiency (share of the probe's matrix-product rate reached by the experiments'
-#: smaller and skinnier products), element-wise rate as a share of the probe's rate, latency per sequential
-#: step, start-up per chapter. CPU: calibrated at the quick scale on 2 cores (benchmarks/cost_model.py).
-#: CUDA/MPS: assumptions (a T4 streams ~250 GB/s, i.e. ~3e10 float32 element operations/s, about 1/250 of
-#: its 8 TFLOP/s; a PyTorch optimizer step of small tensors costs ~0.3 ms of launches), not yet timed.
+#: Per kind of device: ``efficiency`` (share of the probe's matrix-product rate R reached by the experiments'
+#: smaller and skinnier products), ``elements_share`` (element-wise rate as a share of R), and the cost of a
+#: sequential step and of a chapter's start-up (kernel, imports, figures). On a CPU these two are work that
+#: slows down with the CPU share the process gets, so they are stated in flop-equivalents at the measured
+#: rate (``latency_flops``, ``startup_flops``); on a GPU, launch latency and start-up are fixed seconds.
+#: CPU: fitted (non-negative least squares on W·R = startup + flops/eff + elements/share + launches·latency)
+#: to the chapters at the quick scale on two shared CPU cores (benchmarks/cost_model.py fit). CUDA/MPS:
+#: assumptions until a chapter has been timed on one (a T4 streams ~250 GB/s, ~1/250 of its 8 TFLOP/s in
+#: float32 element operations; a small optimizer step costs ~0.3 ms of kernel launches).
 PROFILE_CONSTANTS = {
-    "cpu": dict(efficiency=0.35, elements_share=1 / 60, latency_s=4e-4, startup_s=8.0),
+    "cpu": dict(efficiency=0.35, elements_share=1 / 60, latency_flops=2e8, startup_flops=5e11),
     "cuda": dict(efficiency=0.5, elements_share=1 / 250, latency_s=3e-4, startup_s=15.0),
     "mps": dict(efficiency=0.4, elements_share=1 / 100, latency_s=5e-4, startup_s=10.0),
 }
@@ -479,8 +485,9 @@ PROFILE_CONSTANTS = {
 
 def _profile(name: str, kind: str, rate: float, memory: float | None) -> DeviceProfile:
     k = PROFILE_CONSTANTS[kind]
-    return DeviceProfile(name, kind, rate, memory, k["efficiency"], rate * k["elements_share"], k["latency_s"],
-                         k["startup_s"])
+    latency = k["latency_s"] if "latency_s" in k else k["latency_flops"] / rate
+    startup = k["startup_s"] if "startup_s" in k else k["startup_flops"] / rate
+    return DeviceProfile(name, kind, rate, memory, k["efficiency"], rate * k["elements_share"], latency, startup)
 
 
 #: A free Colab GPU, nominally: an NVIDIA T4, 16 GB, about 8 TFLOP/s in float32 (the colab preset is sized for it).
