@@ -25,6 +25,7 @@ measured by :func:`lawlib.hardware.matmul_throughput` (a quarter of a second).
 two CPU cores (``benchmarks/cost_model.py``); the GPU constants are stated
 assumptions for a T4 until a chapter has been timed on one.
 
+    lawlib.plan("colab", "t4")                 # the same from Python: prints, returns chapter -> seconds
     python -m lawlib.plan                      # this device, the scale setup() would choose
     python -m lawlib.plan --scale full         # every experiment's flops, memory and time at full scale
     python -m lawlib.plan --scale colab --device t4    # planned for a free Colab GPU (nominal T4)
@@ -35,6 +36,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import types
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Callable
@@ -622,6 +624,16 @@ def plan(scale: Scale | str | None = None, device: torch.device | str | DevicePr
     if missing:
         print("no cost model yet for: " + ", ".join(missing), file=out)
     return totals
+
+
+class _CallableModule(types.ModuleType):
+    """``lawlib.plan(scale, device)`` calls :func:`plan`; ``lawlib.plan.COSTS`` etc. stay module attributes."""
+
+    def __call__(self, scale: Scale | str | None = None, device=None, file=None) -> dict[str, float | None]:
+        return plan(scale, device, file)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 
 def main(argv: list[str] | None = None) -> int:
