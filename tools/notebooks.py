@@ -25,38 +25,37 @@ SETUP_TAG = "lawlib-setup"
 SETUP_TAGS = (SETUP_TAG, "hide-input")  # the site folds the set-up code away; its output stays visible
 
 
-def repository_url() -> str:
-    """``repository.url`` from ``_config.yml`` (read without a YAML dependency)."""
+def _repository_field(key: str) -> str | None:
+    """``repository.<key>`` from ``_config.yml`` (read without a YAML dependency), None when absent."""
     in_repo = False
     for line in (ROOT / "_config.yml").read_text().splitlines():
         if line.startswith("repository:"):
             in_repo = True
-        elif in_repo and line.strip().startswith("url:"):
-            return line.split("url:", 1)[1].strip().strip("'\"")
+        elif in_repo and line.strip().startswith(f"{key}:"):
+            value = line.split(":", 1)[1]
+            return (value if key == "url" else value.split("#")[0]).strip().strip("'\"")
         elif in_repo and line and not line.startswith(" "):
             break
-    raise SystemExit("_config.yml has no repository.url")
+    return None
+
+
+def repository_url() -> str:
+    """``repository.url`` from ``_config.yml``."""
+    url = _repository_field("url")
+    if url is None:
+        raise SystemExit("_config.yml has no repository.url")
+    return url
 
 
 def install_ref() -> str:
     """The git ref Colab installs lawlib from (``repository.lawlib_ref`` in ``_config.yml``)."""
-    for line in (ROOT / "_config.yml").read_text().splitlines():
-        if line.strip().startswith("lawlib_ref:"):
-            return line.split(":", 1)[1].split("#")[0].strip().strip("'\"")
-    return "main"
+    return _repository_field("lawlib_ref") or "main"
 
 
 def published() -> bool:
     """``repository.published`` from ``_config.yml`` (absent means published)."""
-    in_repo = False
-    for line in (ROOT / "_config.yml").read_text().splitlines():
-        if line.startswith("repository:"):
-            in_repo = True
-        elif in_repo and line.strip().startswith("published:"):
-            return line.split(":", 1)[1].split("#")[0].strip().lower() not in ("false", "no", "off", "0")
-        elif in_repo and line and not line.startswith(" "):
-            break
-    return True
+    value = _repository_field("published")
+    return value is None or value.lower() not in ("false", "no", "off", "0")
 
 
 UNPUBLISHED = (
