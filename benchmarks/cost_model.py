@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -45,11 +46,11 @@ out = subprocess.run([sys.executable, sys.argv[1], sys.argv[2], "--timeout", sys
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"rc": out.returncode, "peak_rss_mb": round(ru.ru_maxrss / 1024),
                   "cpu_s": round(ru.ru_utime + ru.ru_stime, 1), "stdout": out.stdout[-2000:],
-                  "stderr": out.stderr[-3000:]}))
+                  "stderr": out.stderr[-20000:]}))
 """
 
 
-def measure_one(path: Path, scale: str, timeout: int = 14400) -> dict:
+def measure_one(path: Path, scale: str, timeout: int = 1800) -> dict:
     """Run one chapter in its own process tree; wall time and the largest process's peak RSS."""
     env = dict(os.environ, LAWLIB_SCALE=scale, LAWLIB_PROGRESS="0", PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
@@ -59,6 +60,8 @@ def measure_one(path: Path, scale: str, timeout: int = 14400) -> dict:
     rep = json.loads(out.stdout.strip().splitlines()[-1])
     row = {"chapter": path.stem, "scale": scale, "ok": rep["rc"] == 0, "peak_rss_mb": rep["peak_rss_mb"],
            "wall_s": round(wall, 1), "cpu_s": rep["cpu_s"]}
+    starts = [(int(m.group(2)), float(m.group(1))) for m in re.finditer(r"\[\s*([\d.]+) s\] \S+: cell (\d+)", rep["stderr"])]
+    row["cell_starts_s"] = starts  # when each cell started (seconds): where the time went
     if rep["rc"] == 0:
         row["seconds"] = json.loads(rep["stdout"].strip().splitlines()[-1])["seconds"]
     else:

@@ -479,7 +479,7 @@ class DeviceProfile:
 #: assumptions until a chapter has been timed on one (a T4 streams ~250 GB/s, ~1/250 of its 8 TFLOP/s in
 #: float32 element operations; a small optimizer step costs ~0.3 ms of kernel launches).
 PROFILE_CONSTANTS = {
-    "cpu": dict(efficiency=0.35, elements_share=1 / 60, latency_flops=2e8, startup_flops=5e11),
+    "cpu": dict(efficiency=0.25, elements_share=1 / 175, latency_flops=1.8e7, startup_flops=8.2e11),
     "cuda": dict(efficiency=0.5, elements_share=1 / 250, latency_s=3e-4, startup_s=15.0),
     "mps": dict(efficiency=0.4, elements_share=1 / 100, latency_s=5e-4, startup_s=10.0),
 }
