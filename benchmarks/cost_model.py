@@ -11,8 +11,8 @@ run, with the commit and the machine, in
 ``compare`` prints, per chapter, the time :mod:`lawlib.plan` predicts at the
 matrix-product rate measured around that chapter's run (the machine is shared,
 so the rate a chapter got is what its time depends on) and the measured time,
-and their ratio. ``fit`` finds the CPU constants of :data:`lawlib.plan.PROFILE_CONSTANTS`
-by non-negative least squares on relative errors.
+and their ratio. ``fit`` chooses the CPU constants of :data:`lawlib.plan.PROFILE_CONSTANTS`
+on a grid, minimizing the squared log-ratios (in-sample: the same runs).
 """
 
 from __future__ import annotations
@@ -146,27 +146,24 @@ def compare(scale: str) -> None:
 
 
 def fit(scale: str = "quick") -> None:
-    """Non-negative least squares, relative: W·R = a + b·flops + c·elements + e·launches for every chapter."""
-    import numpy as np
-    from scipy.optimize import nnls
+    """The CPU constants on a grid that minimize Σ log²(measured / predicted) over the measured chapters."""
+    import itertools
+    import math
 
     rows = json.loads(results_path(scale).read_text())["rows"]
-    A, w = [], []
-    for stem, row in rows.items():
-        work = _work(stem, scale)
-        if not row.get("ok") or work is None:
-            continue
-        target = row["seconds"] * _rate(row)
-        A.append([1.0, *work])
-        w.append(target)
-    A, w = np.array(A), np.array(w)
-    scale_cols = A.max(axis=0)
-    coef, _ = nnls(A / scale_cols / w[:, None], np.ones(len(w)))
-    coef = coef / scale_cols
-    a, b, c, e = coef
-    print(f"startup_flops={a:.3g}, efficiency={1 / b if b else float('inf'):.3g}, "
-          f"elements_share={1 / c if c else float('inf'):.3g}, latency_flops={e:.3g}")
-    print("fitted / measured per chapter:", np.round(A @ coef / w, 2).tolist())
+    data = [(_rate(r), r["seconds"], _work(stem, scale)) for stem, r in rows.items()
+            if r.get("ok") and _work(stem, scale) is not None]
+    grid = itertools.product((0.1, 0.15, 0.2, 0.25, 0.35), (1 / 30, 1 / 60, 1 / 100, 1 / 175, 1 / 300),
+                             (1e7, 2e7, 5e7, 1e8, 2e8), (3e11, 5e11, 8e11))
+    best = None
+    for eff, share, lat, start in grid:
+        ratios = [w / (start / r + f / (r * eff) + e / (r * share) + n * lat / r) for r, w, (f, e, n) in data]
+        score = sum(math.log(q) ** 2 for q in ratios)
+        if best is None or score < best[0]:
+            best = (score, eff, share, lat, start, ratios)
+    _, eff, share, lat, start, ratios = best
+    print(f"efficiency={eff}, elements_share=1/{1 / share:.0f}, latency_flops={lat:.2g}, startup_flops={start:.2g}")
+    print("measured / predicted per chapter:", [round(q, 2) for q in ratios])
 
 
 def main(argv: list[str]) -> int:
