@@ -434,17 +434,21 @@ OPTIONAL = {("envelope", "intrinsic dimension of MNIST (when it can be downloade
 
 
 def blocks_without_cost() -> list[str]:
-    """The blocks of PRESETS that have no cost function yet (planned as unknown)."""
-    return sorted(b for b in PRESETS if b not in COSTS)
+    """The blocks of PRESETS with no working cost function (none yet, or one that no longer fits their sizes)."""
+    return sorted(b for b in PRESETS if any(experiment_costs(b, s) is None for s in SCALE_NAMES))
 
 
 def experiment_costs(block: str, scale: Scale | str) -> dict[str, Cost] | None:
-    """Cost of every experiment of ``block`` at ``scale``; None when the block has no cost function."""
+    """Cost of every experiment of ``block`` at ``scale``; None when the block has no cost function, or when
+    its sizes lack a key the function reads (a block edited since: planned as unknown, listed by the tests)."""
     sc = scale if isinstance(scale, Scale) else get_scale(scale)
     fn = COSTS.get(block)
     if fn is None or block not in sc.presets:
         return None
-    return fn(sc[block])
+    try:
+        return fn(sc[block])
+    except AttributeError:
+        return None
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -494,3 +494,11 @@ def test_published_flag_is_read_from_the_config(monkeypatch, tmp_path):
     assert notebooks.published() is False
     (tmp_path / "_config.yml").write_text("repository:\n  url: https://example.org/x\n")
     assert notebooks.published() is True
+
+
+def test_a_cost_function_that_no_longer_fits_its_block_is_unknown(monkeypatch):
+    quick = dict(PRESETS["memorization"]["quick"])
+    del quick["n_pairs"]
+    monkeypatch.setitem(PRESETS, "memorization", {**PRESETS["memorization"], "quick": quick})
+    assert plan.experiment_costs("memorization", "quick") is None
+    assert plan.blocks_without_cost() == ["memorization"]
