@@ -37,9 +37,9 @@ import argparse
 import math
 import sys
 import types
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Callable
 
 import torch
 
@@ -62,12 +62,12 @@ class Cost:
     launches: float = 0.0
     memory: float = 0.0
 
-    def __add__(self, other: "Cost") -> "Cost":
+    def __add__(self, other: Cost) -> Cost:
         """Run one after the other: work adds up, the peak memory is the larger one."""
         return Cost(self.flops + other.flops, self.elements + other.elements, self.launches + other.launches,
                     max(self.memory, other.memory))
 
-    def __mul__(self, k: float) -> "Cost":
+    def __mul__(self, k: float) -> Cost:
         """``k`` repetitions in sequence (the same peak memory)."""
         return Cost(self.flops * k, self.elements * k, self.launches * k, self.memory)
 
@@ -271,7 +271,7 @@ def _universal(s: SimpleNamespace) -> dict[str, Cost]:
     exp1 = total(_max_gradient_cell(n, d, [k for k in s.exp1_widths if k <= n], seeds1, s.steps, s.n_fresh)
                  for n, d in s.exp1_cells)
     n_a, d_a = s.exp1_cells[-1]
-    widths_a = sorted({int(round(v)) for v in _geomspace(max(20, min(s.exp1_widths)), n_a, s.ascent_networks)})
+    widths_a = sorted({round(v) for v in _geomspace(max(20, min(s.exp1_widths)), n_a, s.ascent_networks)})
     asc = _max_gradient_cell(n_a, d_a, widths_a, 1, s.steps, s.n_fresh)
     for k in widths_a:
         macs, _, act = two_layer(d_a, k)
@@ -281,7 +281,7 @@ def _universal(s: SimpleNamespace) -> dict[str, Cost]:
     exp2 = Cost()
     for d in s.exp2_dims:
         widths = sorted({n2, max(1, 10 * n2 // d)})
-        macs, params, act = two_layer(d, n2)
+        macs, _, act = two_layer(d, n2)
         exp2 = exp2 + _max_gradient_cell(n2, d, widths, seeds2, s.steps, s.n_fresh) + gradients(s.n_fresh, macs, act)
     n_r, d_r = s.rbf_n, s.rbf_d
     dps = sorted({2**j for j in range(int(math.log2(d_r)) + 1)} | {d_r})
@@ -342,7 +342,7 @@ def _weight_bounded(s: SimpleNamespace) -> dict[str, Cost]:
 
 
 def _envelope(s: SimpleNamespace) -> dict[str, Cost]:
-    n, D, k = s.synthetic_n, s.ambient, max(s.ks)
+    n, D = s.synthetic_n, s.ambient
     synth = total(distances(n, n, D, chunk=512) + Cost(0, 3.0 * n * n + RANDOM * n * D, 2, 0)
                   for _ in range(len(s.synthetic_dims) + 1))
     digits = distances(1797, 1797, 64, chunk=512) * 2
@@ -371,7 +371,7 @@ def _beyond(s: SimpleNamespace) -> dict[str, Cost]:
     grids = total(Cost(0, 12.0 * n * n, 4, F64 * 3.0 * min(n, 4096) * n) for n in s.ns for _ in s.dims)
     n_a, d_a = s.arch_n, s.arch_d
     arch, flips = Cost(), Cost()
-    side = int(round(math.sqrt(d_a)))
+    side = round(math.sqrt(d_a))
     kk = s.kernel_size**2
     for f in s.arch_targets:
         target = f * n_a * d_a

@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._checks import check_int, check_positive, check_points, check_tensor
+from ._checks import check_int, check_points, check_positive, check_tensor
 from .hardware import progress as progress_bar
 
 
