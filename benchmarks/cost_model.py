@@ -91,11 +91,11 @@ def measure(scale: str, names: list[str]) -> None:
     f = results_path(scale)
     data = json.loads(f.read_text()) if f.exists() else {"rows": {}}
     for p in paths:
-        mach = machine()
+        mach, at = machine(), commit()  # the commit the run starts from
         row = measure_one(p, scale)
         after = machine()
         mach["matmul_gflops_after"] = after["matmul_gflops"]
-        row.update(commit=commit(), machine=mach, when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        row.update(commit=at, machine=mach, when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
         data["rows"][p.stem] = row
         f.write_text(json.dumps(data, indent=1) + "\n")
         print(f"{p.stem:32s} {row.get('seconds', float('nan')):8.1f} s  cpu {row['cpu_s']:8.1f} s  peak {row['peak_rss_mb']:6d} MB  "
