@@ -57,6 +57,7 @@ import torch
 from torch import nn
 
 from ._checks import check_generator, check_int, check_labels, check_points, check_positive, check_tensor
+from .device import float64_device
 
 __all__ = ["BaumNetwork", "baum_network"]
 
@@ -234,7 +235,7 @@ def baum_network(
     tries = check_int("tries", tries, minimum=1)
     chunk = check_int("chunk", chunk, minimum=1)
     check_generator("generator", generator)
-    device = x.device if x.device.type != "mps" else torch.device("cpu")
+    device = float64_device(x.device)  # MPS has no float64: the construction runs on the CPU there
     x = x.detach().to(device=device, dtype=torch.float64)
     y = y.detach().to(device=device, dtype=torch.float64)
     if generator is None:

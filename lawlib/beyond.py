@@ -39,6 +39,7 @@ from ._checks import check_choice, check_generator, check_int, check_labels, che
 from .attacks import minimal_perturbation
 from .constructions import RBFMemorizer
 from .data import make_generator, random_signs, sample_gaussian
+from .device import exact_dtype, float64_device
 from .hardware import progress
 from .lipschitz import _as_batch_values, gradient_norms
 from .models import count_parameters
@@ -116,7 +117,9 @@ def cube_grid(m: int, d: int, *, device: torch.device | str = "cpu", dtype: torc
     d = check_int("d", d, minimum=1)
     if m**d > _MAX_GRID:
         raise ValueError(f"m**d must be at most {_MAX_GRID:,} points, got m = {m}, d = {d}")
-    axis = torch.arange(m, device=device, dtype=dtype) / (m - 1)
+    # On MPS (no float64) the grid is float32: i/(m - 1) is then within 6e-8 relatively of the float64 grid,
+    # so the minimum distance 1/(m - 1) and the constant 2(m - 1) read from it are exact to about 1e-7.
+    axis = torch.arange(m, device=device, dtype=exact_dtype(device, dtype)) / (m - 1)
     if d == 1:
         return axis[:, None]
     return torch.cartesian_prod(*([axis] * d))
@@ -161,7 +164,8 @@ def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
     non-empty cells), since a cell with N points has E Σ (y_i − ȳ)² = N − 1.
     """
     x = _check_cube_points(x)
-    y = check_labels("y", y, x.shape[0]).to(torch.float64)
+    x = x.to(float64_device(x.device))  # float64 sums: on MPS (no float64) on the CPU
+    y = check_labels("y", y, x.shape[0]).to(x.device, torch.float64)
     m = check_int("m", m, minimum=1)
     idx = (x.to(torch.float64) * m).floor().clamp_(0, m - 1).long()
     # one integer key per cell, (i_1, …, i_d) read in base m; unique() relabels the keys 0, 1, …
@@ -329,7 +333,7 @@ def nd_law_experiment(
         lips, mins, nns, bounds, ok = [], [], [], [], True
         ms = sorted({max(1, round(n ** (1.0 / d) * 2 ** (-j / 2))) for j in range(11)})
         for s in range(seeds):
-            g = make_generator(10**4 * d + s, device)
+            g = make_generator(10**4 * d + s, float64_device(device))  # float64 points: MPS runs them on the CPU
             x = sample_cube(n, d, g, dtype=torch.float64)
             y = random_signs(n, g, dtype=torch.float64)
             lip = 2 / opposite_label_distance(x, y)  # = max_pairwise_slope(x, y), 4 times cheaper

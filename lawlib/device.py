@@ -1,10 +1,15 @@
-"""Device selection and the set-up every chapter runs first.
+"""Device selection, float64 where a device has none, and the set-up every chapter runs first.
 
 ``pick_device`` prefers CUDA, then Apple's MPS, then the CPU; the environment
 variable ``LAWLIB_DEVICE`` overrides the choice. ``setup`` is what the first
 code cell of every chapter calls: it picks the device and the scale
-(:mod:`lawlib.scale`), prints both, and on a CPU runtime in Colab says how to
-switch to a GPU.
+(:mod:`lawlib.scale`) and prints one line with both and the chapter's
+estimated time on this device (:mod:`lawlib.plan`); on a CPU runtime in Colab
+it also says how to switch to a GPU.
+
+Apple's MPS has no float64. Computations that need it ask
+:func:`float64_device` where to run (the CPU instead of MPS), and those for
+which float32 is exact enough ask :func:`exact_dtype` for their dtype.
 """
 
 from __future__ import annotations
@@ -54,6 +59,25 @@ def pick_device(name: str | None = None) -> torch.device:
     return torch.device(choice)
 
 
+def lacks_float64(device: torch.device | str) -> bool:
+    """True on a device without float64 arithmetic (Apple's MPS)."""
+    return torch.device(device).type == "mps"
+
+
+def float64_device(device: torch.device | str) -> torch.device:
+    """Where a float64 computation meant for ``device`` runs: ``device`` itself, or the CPU if it has no float64."""
+    device = torch.device(device)
+    return torch.device("cpu") if lacks_float64(device) else device
+
+
+def exact_dtype(device: torch.device | str, dtype: torch.dtype = torch.float64) -> torch.dtype:
+    """``dtype`` on ``device``, except float64 becomes float32 on a device without float64.
+
+    For computations where float32 is exact enough (the caller says why).
+    """
+    return torch.float32 if dtype == torch.float64 and lacks_float64(device) else dtype
+
+
 def in_colab() -> bool:
     """True when running inside Google Colab."""
     return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
@@ -68,20 +92,57 @@ def describe_device(device: torch.device) -> str:
     return device.type
 
 
-def setup(device: str | None = None, scale: str | None = None, verbose: bool = True) -> tuple[torch.device, Scale]:
-    """Pick the device and the scale, print both, and return them.
+def _chapter_block(chapter: str | None) -> str | None:
+    """The scale block of a chapter given as a notebook stem ("01_memorization_model") or a block name."""
+    if chapter is None:
+        return None
+    from .plan import CHAPTERS
 
-    The scale defaults to ``quick`` on a CPU and ``full`` on a GPU
-    (:func:`lawlib.scale.get_scale`); ``LAWLIB_SCALE`` and ``LAWLIB_DEVICE``
-    override. Every chapter's first code cell calls this.
+    if chapter in CHAPTERS:
+        return chapter
+    return next((b for b, stem in CHAPTERS.items() if stem == chapter), None)
+
+
+def setup_line(dev: torch.device, sc: Scale, chapter: str | None = None) -> str:
+    """The set-up cell's one line: version, device, scale, this chapter's estimated time here, how to change."""
+    from . import __version__
+    from .plan import chapter_seconds, device_profile, format_seconds
+
+    what = describe_device(dev).replace(" (", ", ").rstrip(")")
+    parts = [f"lawlib {__version__}", what, f"scale = {sc.name}"]
+    block = _chapter_block(chapter)
+    if block is not None:
+        try:
+            secs = chapter_seconds(block, sc, device_profile(dev))
+        except Exception:  # an estimate must never stop a chapter
+            secs = None
+        if secs is not None:
+            parts.append(f"this chapter: about {format_seconds(secs)} here")
+    others = "|".join(n for n in ("quick", "colab", "full") if n != sc.name)
+    parts.append(f"LAWLIB_SCALE={others} to change")
+    return " · ".join(parts)
+
+
+def setup(
+    device: str | None = None,
+    scale: str | None = None,
+    verbose: bool = True,
+    *,
+    chapter: str | None = None,
+) -> tuple[torch.device, Scale]:
+    """Pick the device and the scale, print one line about them, and return them.
+
+    The scale defaults to ``quick`` on a CPU and, on a GPU, to the largest
+    scale that fits it by the cost model (:func:`lawlib.scale.get_scale`);
+    ``LAWLIB_SCALE`` and ``LAWLIB_DEVICE`` override. With ``chapter`` (the
+    notebook's name, e.g. ``"01_memorization_model"``) the line includes the
+    chapter's estimated time on this device (:mod:`lawlib.plan`). Every
+    chapter's first code cell calls this.
     """
     dev = pick_device(device)
     sc = get_scale(scale, device=dev)
     if verbose:
-        print(f"lawlib: device = {describe_device(dev)}, scale = {sc.name}")
-        if dev.type == "cpu":
-            if in_colab():
-                print(COLAB_GPU_HINT)
-            elif sc.name == "quick":
-                print("Running on the CPU at the 'quick' scale; set LAWLIB_SCALE=full on a GPU for the papers' sizes.")
+        print(setup_line(dev, sc, chapter))
+        if dev.type == "cpu" and in_colab():
+            print(COLAB_GPU_HINT)
     return dev, sc

@@ -57,6 +57,7 @@ from typing import NamedTuple, Sequence
 import torch
 
 from ._checks import check_choice, check_finite, check_int, check_points, check_positive, check_tensor
+from .device import float64_device
 
 __all__ = [
     "AVERAGES",
@@ -142,7 +143,7 @@ def _check_distances(distances: torch.Tensor, min_cols: int) -> torch.Tensor:
             "distances has a zero nearest-neighbour distance: the points contain duplicates; "
             "remove them first, e.g. with torch.unique(x, dim=0)"
         )
-    return t.to("cpu" if t.device.type == "mps" else t.device, torch.float64)  # MPS has no float64
+    return t.to(float64_device(t.device), torch.float64)  # MPS has no float64: the CPU
 
 
 # ----------------------------------------------------------------------------- Levina–Bickel MLE
@@ -293,7 +294,7 @@ def pca_profile(x: torch.Tensor) -> PCAProfile:
     cumulative sums. Raises ``ValueError`` for data with zero variance.
     """
     x = check_points("x", x, min_points=2)
-    xc = x.detach().to("cpu" if x.device.type == "mps" else x.device, torch.float64)  # MPS has no float64
+    xc = x.detach().to(float64_device(x.device), torch.float64)  # MPS has no float64: the CPU
     xc = xc - xc.mean(dim=0)
     n, d = xc.shape
     gram = xc @ xc.T if n < d else xc.T @ xc

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_generator, check_int, check_points, check_positive, check_tensor
+from .device import float64_device
 
 __all__ = [
     "LipschitzTestFunction",
@@ -225,10 +226,15 @@ def orthogonal_relu_network(
     check_generator("generator", generator)
     if generator is None:
         generator = torch.Generator().manual_seed(0 if seed is None else check_int("seed", seed, minimum=0))
-    dev = generator.device
-    q, _ = torch.linalg.qr(torch.randn(d, k, generator=generator, device=dev, dtype=torch.float64))
-    b = torch.randn(k, generator=generator, device=dev, dtype=torch.float64) / math.sqrt(d)
-    a = torch.randn(k, generator=generator, device=dev, dtype=torch.float64)
+    dev = float64_device(generator.device)  # on MPS (no float64): drawn there in float32, built on the CPU
+    draw = torch.float64 if dev == generator.device else torch.float32
+
+    def randn(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator, device=generator.device, dtype=draw).to(dev, torch.float64)
+
+    q, _ = torch.linalg.qr(randn(d, k))
+    b = randn(k) / math.sqrt(d)
+    a = randn(k)
     net = nn.Sequential(nn.Linear(d, k), nn.ReLU(), nn.Linear(k, 1, bias=False), nn.Flatten(0)).to(dev, torch.float64)
     with torch.no_grad():
         net[0].weight.copy_(q.T)
@@ -261,7 +267,7 @@ def lipschitz_test_functions(
     k = min(d, 16) if network_width is None else check_int("network_width", network_width, minimum=1)
     net, lip = orthogonal_relu_network(d, min(k, d), generator)
     if device is not None:
-        net = net.to(device)
+        net = net.to(float64_device(device))  # it stays float64: on MPS it evaluates on the CPU
     e1 = torch.zeros(d)
     e1[0] = 1.0
 

@@ -1,14 +1,20 @@
 """Scale presets: the one place every experiment takes its sizes from.
 
-Two scales exist. ``quick`` keeps each chapter under about a minute on two CPU
-cores (it is what CI runs); ``full`` reproduces the papers' sizes on one GPU.
-The scale is chosen by the argument to :func:`get_scale`, else the
-environment variable ``LAWLIB_SCALE``, else by the device: ``quick`` on a CPU
-and ``full`` on a GPU.
+Three scales exist. ``quick`` keeps each chapter under about a minute on two
+CPU cores (it is what CI runs); ``colab`` keeps each chapter under about ten
+minutes on a free Colab GPU (a T4: 16 GB, about 8 TFLOP/s in float32) with
+sizes that show each effect better than ``quick``; ``full`` reproduces the
+papers' sizes on one large GPU. The scale is chosen by the argument to
+:func:`get_scale`, else the environment variable ``LAWLIB_SCALE``, else by the
+device: ``quick`` on a CPU; on a GPU the largest scale whose every chapter fits
+the device's memory and time budget by the cost model of :mod:`lawlib.plan`
+(measured throughput, not merely "CUDA is there").
 
 Sizes are grouped by chapter. A chapter reads its block with
 ``scale["memorization"].n_max`` (attribute access on a read-only namespace).
-To add an experiment, add its sizes to :data:`PRESETS` under both scales.
+To add an experiment, add its sizes to :data:`PRESETS` under every scale and
+its cost to :data:`lawlib.plan.COSTS` (keyed by the same block name). A block
+without a ``colab`` entry runs its ``quick`` sizes at the colab scale.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import torch
 
 from ._checks import check_choice
 
-SCALE_NAMES = ("quick", "full")
+SCALE_NAMES = ("quick", "colab", "full")
 
 #: Sizes of every experiment, per chapter, per scale.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
@@ -131,13 +137,57 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+#: The ``colab`` sizes, one entry per block (merged into PRESETS[block]["colab"] below). Every chapter stays
+#: under about 10 minutes on a T4 by lawlib.plan's cost model (``python -m lawlib.plan --scale colab --device t4``).
+_COLAB: dict[str, dict[str, Any]] = {
+    "intro": dict(hidden=512, epochs=1000, lr=1e-2, random_epochs=1000, attack_steps=100, bisection_steps=14,
+                  n_attack=449, n_knn=150, n_radii=49, widget_radii=21),
+    "memorization": dict(n=10000, dims=(2, 5, 10, 50, 200, 1000, 2000), n_pairs=100000, n_trials=10000),
+    "kirszbraun": dict(ns=(100, 300, 1000, 3000, 10000, 30000), dims=(20, 50, 100, 500, 1000), gamma=0.01,
+                       cap_dims=(10, 50, 200, 500), n_cap_pairs=1000000, n_hist=3000, dims_hist=(10, 100, 1000, 2000),
+                       n_mc=5000, d_mc=200, ns_lip=(100, 1000, 10000, 30000), n_fresh=1000, n_starts=128,
+                       ascent_steps=50),
+    "baum": dict(n=1000, d=50, n_fresh=1000, ascent_starts=500, ascent_steps=100, train_steps=10000, train_lr=1e-2,
+                 train_tol=1e-3, sweep_d=50, sweep_ns=(250, 500, 1000, 2000, 4000), sweep_seeds=2, width_n=500,
+                 width_d=25),
+    "rbf": dict(d=500, ns=(100, 300, 1000, 3000, 10000), n_table=2000, d_table=200, train_steps=10000, train_lr=5e-3,
+                n_fresh=1000, n_starts=128, ascent_steps=50),
+    "universal": dict(iso_dims=(5, 50, 500, 2000), iso_samples=50000, iso_min_count=30,
+                      exp1_cells=tuple((n, d) for n in (100, 200, 500, 1000) for d in (50, 100, 200, 500) if d <= n),
+                      exp1_widths=(10, 20, 50, 100, 200, 500, 1000), exp1_seeds=(0, 1, 2), exp1_eps=0.02,
+                      exp2_n=2000, exp2_dims=(10, 20, 50, 100, 200, 500), exp2_seeds=(0, 1), exp2_eps=0.1,
+                      steps=2000, lr=5e-3, n_fresh=1000, ascent_networks=5, ascent_starts=128, ascent_steps=100,
+                      rbf_n=1000, rbf_d=500, rad_n=500, rad_dims=(10, 100, 1000, 5000), rad_functions=100,
+                      rad_draws=5000),
+    "weight_bounded": dict(d=8, width=32, max_norm=3.0, epsilon=0.5, ns=(16, 32, 64, 128, 256, 512, 1024, 2048),
+                           max_depth=12, steps=800, lr=0.01, restarts=3, seeds=(0, 1, 2), control_depths=(1, 2, 3, 4, 5),
+                           n_fresh=1000, ascent_starts=128, ascent_steps=50, rad_n=128, rad_depths=(1, 2, 3, 4, 5, 6),
+                           rad_depth=3, rad_draws=16, rad_steps=300),
+    "envelope": dict(capacity_scales=(1, 2, 4, 8, 16), synthetic_n=5000, synthetic_dims=(2, 5, 10, 20), ambient=64,
+                     k=10, ks=(3, 5, 10, 20, 50), mnist_n=20000, knn_chunk=2048),
+    "beyond": dict(dims=(1, 2, 3, 4), ns=(100, 300, 1000, 3000, 10000), seeds=20, cell_seeds=10, fit_mse=0.5,
+                   arch_n=300, arch_d=144, arch_targets=(0.0625, 0.125, 0.25, 0.5, 1.0, 2.0), arch_seeds=(0, 1),
+                   arch_steps=5000, arch_lr=2e-3, depth=3, kernel_size=3, n_fresh=1000, norm_dims=(16, 64, 256, 1024),
+                   norm_n=300, rbf_n=1000, rbf_d=128, rbf_k=3, radius_fractions=(1.0, 0.3, 0.1, 0.03, 0.01, 0.001),
+                   n_mc=1000000, n_grad_check=100000, n_flip=300, flip_steps=30, flip_bisection=12),
+}
+for _block, _sizes in _COLAB.items():
+    if _block in PRESETS:
+        PRESETS[_block].setdefault("colab", _sizes)
+
+
+def blocks_without(scale: str) -> list[str]:
+    """The blocks of :data:`PRESETS` with no entry for ``scale`` (at ``colab`` they run their quick sizes)."""
+    return sorted(b for b, p in PRESETS.items() if scale not in p)
+
+
 class ScaleError(ValueError):
     """Raised for an unknown scale name or chapter key."""
 
 
 @dataclass(frozen=True)
 class Scale:
-    """A named scale (``quick`` or ``full``) and the sizes it gives each chapter."""
+    """A named scale (``quick``, ``colab`` or ``full``) and the sizes it gives each chapter."""
 
     name: str
     presets: MappingProxyType = field(repr=False)
@@ -156,17 +206,25 @@ class Scale:
 def get_scale(name: str | None = None, device: torch.device | str | None = None) -> Scale:
     """Return the :class:`Scale` to run at.
 
-    ``name`` if given, else ``$LAWLIB_SCALE``, else ``full`` when ``device`` is
-    a GPU (cuda) and ``quick`` otherwise. An unknown name raises ``ValueError``
-    naming ``scale``.
+    ``name`` if given, else ``$LAWLIB_SCALE``, else ``quick`` on a CPU and, on
+    a GPU (cuda or mps), the largest scale whose every chapter fits the
+    device's memory and a time budget by :func:`lawlib.plan.choose_scale`
+    (``full``: 2 h a chapter, ``colab``: 10 min). An unknown name raises
+    ``ValueError`` naming ``scale``.
     """
     if name is None:
         name = os.environ.get("LAWLIB_SCALE") or None
     if name is None:
         try:
-            dev_type = torch.device(device).type if device is not None else "cpu"
+            dev = torch.device(device) if device is not None else torch.device("cpu")
         except (RuntimeError, TypeError):
             raise ValueError(f"device must be a torch.device or a device name, got {device!r}") from None
-        name = "full" if dev_type == "cuda" else "quick"
+        name = "quick"
+        if dev.type in ("cuda", "mps"):
+            from .plan import choose_scale, device_profile  # the cost model imports this module
+
+            name = choose_scale(device_profile(dev))
     choice = check_choice("scale", name, SCALE_NAMES)
-    return Scale(choice, MappingProxyType({ch: dict(p[choice]) for ch, p in PRESETS.items()}))
+    fallback = {"colab": "quick"}
+    return Scale(choice, MappingProxyType({ch: dict(p[choice] if choice in p else p[fallback[choice]])
+                                           for ch, p in PRESETS.items()}))

@@ -11,9 +11,9 @@ from typing import Callable
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from ._checks import check_int, check_positive, check_points, check_tensor
+from ._checks import check_int, check_points, check_positive, check_tensor
+from .hardware import progress as progress_bar
 
 
 @dataclass
@@ -26,16 +26,18 @@ class TrainResult:
 
 
 def _adam_full_batch(
-    model: nn.Module, step: Callable[[], tuple[torch.Tensor, bool]], steps: int, lr: float, progress: bool
+    model: nn.Module, step: Callable[[], tuple[torch.Tensor, bool]], steps: int, lr: float, progress: bool | None
 ) -> TrainResult:
     """Run full-batch Adam for at most ``steps`` steps; ``step()`` returns (loss, done) for the current weights.
 
     Stops, without a further step, as soon as ``done``; ``losses[-1]`` is then the loss of the returned weights.
+    ``progress``: a bar with the ETA of the step budget (:func:`lawlib.hardware.progress`); ``None`` shows it
+    unless ``LAWLIB_PROGRESS=0`` (the site build and the tests).
     """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     result = TrainResult()
     model.train()
-    for _ in tqdm(range(steps), disable=not progress, desc="training"):
+    for _ in progress_bar(range(steps), total=steps, desc="training", enabled=progress):
         opt.zero_grad()
         loss, done = step()
         result.losses.append(loss.item())
@@ -55,7 +57,7 @@ def train_classifier(
     y: torch.Tensor,
     epochs: int,
     lr: float = 1e-2,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> TrainResult:
     """Full-batch Adam on the cross-entropy of ``model(x)`` against integer labels ``y``.
 
@@ -104,7 +106,7 @@ def train_regression(
     steps: int,
     lr: float = 1e-3,
     tol: float = 1e-4,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> TrainResult:
     """Full-batch Adam on the square loss (1/n) Σ (f(x_i) − y_i)², stopping once it is ≤ ``tol``.
 
@@ -169,7 +171,7 @@ def train_until_memorized(
     steps: int,
     lr: float = 1e-2,
     eps: float = 0.02,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> TrainResult:
     """Full-batch Adam on the square loss until the network memorizes ±1 labels (:func:`memorizes`).
 

@@ -219,3 +219,22 @@ def test_train_classifier_rejects_fractional_labels():
     # 0.5 would silently become class 0 through .long().
     net = mlp(3, [4], 2)
     raises_naming("y", train_classifier, net, torch.randn(3, 3), torch.tensor([0.0, 0.5, 1.0]), 1)
+
+
+def test_training_shows_a_progress_bar_unless_turned_off(capsys, monkeypatch):
+    """The training loop reports progress with an ETA (tqdm, on stderr); LAWLIB_PROGRESS=0 or
+    progress=False silences it, progress=True forces it."""
+    import lawlib
+
+    x, y = torch.randn(20, 3), torch.sign(torch.randn(20))
+
+    def run(progress):
+        net = lawlib.two_layer_relu(3, 8, generator=torch.Generator().manual_seed(0))
+        lawlib.train_regression(net, x, y, steps=5, lr=1e-3, tol=1e-9, progress=progress)
+        return capsys.readouterr().err
+
+    monkeypatch.setenv("LAWLIB_PROGRESS", "0")
+    assert run(None) == "" and run(False) == ""
+    assert "training" in run(True)
+    monkeypatch.setenv("LAWLIB_PROGRESS", "1")
+    assert "training" in run(None) and run(False) == ""

@@ -34,7 +34,7 @@ def test_no_outputs_or_execution_counts(path):
 def test_first_code_cell_is_the_setup_cell(path):
     nb = json.loads(path.read_text())
     cell = notebooks.first_code_cell(nb)
-    assert "".join(cell["source"]) == notebooks.setup_source(), f"run: python tools/notebooks.py sync ({path.name})"
+    assert "".join(cell["source"]) == notebooks.setup_source(path), f"run: python tools/notebooks.py sync ({path.name})"
     assert notebooks.repository_url() in "".join(cell["source"])
 
 

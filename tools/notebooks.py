@@ -5,7 +5,12 @@
     python tools/notebooks.py check    # exit 1 if either is out of date (used by the tests)
 
 The set-up cell takes the repository address from ``_config.yml``
-(``repository.url``), the one place it lives.
+(``repository.url``), the one place it lives. While ``repository.published``
+is ``false`` that address is a placeholder: the cell then never installs from
+it, and where lawlib is missing it says that the book is not published yet and
+how to install lawlib from a local checkout (``LAWLIB_SOURCE``). Each chapter's
+cell passes its own name to ``lawlib.setup`` so that it prints the chapter's
+estimated time on the reader's device.
 """
 
 from __future__ import annotations
@@ -20,36 +25,70 @@ SETUP_TAG = "lawlib-setup"
 SETUP_TAGS = (SETUP_TAG, "hide-input")  # the site folds the set-up code away; its output stays visible
 
 
-def repository_url() -> str:
-    """``repository.url`` from ``_config.yml`` (read without a YAML dependency)."""
+def _repository_field(key: str) -> str | None:
+    """``repository.<key>`` from ``_config.yml`` (read without a YAML dependency), None when absent."""
     in_repo = False
     for line in (ROOT / "_config.yml").read_text().splitlines():
         if line.startswith("repository:"):
             in_repo = True
-        elif in_repo and line.strip().startswith("url:"):
-            return line.split("url:", 1)[1].strip().strip("'\"")
+        elif in_repo and line.strip().startswith(f"{key}:"):
+            value = line.split(":", 1)[1]
+            return (value if key == "url" else value.split("#")[0]).strip().strip("'\"")
         elif in_repo and line and not line.startswith(" "):
             break
-    raise SystemExit("_config.yml has no repository.url")
+    return None
+
+
+def repository_url() -> str:
+    """``repository.url`` from ``_config.yml``."""
+    url = _repository_field("url")
+    if url is None:
+        raise SystemExit("_config.yml has no repository.url")
+    return url
 
 
 def install_ref() -> str:
     """The git ref Colab installs lawlib from (``repository.lawlib_ref`` in ``_config.yml``)."""
-    for line in (ROOT / "_config.yml").read_text().splitlines():
-        if line.strip().startswith("lawlib_ref:"):
-            return line.split(":", 1)[1].split("#")[0].strip().strip("'\"")
-    return "main"
+    return _repository_field("lawlib_ref") or "main"
 
 
-def setup_source() -> str:
+def published() -> bool:
+    """``repository.published`` from ``_config.yml`` (absent means published)."""
+    value = _repository_field("published")
+    return value is None or value.lower() not in ("false", "no", "off", "0")
+
+
+UNPUBLISHED = (
+    '"This book is not published yet, so lawlib cannot be installed from "\n'
+    '                           "its repository. Install it from a local checkout of the book "\n'
+    '                           "(pip install -e /path/to/checkout), or set LAWLIB_SOURCE="\n'
+    '                           "/path/to/checkout and run this cell again."'
+)
+
+
+def setup_source(path: Path | None = None) -> str:
+    """The canonical set-up cell; for ``path`` (a chapter) it passes the chapter's name to ``lawlib.setup``."""
     url = repository_url().rstrip("/")
-    return f'''# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
-# repository, without touching the installed torch/numpy; then pick the device
-# and the scale and print both. LAWLIB_SOURCE overrides where lawlib comes from.
+    call = f'lawlib.setup(chapter="{path.stem}")' if path is not None else "lawlib.setup()"
+    if published():
+        head = f'''# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
+# repository, without touching the installed torch/numpy; then pick the device and
+# the scale and print them. LAWLIB_SOURCE overrides where lawlib comes from.
 import importlib.util, os, subprocess, sys
 
 LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "git+{url}@{install_ref()}")
+if importlib.util.find_spec("lawlib") is None:'''
+    else:
+        head = f'''# Set-up. The book is not published yet (its repository address is a placeholder):
+# where lawlib is missing, install it from a local checkout (LAWLIB_SOURCE=/path/to/it)
+# without touching the installed torch/numpy; then pick the device and the scale.
+import importlib.util, os, subprocess, sys
+
+LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "")
 if importlib.util.find_spec("lawlib") is None:
+    if not LAWLIB_SOURCE:
+        raise RuntimeError({UNPUBLISHED})'''
+    return head + f'''
     print("Installing lawlib from", LAWLIB_SOURCE, "...")
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", LAWLIB_SOURCE],
                           capture_output=True, text=True)
@@ -59,7 +98,8 @@ if importlib.util.find_spec("lawlib") is None:
 
 import lawlib
 
-DEVICE, SCALE = lawlib.setup()  # prints the device and the scale (LAWLIB_DEVICE, LAWLIB_SCALE override)
+# One line: device, scale, this chapter's time here (LAWLIB_DEVICE, LAWLIB_SCALE override).
+DEVICE, SCALE = {call}
 lawlib.use_style()'''
 
 
@@ -81,7 +121,7 @@ def sync(path: Path) -> bool:
     cell = first_code_cell(nb)
     if cell is None:
         raise SystemExit(f"{path}: no code cell")
-    want = _lines(setup_source())
+    want = _lines(setup_source(path))
     tags = cell.setdefault("metadata", {}).setdefault("tags", [])
     changed = cell["source"] != want or any(t not in tags for t in SETUP_TAGS)
     cell["source"] = want
@@ -109,8 +149,8 @@ def write(path: Path, nb: dict) -> None:
 
 def problems() -> list[str]:
     out = []
-    want = _lines(setup_source())
     for p in chapters():
+        want = _lines(setup_source(p))
         nb = json.loads(p.read_text())
         cell = first_code_cell(nb)
         if cell is None or "".join(cell["source"]) != "".join(want):
