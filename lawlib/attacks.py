@@ -42,6 +42,26 @@ from torch import nn
 from ._checks import check_choice, check_generator, check_int, check_points, check_positive, check_tensor
 from .hardware import progress
 
+__all__ = [
+    "NORMS",
+    "LOSSES",
+    "AttackResult",
+    "MinimalPerturbation",
+    "AttackSummary",
+    "perturbation_norms",
+    "margin",
+    "pgd_attack",
+    "fgsm_attack",
+    "minimal_perturbation",
+    "nearest_other_class_distance",
+    "success_curve",
+    "ATTACKS",
+    "success_at_radii",
+    "summarize_attack",
+    "certified_radius",
+    "NearestNeighbourClassifier",
+]
+
 Classifier = Callable[[torch.Tensor], torch.Tensor]
 
 NORMS = ("l2", "linf")

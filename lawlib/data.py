@@ -14,6 +14,20 @@ import torch
 
 from ._checks import check_generator, check_int, check_labels, check_positive, check_tensor
 
+__all__ = [
+    "make_generator",
+    "sample_sphere",
+    "sample_gaussian",
+    "random_signs",
+    "MemorizationTask",
+    "linear_signal",
+    "memorization_task",
+    "mean_squared_error",
+    "partially_memorizes",
+    "DigitsData",
+    "load_digits",
+]
+
 
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A ``torch.Generator`` on ``device`` seeded with ``seed`` (all chapters)."""

@@ -22,6 +22,19 @@ import torch
 from ._checks import check_choice
 from .scale import Scale, get_scale
 
+__all__ = [
+    "DEVICE_NAMES",
+    "COLAB_GPU_HINT",
+    "pick_device",
+    "lacks_float64",
+    "float64_device",
+    "exact_dtype",
+    "in_colab",
+    "describe_device",
+    "setup_line",
+    "setup",
+]
+
 DEVICE_NAMES = ("auto", "cpu", "cuda", "mps")
 
 COLAB_GPU_HINT = (

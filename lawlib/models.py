@@ -17,6 +17,12 @@ from torch import nn
 
 from ._checks import check_generator, check_int
 
+__all__ = [
+    "two_layer_relu",
+    "mlp",
+    "count_parameters",
+]
+
 
 def _init_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
     """Re-initialise every Linear layer with PyTorch's default (Kaiming-uniform) law, drawn from ``generator``."""

@@ -19,6 +19,16 @@ import numpy as np
 
 from ._checks import check_int
 
+__all__ = [
+    "PALETTE",
+    "STYLE",
+    "use_style",
+    "figure",
+    "label",
+    "adversarial_examples_figure",
+    "attack_widget_frame",
+]
+
 #: Okabe–Ito colours, safe for colour-blind readers and on white.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 

@@ -28,6 +28,15 @@ import torch
 
 from ._checks import check_choice
 
+__all__ = [
+    "SCALE_NAMES",
+    "PRESETS",
+    "blocks_without",
+    "ScaleError",
+    "Scale",
+    "get_scale",
+]
+
 SCALE_NAMES = ("quick", "colab", "full")
 
 #: Sizes of every experiment, per chapter, per scale.

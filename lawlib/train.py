@@ -15,6 +15,15 @@ from torch import nn
 from ._checks import check_int, check_points, check_positive, check_tensor
 from .hardware import progress as progress_bar
 
+__all__ = [
+    "TrainResult",
+    "train_classifier",
+    "train_regression",
+    "memorizes",
+    "calibrate_batch_norm",
+    "train_until_memorized",
+]
+
 
 @dataclass
 class TrainResult:
