@@ -230,6 +230,18 @@ def _child(workload: str) -> dict:
         hardware._CACHE.clear()
         return hardware.matmul_throughput("cpu", dtype)
 
+    def cpu_peak(size: int = 1024, seconds: float = 0.6) -> float:
+        """Flop per CPU-second (all threads) of square products: unlike wall time, this does not
+        depend on how many other processes share the cores."""
+        a = torch.randn(size, size, dtype=dtype)
+        b = torch.randn(size, size, dtype=dtype)
+        c = torch.mm(a, b)
+        reps, t_wall, c0 = 0, time.perf_counter(), time.process_time()
+        while time.perf_counter() - t_wall < seconds:
+            torch.mm(a, b, out=c)
+            reps += 1
+        return reps * 2.0 * size**3 / max(time.process_time() - c0, 1e-9)
+
     if workload.startswith("sweep"):
         n, d, steps = SWEEP["n"], SWEEP["d"], SWEEP["steps"]
         widths = sweep_widths()
@@ -268,15 +280,18 @@ def _child(workload: str) -> dict:
     warm()
     _trim()
     p0 = peak()
+    q0 = cpu_peak()
     _trim()
     rss0 = _status("VmRSS")
     exact_peak = _reset_peak_rss()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with torch.no_grad():
         out = run()
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     hwm = _status("VmHWM") if exact_peak else float("nan")
     p1 = peak()
+    q1 = cpu_peak()
+    cpu_rate = (q0 + q1) / 2
     flop = flop_of(out)
     rate = (p0 + p1) / 2
     row = {
@@ -284,6 +299,8 @@ def _child(workload: str) -> dict:
         "seconds": dt, "gflop": flop / 1e9, "gflops": flop / dt / 1e9,
         "peak_gflops": rate / 1e9, "peak_before_after": [p0 / 1e9, p1 / 1e9],
         "limit_s": flop / rate, "ratio": dt / (flop / rate),
+        "cpu_seconds": cpu, "cpu_peak_gflop_per_cpu_s": cpu_rate / 1e9,
+        "cpu_ratio": cpu / (flop / cpu_rate),  # CPU time over the CPU time the flop need at the probe's rate
         "extra_memory_mb": hwm - rss0, "rss_before_mb": rss0, **out,
     }
     if "steps" in row:
@@ -356,12 +373,16 @@ def bench_perf(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="run.py perf")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", default=",".join(DEFAULT), help="comma-separated workloads: " + ", ".join(WORKLOADS))
-    ap.add_argument("--lawlib", default=str(ROOT), help="the checkout whose lawlib is timed")
+    ap.add_argument("--lawlib", default=str(ROOT),
+                    help="the checkout(s) whose lawlib is timed, comma-separated (interleaved in every round)")
+    ap.add_argument("--labels", default="", help="a label per --lawlib checkout (default: the paths)")
     ap.add_argument("--imports", type=int, default=5, help="how many `import lawlib` timings")
     ap.add_argument("--out", default=str(OUT / "results-perf.json"))
     args = ap.parse_args(argv or [])
-    src = Path(args.lawlib).resolve()
-    env = dict(os.environ, PYTHONPATH=str(src), LAWLIB_PROGRESS="0")
+    srcs = [Path(p).resolve() for p in args.lawlib.split(",")]
+    labels = args.labels.split(",") if args.labels else [str(p) for p in srcs]
+    envs = [dict(os.environ, PYTHONPATH=str(p), LAWLIB_PROGRESS="0") for p in srcs]
+    src, env = srcs[-1], envs[-1]
     names = [w for w in args.only.split(",") if w]
     for w in names:
         if w not in WORKLOADS:
@@ -369,50 +390,53 @@ def bench_perf(argv: list[str] | None = None) -> dict:
     info = perf_machine()
     print(f"machine: {info['cpu']}, {info['cpus']} cores, torch {info['torch']} ({info['blas']}), "
           f"GPU: {info['gpu']}", flush=True)
-    print(f"lawlib from {src} (commit {_git('rev-parse', '--short', 'HEAD', cwd=src) or 'unknown'})", flush=True)
+    for p, lab in zip(srcs, labels):
+        print(f"{lab}: lawlib from {p} (commit {_git('rev-parse', '--short', 'HEAD', cwd=p) or 'unknown'})", flush=True)
     rows: list[dict] = []
     imports: list[float] = []
     for r in range(args.repeats):  # interleaved: every workload once per round, so load drifts hit all alike
         for w in names:
-            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", w], env=env,
-                                 capture_output=True, text=True)
-            if out.returncode != 0:
-                raise SystemExit(f"{w} failed:\n{out.stderr[-3000:]}")
-            row = json.loads(out.stdout.strip().splitlines()[-1])
-            row["repeat"] = r
-            rows.append(row)
-            print(f"  round {r}: {w:14s} {row['seconds']:7.2f} s  {row['gflops']:6.1f} GFLOP/s  "
-                  f"peak {row['peak_gflops']:5.1f}  ratio {row['ratio']:4.2f}  +{row['extra_memory_mb']:.0f} MB",
-                  flush=True)
+            for e, lab in zip(envs, labels):
+                out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", w], env=e,
+                                     capture_output=True, text=True)
+                if out.returncode != 0:
+                    raise SystemExit(f"{w} failed:\n{out.stderr[-3000:]}")
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+                row["repeat"], row["label"] = r, lab
+                rows.append(row)
+                print(f"  round {r}: {lab:7s} {w:8s} {row['seconds']:7.2f} s  {row['gflops']:6.1f} GFLOP/s  "
+                      f"peak {row['peak_gflops']:5.1f}  ratio {row['ratio']:5.2f}  CPU-time ratio "
+                      f"{row['cpu_ratio']:5.2f}  +{row['extra_memory_mb']:.0f} MB", flush=True)
+                Path(args.out).write_text(json.dumps({"machine": info, "labels": labels, "rows": rows}, indent=1))
         if args.imports:
-            imports += [_import_time(env) for _ in range(max(1, args.imports // max(args.repeats, 1)))]
-    summary = {}
-    for w in names:
-        sel = [row for row in rows if row["workload"] == w]
-        summary[w] = {"what": WORKLOADS[w], "repeats": len(sel)}
-        for key in ("seconds", "gflops", "peak_gflops", "ratio", "extra_memory_mb", "limit_s"):
-            vals = [row[key] for row in sel]
-            summary[w][key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
-        summary[w]["gflop"] = sel[0]["gflop"]
-    if imports:
-        summary["import_lawlib_s"] = {"median": statistics.median(imports), "min": min(imports),
-                                      "max": max(imports), "runs": len(imports)}
-        summary["loaded_by_import"] = _heavy_modules(env)
-    print("\nworkload        useful GFLOP  time s (range)          GFLOP/s (range)     ratio to limit (range)  "
-          "+memory MB")
-    for w in names:
-        s = summary[w]
-        m = lambda k, f: f"{s[k]['median']:{f}} ({s[k]['min']:{f}}–{s[k]['max']:{f}})"  # noqa: E731
-        print(f"{w:15s} {s['gflop']:12.0f}  {m('seconds', '6.2f'):22s} {m('gflops', '5.1f'):19s} "
-              f"{m('ratio', '4.2f'):23s} {s['extra_memory_mb']['median']:6.0f}")
-    if imports:
-        i = summary["import_lawlib_s"]
-        print(f"import lawlib: {i['median']:.2f} s ({i['min']:.2f}–{i['max']:.2f}, {i['runs']} runs); "
-              f"heavy modules it loads: {', '.join(summary['loaded_by_import']) or 'none'}")
+            for _ in range(max(1, args.imports // max(args.repeats, 1))):
+                for e, lab in zip(envs, labels):
+                    imports.append((lab, _import_time(e)))
+    summary: dict = {}
+    print("\nworkload         useful GFLOP  time s (range)        GFLOP/s (range)    ratio (range)      "
+          "CPU-time ratio (range)  +memory MB")
+    for lab in labels:
+        for w in names:
+            sel = [row for row in rows if row["workload"] == w and row["label"] == lab]
+            s = summary.setdefault(lab, {})[w] = {"what": WORKLOADS[w], "repeats": len(sel), "gflop": sel[0]["gflop"]}
+            for key in ("seconds", "gflops", "peak_gflops", "ratio", "cpu_ratio", "extra_memory_mb", "limit_s"):
+                vals = [row[key] for row in sel]
+                s[key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+            m = lambda k, f: f"{s[k]['median']:{f}} ({s[k]['min']:{f}}–{s[k]['max']:{f}})"  # noqa: E731
+            print(f"{lab[:7]:7s} {w:8s} {s['gflop']:12.0f}  {m('seconds', '6.1f'):21s} {m('gflops', '5.1f'):18s} "
+                  f"{m('ratio', '4.2f'):18s} {m('cpu_ratio', '4.2f'):23s} {s['extra_memory_mb']['median']:6.0f}")
+    for e, lab in zip(envs, labels):
+        vals = [t for la, t in imports if la == lab]
+        if vals:
+            i = summary.setdefault(lab, {})["import_lawlib_s"] = {
+                "median": statistics.median(vals), "min": min(vals), "max": max(vals), "runs": len(vals)}
+            heavy = summary[lab]["loaded_by_import"] = _heavy_modules(e)
+            print(f"{lab}: import lawlib {i['median']:.2f} s ({i['min']:.2f}–{i['max']:.2f}, {i['runs']} runs); "
+                  f"heavy modules it loads: {', '.join(heavy) or 'none'}")
     print(f"GPU: {info['gpu']}")
     result = {
         "commit": _git("rev-parse", "HEAD", cwd=src), "dirty": bool(_git("status", "--porcelain", "lawlib", cwd=src)),
-        "lawlib": str(src), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": info,
+        "lawlib": [str(p) for p in srcs], "labels": labels, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": info,
         "summary": summary, "rows": rows,
     }
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")

@@ -5,7 +5,7 @@ Flat modules, each named for the idea it holds:
 * :mod:`lawlib.device` — device choice and the chapters' set-up.
 * :mod:`lawlib.scale` — the ``quick``/``full`` scale presets.
 * :mod:`lawlib.data` — sphere and Gaussian samples, the memorization task, digits.
-* :mod:`lawlib.geometry` — chunked pairwise distances and inner products.
+* :mod:`lawlib.geometry` — extremes over pairs (distances, inner products) in cache-sized tiles.
 * :mod:`lawlib.lipschitz` — lower and upper bounds on Lipschitz constants.
 * :mod:`lawlib.attacks` — adversarial examples: PGD/FGSM, smallest flipping perturbations.
 * :mod:`lawlib.constructions`, :mod:`lawlib.baum` — memorizers with known Lipschitz constants.
