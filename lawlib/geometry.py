@@ -1,8 +1,8 @@
 """High-dimensional geometry of point clouds, computed in tiles.
 
 The n × n matrix of distances of n = 10⁵ points would take 40 GB in float32;
-the extremes over pairs sweep it in ``chunk``×``chunk`` tiles of one reused
-buffer, so memory stays at O(chunk²) beyond the points. Chapters 1 and 2.
+the extremes over pairs sweep it in tiles of one reused 64 MB buffer, so
+memory stays bounded beyond the points. Chapters 1 and 2.
 """
 
 from __future__ import annotations
@@ -24,58 +24,58 @@ class PairExtreme:
     j: int
 
 
-def _tile_buffer(rows: int, cols: int, like: torch.Tensor, store: dict) -> torch.Tensor:
-    buf = store.get("buf")
-    if buf is None:
-        buf = store["buf"] = torch.empty(rows, cols, dtype=like.dtype, device=like.device)
-    return buf
+TILE_BYTES = 64 << 20  # one reused tile buffer: rows × cols entries of x's dtype
 
 
-def _tiled_extreme(x: torch.Tensor, tile: int, mode: str) -> PairExtreme:
+def _tiled_extreme(x: torch.Tensor, rows: int, mode: str) -> PairExtreme:
     """The one pairwise kernel: max inner product (``"max_inner"``), min squared distance (``"min_dist"``) or
     min distance from the differences (``"min_dist_exact"``) over pairs i < j.
 
-    The upper triangle of the n×n matrix is swept in ``tile``×``tile`` tiles computed into ONE reused buffer
-    (no fresh allocation per tile, memory O(tile²)); each tile is reduced with ``amin``/``amax`` (no index
-    bookkeeping in the hot loop); only the best row and the tile it came from are kept, and the partner j
-    of the best pair is found at the end from that one row. ``"min_dist"`` computes ‖x_j‖² − 2⟨x_i, x_j⟩ in
-    one fused product (``addmm``) and adds ‖x_i‖² to the tile's row minima; its work is n²d flop, at the
-    machine's matrix-multiply rate.
+    The upper triangle of the n×n matrix is swept in tiles of ``rows`` rows and as many columns as fit in
+    ``TILE_BYTES`` (at least ``rows``), computed into ONE reused buffer (no fresh allocation per tile;
+    memory O(TILE_BYTES) beyond x); each tile is reduced with ``amin``/``amax`` (no index bookkeeping in
+    the hot loop); only the best row and the tile it came from are kept, and the partner j of the best pair
+    is found at the end from that one row. ``"min_dist"`` computes ‖x_j‖² − 2⟨x_i, x_j⟩ in one fused product
+    (``addmm``) and adds ‖x_i‖² to the tile's row minima; its work is n²d flop, at the machine's
+    matrix-multiply rate.
     """
     n = x.shape[0]
-    tile = max(1, min(tile, n))
+    rows = max(1, min(rows, n))
+    cols = min(n, max(rows, TILE_BYTES // (x.element_size() * rows)))
     sq = (x * x).sum(dim=1)
-    store: dict = {}
-    lower = torch.ones(tile, tile, dtype=torch.bool, device=x.device).tril()  # pairs with j <= i in a diagonal tile
+    buf = torch.empty(rows, cols, dtype=x.dtype, device=x.device) if mode != "min_dist_exact" else None
+    lower = torch.ones(rows, rows, dtype=torch.bool, device=x.device).tril()  # pairs with j <= i
     maximize = mode == "max_inner"
     fill = float("-inf") if maximize else float("inf")
     best, best_row, best_tile = fill, 0, 0
-    for i0 in range(0, n - 1, tile):
-        i1 = min(i0 + tile, n)
+    for i0 in range(0, n - 1, rows):
+        i1 = min(i0 + rows, n)
         xi = x[i0:i1]
-        for j0 in range(i0, n, tile):
-            j1 = min(j0 + tile, n)
+        for j0 in range(i0, n, cols):
+            j1 = min(j0 + cols, n)
             xj = x[j0:j1]
-            if mode == "min_dist_exact":  # ‖x_i − x_j‖ from the differences: no cancellation (rare path)
+            if buf is None:  # ‖x_i − x_j‖ from the differences: no cancellation (rare path)
                 blk = torch.cdist(xi, xj, compute_mode="donot_use_mm_for_euclid_dist")
             else:
-                blk = _tile_buffer(tile, tile, x, store)[: i1 - i0, : j1 - j0]
+                blk = buf[: i1 - i0, : j1 - j0]
                 if maximize:
                     torch.mm(xi, xj.T, out=blk)
                 else:
                     torch.addmm(sq[None, j0:j1], xi, xj.T, alpha=-2, out=blk)
-            if j0 == i0:
-                blk.masked_fill_(lower[: i1 - i0, : j1 - j0], fill)
+            if j0 == i0:  # the diagonal block: only j > i counts
+                b = min(i1 - i0, j1 - j0)
+                blk[:, :b].masked_fill_(lower[: i1 - i0, :b], fill)
             if maximize:
-                rows = blk.amax(dim=1)
+                best_in = blk.amax(dim=1)
             else:
-                rows = blk.amin(dim=1)
+                best_in = blk.amin(dim=1)
                 if mode == "min_dist":
-                    rows = rows + sq[i0:i1]
-            r = int(rows.argmax()) if maximize else int(rows.argmin())
-            value = float(rows[r])
+                    best_in = best_in + sq[i0:i1]
+            r = int(best_in.argmax()) if maximize else int(best_in.argmin())
+            value = float(best_in[r])
             if (value > best) if maximize else (value < best):
                 best, best_row, best_tile = value, i0 + r, j0
+    tile = cols
     # the partner of the best row, from that row alone
     i, j0 = best_row, best_tile
     xj = x[j0 : min(j0 + tile, n)]
@@ -99,10 +99,10 @@ def _float64_distance(x: torch.Tensor, i: int, j: int) -> float:
     return float((a.to(torch.float64) - b.to(torch.float64)).norm())
 
 
-def max_inner_product(x: torch.Tensor, chunk: int = 2048) -> PairExtreme:
-    """max_{i<j} ⟨x_i, x_j⟩ over the rows of ``x``, in ``chunk``×``chunk`` tiles.
+def max_inner_product(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
+    """max_{i<j} ⟨x_i, x_j⟩ over the rows of ``x``, in tiles of ``chunk`` rows.
 
-    Memory O(chunk²) beyond x. For n points uniform on S^{d-1} the cap bound gives
+    Memory O(``TILE_BYTES``) beyond x. For n points uniform on S^{d-1} the cap bound gives
     P(⟨x_i, x_j⟩ ≥ s) ≤ exp(−d s²/2), so by a union bound over pairs this is
     below s with probability ≥ 1 − n² exp(−d s²/2)/2 (chapter 2).
     """
@@ -111,11 +111,11 @@ def max_inner_product(x: torch.Tensor, chunk: int = 2048) -> PairExtreme:
     return _tiled_extreme(x, chunk, "max_inner")
 
 
-def min_pairwise_distance(x: torch.Tensor, chunk: int = 2048) -> PairExtreme:
-    """min_{i<j} ‖x_i − x_j‖ over the rows of ``x``, in ``chunk``×``chunk`` tiles.
+def min_pairwise_distance(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
+    """min_{i<j} ‖x_i − x_j‖ over the rows of ``x``, in tiles of ``chunk`` rows.
 
     Computed from ‖a − b‖² = ‖a‖² + ‖b‖² − 2⟨a, b⟩ tile by tile (matrix-multiply speed), then the winning
-    pair's distance is recomputed from the difference in float64. Memory O(chunk²) beyond x:
+    pair's distance is recomputed from the difference in float64. Memory 64 MB beyond x:
     n = 10⁵ points never need the 40 GB full matrix. Chapters 1, 2, 4.
     """
     x = check_points("x", x)
