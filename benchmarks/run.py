@@ -225,6 +225,10 @@ def _child(workload: str) -> dict:
     from lawlib import hardware
 
     dtype = torch.float64 if workload.endswith("64") else torch.float32
+    if os.environ.get("LAWLIB_BENCH_THREADS"):
+        # one thread: on a shared machine an OpenMP team whose other thread is descheduled spins at a
+        # barrier, so CPU time (and wall time) measure the neighbours; one thread measures the code
+        torch.set_num_threads(int(os.environ["LAWLIB_BENCH_THREADS"]))
 
     def peak() -> float:
         hardware._CACHE.clear()
@@ -295,7 +299,7 @@ def _child(workload: str) -> dict:
     flop = flop_of(out)
     rate = (p0 + p1) / 2
     row = {
-        "workload": workload, "dtype": str(dtype).replace("torch.", ""), **shape,
+        "workload": workload, "threads": torch.get_num_threads(), "dtype": str(dtype).replace("torch.", ""), **shape,
         "seconds": dt, "gflop": flop / 1e9, "gflops": flop / dt / 1e9,
         "peak_gflops": rate / 1e9, "peak_before_after": [p0 / 1e9, p1 / 1e9],
         "limit_s": flop / rate, "ratio": dt / (flop / rate),
@@ -376,12 +380,14 @@ def bench_perf(argv: list[str] | None = None) -> dict:
     ap.add_argument("--lawlib", default=str(ROOT),
                     help="the checkout(s) whose lawlib is timed, comma-separated (interleaved in every round)")
     ap.add_argument("--labels", default="", help="a label per --lawlib checkout (default: the paths)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads in the timed runs (0: torch's default)")
     ap.add_argument("--imports", type=int, default=5, help="how many `import lawlib` timings")
     ap.add_argument("--out", default=str(OUT / "results-perf.json"))
     args = ap.parse_args(argv or [])
     srcs = [Path(p).resolve() for p in args.lawlib.split(",")]
     labels = args.labels.split(",") if args.labels else [str(p) for p in srcs]
-    envs = [dict(os.environ, PYTHONPATH=str(p), LAWLIB_PROGRESS="0") for p in srcs]
+    envs = [dict(os.environ, PYTHONPATH=str(p), LAWLIB_PROGRESS="0",
+                 **({"LAWLIB_BENCH_THREADS": str(args.threads)} if args.threads else {})) for p in srcs]
     src, env = srcs[-1], envs[-1]
     names = [w for w in args.only.split(",") if w]
     for w in names:
