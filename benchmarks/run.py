@@ -314,14 +314,14 @@ def _child(workload: str) -> dict:
 
 def _import_time(env: dict) -> float:
     code = "import time; t = time.perf_counter(); import lawlib; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd="/")  # not cwd: python -c puts it first on sys.path
     return float(out.stdout.split()[-1])
 
 
 def _heavy_modules(env: dict) -> list[str]:
     code = ("import sys, lawlib; print(' '.join(m for m in ('scipy', 'scipy.stats', 'sklearn', 'matplotlib', "
             "'matplotlib.pyplot', 'pandas', 'ipywidgets') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd="/")  # not cwd: python -c puts it first on sys.path
     return out.stdout.split()
 
 
