@@ -1,12 +1,28 @@
 """Benchmarks of the book (measurements, not tests). Run with the book's environment:
 
+    .venv/bin/python benchmarks/run.py perf [--repeats 3] [--only sweep32,dist]   # ratio to the flop-bound limit
     .venv/bin/python benchmarks/run.py chapters          # wall time of every chapter at $LAWLIB_SCALE (default quick)
     .venv/bin/python benchmarks/run.py distances         # chunked min pairwise distance, n = 10^5, d = 100
     .venv/bin/python benchmarks/run.py constructions     # build + evaluate each memorizer, n = 10^4, d = 100
     .venv/bin/python benchmarks/run.py batched           # 32 networks (n = 2000, d = 100, k = 10..2000): batched vs one at a time
-    .venv/bin/python benchmarks/run.py all
+    .venv/bin/python benchmarks/run.py all               # everything but perf
 
-Results are printed as a table and written to benchmarks/results-<name>.json.
+Results are printed as a table and written to benchmarks/results-<name>.json (git-ignored).
+
+``perf`` is the one that says how close lawlib is to this machine's limit. For each
+workload it counts the useful floating-point operations from the shapes (the matrix
+products the mathematics needs; see ``WORKLOADS``), measures the sustained rate of a
+square matrix product (``lawlib.hardware.matmul_throughput``) right before and after
+each timed run, and reports
+
+    ratio = wall time / (useful flop / measured peak)     (1 = at the flop-bound limit)
+
+with GFLOP/s, the peak memory beyond the input (VmHWM after resetting it through
+/proc/self/clear_refs), and the median and range over interleaved repeats (each
+repeat is a fresh child process that first runs a small warm-up). Because the peak
+is measured in the same process, next to the workload, the ratio stays meaningful
+on a loaded machine even when wall times do not. ``--lawlib DIR`` times another
+checkout of the package (e.g. an older commit extracted with ``git archive``).
 """
 
 from __future__ import annotations
@@ -149,11 +165,302 @@ def bench_batched(n: int = 2000, d: int = 100, steps: int = 300) -> list[dict]:
     return rows
 
 
+# ----------------------------------------------------------------------------- perf: ratio to the flop-bound limit
+
+SWEEP = dict(n=2000, d=100, steps=300)
+
+
+def sweep_widths() -> list[int]:
+    """The benchmark sweep: 16 widths from 10 to 2000 (geometric), two seeds each (32 networks)."""
+    import numpy as np
+
+    return [int(k) for k in np.round(np.geomspace(10, 2000, 16))] * 2
+
+
+def sweep_flop(widths, steps, n: int, d: int) -> float:
+    """Useful flop of a training sweep: per Adam step of a width-k network the first layer's forward
+    product x Wᵀ (2nkd) and its weight gradient Gᵀ x (2nkd); plus one more forward per network, the
+    check that stops it (or records it after the last step). The output layer (O(nk)) and the
+    element-wise work are left out: they are memory-bound, and the limit is the matrix products."""
+    return float(sum(2.0 * n * d * k * (2 * s + 1) for k, s in zip(widths, steps)))
+
+
+def pair_flop(n: int, d: int) -> float:
+    """Useful flop of an extreme over the n(n−1)/2 pairs i < j: one d-term inner product (2d flop) each."""
+    return n * (n - 1) / 2 * 2.0 * d
+
+
+def _status(key: str) -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith(key + ":"):
+            return float(line.split()[1]) / 1024  # MiB
+    return float("nan")
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # resets VmHWM to the current resident size (Linux ≥ 4.0)
+        return True
+    except OSError:
+        return False
+
+
+def _trim() -> None:
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+
+
+def _child(workload: str) -> dict:
+    """Run one timed repeat of ``workload`` in this (fresh) process and return its row."""
+    import torch
+
+    import lawlib
+    from lawlib import hardware
+
+    dtype = torch.float64 if workload.endswith("64") else torch.float32
+    if os.environ.get("LAWLIB_BENCH_THREADS"):
+        # one thread: on a shared machine an OpenMP team whose other thread is descheduled spins at a
+        # barrier, so CPU time (and wall time) measure the neighbours; one thread measures the code
+        torch.set_num_threads(int(os.environ["LAWLIB_BENCH_THREADS"]))
+
+    def peak() -> float:
+        hardware._CACHE.clear()
+        return hardware.matmul_throughput("cpu", dtype)
+
+    def cpu_peak(size: int = 1024, seconds: float = 0.6) -> float:
+        """Flop per CPU-second (all threads) of square products: unlike wall time, this does not
+        depend on how many other processes share the cores."""
+        a = torch.randn(size, size, dtype=dtype)
+        b = torch.randn(size, size, dtype=dtype)
+        c = torch.mm(a, b)
+        reps, t_wall, c0 = 0, time.perf_counter(), time.process_time()
+        while time.perf_counter() - t_wall < seconds:
+            torch.mm(a, b, out=c)
+            reps += 1
+        return reps * 2.0 * size**3 / max(time.process_time() - c0, 1e-9)
+
+    if workload.startswith("sweep"):
+        n, d, steps = SWEEP["n"], SWEEP["d"], SWEEP["steps"]
+        widths = sweep_widths()
+        seeds = list(range(len(widths)))
+        x, y = lawlib.gaussian_sign_data(n, d, seed=0, dtype=dtype)
+        if workload.startswith("sweep_alone"):
+            def run():
+                taken = []
+                for k, s in zip(widths, seeds):
+                    net = lawlib.two_layer_relu(d, k, batch_norm=True, generator=lawlib.make_generator(s)).to(dtype)
+                    taken.append(lawlib.train_until_memorized(net, x, y, steps).steps)
+                return {"steps": taken}
+            warm = lambda: lawlib.train_until_memorized(  # noqa: E731
+                lawlib.two_layer_relu(d, 20, batch_norm=True).to(dtype), x, y, 3)
+        else:
+            def run():
+                res = lawlib.train_batched(x, y, widths, seeds, steps=steps, progress=False)
+                return {"steps": res.steps.tolist(), "memorized": int(res.memorized.sum())}
+            warm = lambda: lawlib.train_batched(x, y, [10, 200], [0, 1], steps=3, progress=False)  # noqa: E731
+        shape = {"networks": len(widths), "n": n, "d": d, "max_steps": steps}
+        flop_of = lambda out: sweep_flop(widths, out["steps"], n, d)  # noqa: E731
+    elif workload.startswith(("dist", "inner")):
+        n, d = 100_000, 100
+        x = lawlib.sample_sphere(n, d, seed=0).to(dtype)
+        fn = lawlib.min_pairwise_distance if workload.startswith("dist") else lawlib.max_inner_product
+
+        def run():
+            r = fn(x)
+            return {"value": r.value, "pair": [r.i, r.j]}
+        warm = lambda: fn(x[:3000])  # noqa: E731
+        shape = {"n": n, "d": d}
+        flop_of = lambda out: pair_flop(n, d)  # noqa: E731
+    else:
+        raise SystemExit(f"unknown workload {workload}")
+
+    warm()
+    _trim()
+    p0 = peak()
+    q0 = cpu_peak()
+    _trim()
+    rss0 = _status("VmRSS")
+    exact_peak = _reset_peak_rss()
+    t0, c0 = time.perf_counter(), time.process_time()
+    with torch.no_grad():
+        out = run()
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    hwm = _status("VmHWM") if exact_peak else float("nan")
+    p1 = peak()
+    q1 = cpu_peak()
+    cpu_rate = (q0 + q1) / 2
+    flop = flop_of(out)
+    rate = (p0 + p1) / 2
+    row = {
+        "workload": workload, "threads": torch.get_num_threads(), "dtype": str(dtype).replace("torch.", ""), **shape,
+        "seconds": dt, "gflop": flop / 1e9, "gflops": flop / dt / 1e9,
+        "peak_gflops": rate / 1e9, "peak_before_after": [p0 / 1e9, p1 / 1e9],
+        "limit_s": flop / rate, "ratio": dt / (flop / rate),
+        "cpu_seconds": cpu, "cpu_peak_gflop_per_cpu_s": cpu_rate / 1e9,
+        "cpu_ratio": cpu / (flop / cpu_rate),  # CPU time over the CPU time the flop need at the probe's rate
+        "extra_memory_mb": hwm - rss0, "rss_before_mb": rss0, **out,
+    }
+    if "steps" in row:
+        row["adam_steps"] = int(sum(row.pop("steps")))
+    return row
+
+
+def _import_time(env: dict) -> float:
+    code = "import time; t = time.perf_counter(); import lawlib; print(time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd="/")  # not cwd: python -c puts it first on sys.path
+    return float(out.stdout.split()[-1])
+
+
+def _heavy_modules(env: dict) -> list[str]:
+    code = ("import sys, lawlib; print(' '.join(m for m in ('scipy', 'scipy.stats', 'sklearn', 'matplotlib', "
+            "'matplotlib.pyplot', 'pandas', 'ipywidgets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd="/")  # not cwd: python -c puts it first on sys.path
+    return out.stdout.split()
+
+
+def _git(*args: str, cwd: Path) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def perf_machine() -> dict:
+    import numpy
+    import torch
+
+    cpu = ""
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    from lawlib.hardware import matmul_throughput  # noqa: F401  (the probe this benchmark uses)
+
+    caches = {}
+    base = Path("/sys/devices/system/cpu/cpu0/cache")
+    for idx in sorted(base.glob("index*")):
+        try:
+            caches[f"L{(idx / 'level').read_text().strip()} {(idx / 'type').read_text().strip()}"] = \
+                (idx / "size").read_text().strip()
+        except OSError:
+            pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "cpu": cpu, "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "caches": caches,
+        "load_average": os.getloadavg(), "python": platform.python_version(), "torch": torch.__version__,
+        "numpy": numpy.__version__, "blas": "MKL" if torch.backends.mkl.is_available() else "other",
+        "gpu": gpu or "none: no GPU was available to this run, CPU only",
+    }
+
+
+WORKLOADS = {
+    "sweep32": "train_batched, 32 networks, n=2000, d=100, widths 10..2000, <=300 steps, float32",
+    "sweep64": "the same sweep in float64",
+    "dist": "min_pairwise_distance, n=1e5, d=100, float32",
+    "inner": "max_inner_product, n=1e5, d=100, float32",
+    "sweep_alone32": "the sweep one network at a time (train_until_memorized), float32 (not in the default set)",
+}
+DEFAULT = ["sweep32", "sweep64", "dist", "inner"]
+
+
+def bench_perf(argv: list[str] | None = None) -> dict:
+    import argparse
+    import statistics
+
+    ap = argparse.ArgumentParser(prog="run.py perf")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--only", default=",".join(DEFAULT), help="comma-separated workloads: " + ", ".join(WORKLOADS))
+    ap.add_argument("--lawlib", default=str(ROOT),
+                    help="the checkout(s) whose lawlib is timed, comma-separated (interleaved in every round)")
+    ap.add_argument("--labels", default="", help="a label per --lawlib checkout (default: the paths)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads in the timed runs (0: torch's default)")
+    ap.add_argument("--imports", type=int, default=5, help="how many `import lawlib` timings")
+    ap.add_argument("--out", default=str(OUT / "results-perf.json"))
+    args = ap.parse_args(argv or [])
+    srcs = [Path(p).resolve() for p in args.lawlib.split(",")]
+    labels = args.labels.split(",") if args.labels else [str(p) for p in srcs]
+    envs = [dict(os.environ, PYTHONPATH=str(p), LAWLIB_PROGRESS="0",
+                 **({"LAWLIB_BENCH_THREADS": str(args.threads)} if args.threads else {})) for p in srcs]
+    src, env = srcs[-1], envs[-1]
+    names = [w for w in args.only.split(",") if w]
+    for w in names:
+        if w not in WORKLOADS:
+            raise SystemExit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
+    info = perf_machine()
+    print(f"machine: {info['cpu']}, {info['cpus']} cores, torch {info['torch']} ({info['blas']}), "
+          f"GPU: {info['gpu']}", flush=True)
+    for p, lab in zip(srcs, labels):
+        print(f"{lab}: lawlib from {p} (commit {_git('rev-parse', '--short', 'HEAD', cwd=p) or 'unknown'})", flush=True)
+    rows: list[dict] = []
+    imports: list[float] = []
+    for r in range(args.repeats):  # interleaved: every workload once per round, so load drifts hit all alike
+        for w in names:
+            for e, lab in zip(envs, labels):
+                out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", w], env=e,
+                                     capture_output=True, text=True)
+                if out.returncode != 0:
+                    raise SystemExit(f"{w} failed:\n{out.stderr[-3000:]}")
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+                row["repeat"], row["label"] = r, lab
+                rows.append(row)
+                print(f"  round {r}: {lab:7s} {w:8s} {row['seconds']:7.2f} s  {row['gflops']:6.1f} GFLOP/s  "
+                      f"peak {row['peak_gflops']:5.1f}  ratio {row['ratio']:5.2f}  CPU-time ratio "
+                      f"{row['cpu_ratio']:5.2f}  +{row['extra_memory_mb']:.0f} MB", flush=True)
+                Path(args.out).write_text(json.dumps({"machine": info, "labels": labels, "rows": rows}, indent=1))
+        if args.imports:
+            for _ in range(max(1, args.imports // max(args.repeats, 1))):
+                for e, lab in zip(envs, labels):
+                    imports.append((lab, _import_time(e)))
+    summary: dict = {}
+    print("\nworkload         useful GFLOP  time s (range)        GFLOP/s (range)    ratio (range)      "
+          "CPU-time ratio (range)  +memory MB")
+    for lab in labels:
+        for w in names:
+            sel = [row for row in rows if row["workload"] == w and row["label"] == lab]
+            s = summary.setdefault(lab, {})[w] = {"what": WORKLOADS[w], "repeats": len(sel), "gflop": sel[0]["gflop"]}
+            for key in ("seconds", "gflops", "peak_gflops", "ratio", "cpu_ratio", "extra_memory_mb", "limit_s"):
+                vals = [row[key] for row in sel]
+                s[key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+            m = lambda k, f: f"{s[k]['median']:{f}} ({s[k]['min']:{f}}–{s[k]['max']:{f}})"  # noqa: E731
+            print(f"{lab[:7]:7s} {w:8s} {s['gflop']:12.0f}  {m('seconds', '6.1f'):21s} {m('gflops', '5.1f'):18s} "
+                  f"{m('ratio', '4.2f'):18s} {m('cpu_ratio', '4.2f'):23s} {s['extra_memory_mb']['median']:6.0f}")
+    for e, lab in zip(envs, labels):
+        vals = [t for la, t in imports if la == lab]
+        if vals:
+            i = summary.setdefault(lab, {})["import_lawlib_s"] = {
+                "median": statistics.median(vals), "min": min(vals), "max": max(vals), "runs": len(vals)}
+            heavy = summary[lab]["loaded_by_import"] = _heavy_modules(e)
+            print(f"{lab}: import lawlib {i['median']:.2f} s ({i['min']:.2f}–{i['max']:.2f}, {i['runs']} runs); "
+                  f"heavy modules it loads: {', '.join(heavy) or 'none'}")
+    print(f"GPU: {info['gpu']}")
+    result = {
+        "commit": _git("rev-parse", "HEAD", cwd=src), "dirty": bool(_git("status", "--porcelain", "lawlib", cwd=src)),
+        "lawlib": [str(p) for p in srcs], "labels": labels, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": info,
+        "summary": summary, "rows": rows,
+    }
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(f"written to {args.out}")
+    return result
+
+
 BENCHES = {"chapters": bench_chapters, "distances": bench_distances, "constructions": bench_constructions,
            "batched": bench_batched}
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) >= 3 and argv[1] == "--child":
+        print(json.dumps(_child(argv[2])))
+        return 0
+    if len(argv) >= 2 and argv[1] == "perf":
+        bench_perf(argv[2:])
+        return 0
     names = argv[1:] or ["all"]
     if names == ["all"]:
         names = list(BENCHES)

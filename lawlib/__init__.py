@@ -5,7 +5,7 @@ Flat modules, each named for the idea it holds:
 * :mod:`lawlib.device` — device choice and the chapters' set-up.
 * :mod:`lawlib.scale` — the ``quick``/``full`` scale presets.
 * :mod:`lawlib.data` — sphere and Gaussian samples, the memorization task, digits.
-* :mod:`lawlib.geometry` — chunked pairwise distances and inner products.
+* :mod:`lawlib.geometry` — extremes over pairs (distances, inner products) in cache-sized tiles.
 * :mod:`lawlib.lipschitz` — lower and upper bounds on Lipschitz constants.
 * :mod:`lawlib.attacks` — adversarial examples: PGD/FGSM, smallest flipping perturbations.
 * :mod:`lawlib.constructions`, :mod:`lawlib.baum` — memorizers with known Lipschitz constants.
@@ -125,7 +125,6 @@ from .constrained import (
 )
 from .rademacher import RademacherEstimate, estimate_rademacher, finite_class_rademacher, linear_class_rademacher
 from .models import count_parameters, mlp, two_layer_relu
-from .plotting import PALETTE, adversarial_examples_figure, attack_widget_frame, figure, label, use_style
 from .scale import PRESETS, Scale, get_scale
 from .train import TrainResult, train_classifier, train_regression, train_until_memorized
 from .envelope import (
@@ -184,3 +183,21 @@ from .beyond import (
 )
 
 __version__ = "0.2.0"
+
+# The figure helpers need matplotlib (about 0.5 s to import): load lawlib.plotting on first use.
+_LAZY = {name: "plotting" for name in
+         ("PALETTE", "adversarial_examples_figure", "attack_widget_frame", "figure", "label", "use_style")}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -25,22 +25,23 @@ sliced out), so per-network early stopping also saves time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import glob
+import os
 from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ._checks import check_int, check_positive, check_tensor
 from .data import make_generator, random_signs, sample_gaussian
+from .hardware import progress as progress_bar
 from .models import two_layer_relu
 from .train import calibrate_batch_norm, memorizes  # noqa: F401  (re-exported for chapter 5)
 
 BN_EPS = 1e-5  # torch.nn.BatchNorm1d's default ε
 _BETAS = (0.9, 0.999)
 _ADAM_EPS = 1e-8
-_FIELDS = ("weight", "bias", "gamma", "beta", "a")
 
 
 def gaussian_sign_data(
@@ -53,100 +54,186 @@ def gaussian_sign_data(
     return sample_gaussian(n, d, g, dtype=dtype), random_signs(n, g, dtype=dtype)
 
 
-class _Group:
-    """The networks that fit one data set ``x``: their neurons (columns), Adam moments, and owners.
+def _cache_bytes() -> int:
+    """Size of the CPU's last-level cache in bytes: from /sys (Linux), else ``os.sysconf``, else 8 MiB."""
+    best = 0
+    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
+        try:
+            with open(os.path.join(index, "type")) as fh:
+                if fh.read().strip() == "Instruction":
+                    continue
+            with open(os.path.join(index, "size")) as fh:
+                text = fh.read().strip().upper()
+        except OSError:
+            continue
+        unit = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        digits = text.rstrip("KMGB")
+        if digits.isdigit():
+            best = max(best, int(digits) * unit)
+    if best:
+        return best
+    for name in ("SC_LEVEL3_CACHE_SIZE", "SC_LEVEL2_CACHE_SIZE"):
+        try:
+            size = os.sysconf(name)
+        except (ValueError, OSError):
+            continue
+        if size > 0:
+            return int(size)
+    return 8 << 20
 
-    The forward and backward passes are written out (no autograd): for the n×K pre-activations this
-    halves the memory traffic, which is what bounds the speed of a sweep on a CPU.
+
+CACHE_FRACTION = 0.5  # of the last-level cache, for a group's n×k work matrix (the rest: x, weights, other core)
+
+
+def group_capacity(n: int, dtype: torch.dtype, device: torch.device | str = "cpu") -> int:
+    """How many neurons one group may hold so that its k×n work matrix fits in the CPU's cache.
+
+    On the CPU a training step is bound by memory traffic unless the pre-activations of a group stay in
+    the last-level cache between the forward and the backward pass, so groups hold at most
+    ``CACHE_FRACTION`` of the cache (read from the system). On a GPU the limit is kernel launches, not
+    cache, so there it is unbounded (one group per data set). A network wider than this is a group alone.
+    """
+    if torch.device(device).type != "cpu":
+        return 1 << 62
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    return max(1, int(CACHE_FRACTION * _cache_bytes()) // (n * itemsize))
+
+
+class _Data:
+    """One data set as the groups use it: [x − x̄, 1] (n×(d+1)), x̄ and the covariance Σ = (1/n) Σ_i x̃_i x̃_iᵀ.
+
+    With batch norm, a neuron's pre-activation over the batch is ⟨w, x_i⟩ + b, of mean ⟨w, x̄⟩ + b and
+    (biased) variance wᵀΣw, so its normalized value α⟨w, x_i − x̄⟩ + β (α = γ/√(wᵀΣw + ε)) is ONE matrix
+    product with the centred data: batch norm folds into the first layer. Without batch norm x̄ = 0.
     """
 
-    def __init__(self, nets: list[int], params: dict[str, torch.Tensor], owner: torch.Tensor,
-                 x: torch.Tensor, y: torch.Tensor, batch_norm: bool) -> None:
-        self.nets = nets  # indices (into the sweep) of the networks still training, in column order
-        self.params = params
-        self.owner = owner  # (K,) position in ``nets`` of each neuron's network
-        self.m1 = {k: torch.zeros_like(v) for k, v in params.items()}
-        self.m2 = {k: torch.zeros_like(v) for k, v in params.items()}
-        self.x, self.y, self.batch_norm = x, y, batch_norm
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_norm: bool) -> None:
+        n = x.shape[0]
+        self.mean = x.mean(0) if batch_norm else torch.zeros_like(x[0])
+        centred = x - self.mean
+        self.xa = torch.cat([centred, torch.ones_like(x[:, :1])], 1).contiguous()  # [x̃, 1]: the bias as a column
+        self.cov = centred.T @ centred / n if batch_norm else None
+        self.y = y
+
+
+class _Group:
+    """Networks that fit one data set, trained together: their neurons (rows), Adam moments and buffers.
+
+    Parameters live in ONE k×(d+4) matrix P, row ℓ = [w_ℓ, b_ℓ, γ_ℓ, β_ℓ, a_ℓ]; each network's neurons are
+    consecutive rows, so a network is a row range. A step is two matrix products with the data, one
+    (k×(d+1))·((d+1)×n) forward and one (k×n)·(n×(d+1)) backward, with the k×n work matrix kept in one
+    reused buffer that fits in cache (:func:`group_capacity`); the forward and backward passes are
+    written out (no autograd). Gradients (with x̃ = x − x̄, h = α⟨w, x̃⟩ + β, g_ℓi = a_ℓ 1[h_ℓi > 0] ∂L/∂f(x_i),
+    G_ℓ = Σ_i g_ℓi x̃_i, s = √(wᵀΣw + ε)):  ∂β = Σ_i g_ℓi,  ∂γ = ⟨w, G⟩/s,
+    ∂w = (γ/s)(G − (⟨w, G⟩/s²) Σw),  ∂b = 0 (batch norm removes b),  ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i).
+    """
+
+    def __init__(self, nets: list[int], widths: list[int], params: torch.Tensor, data: _Data,
+                 batch_norm: bool) -> None:
+        self.nets, self.widths = list(nets), list(widths)  # networks still training, in row order
+        self.P = params
+        self.m1, self.m2 = torch.zeros_like(params), torch.zeros_like(params)
+        self.data, self.batch_norm = data, batch_norm
         self.buffers: dict[str, torch.Tensor] = {}
+        self._bounds()
 
-    def keep(self, keep_nets: torch.Tensor) -> None:
-        """Slice out the networks whose entry of the bool mask ``keep_nets`` is False."""
-        cols = keep_nets[self.owner]
-        new_pos = torch.cumsum(keep_nets.long(), 0) - 1
-        self.owner = new_pos[self.owner[cols]]
-        self.nets = [j for j, k in zip(self.nets, keep_nets.tolist()) if k]
-        for store in (self.params, self.m1, self.m2):
-            for k in store:
-                store[k] = store[k][cols].clone()
+    def _bounds(self) -> None:
+        ends = np.cumsum(self.widths).tolist()
+        self.bounds = list(zip([0] + ends[:-1], ends))
 
-    def _buffer(self, name: str) -> torch.Tensor:
-        """A K×n work matrix, allocated once and reused (fresh n×K allocations cost as much as the arithmetic)."""
-        k, n = self.params["a"].shape[0], self.x.shape[0]
+    def keep(self, keep_nets: list[bool]) -> None:
+        """Slice out the networks whose entry of ``keep_nets`` is False."""
+        rows = torch.cat([torch.arange(s, e) for (s, e), k in zip(self.bounds, keep_nets) if k]).to(self.P.device)
+        self.nets = [j for j, k in zip(self.nets, keep_nets) if k]
+        self.widths = [w for w, k in zip(self.widths, keep_nets) if k]
+        self.P, self.m1, self.m2 = self.P[rows], self.m1[rows], self.m2[rows]
+        self._bounds()
+
+    def _buffer(self, name: str, cols: int) -> torch.Tensor:
+        """A k×cols work matrix, allocated once and reused (fresh large allocations cost page faults every step)."""
+        k = self.P.shape[0]
         buf = self.buffers.get(name)
-        if buf is None or buf.shape[0] < k:
-            buf = self.buffers[name] = torch.empty(k, n, dtype=self.x.dtype, device=self.x.device)
+        if buf is None or buf.shape[0] < k or buf.shape[1] != cols:
+            buf = self.buffers[name] = torch.empty(k, cols, dtype=self.P.dtype, device=self.P.device)
         return buf[:k]
 
     def forward(self, eps: float) -> dict[str, torch.Tensor]:
-        """Train-mode forward pass: per-network losses, memorization flags and what the backward pass needs.
-
-        Neuron-major layout: the pre-activations are a K×n matrix, so every per-neuron statistic is a
-        reduction along contiguous memory, and f = A r with the m×K matrix A[j, ℓ] = a_ℓ 1[ℓ ∈ N_j].
-        """
-        p, n = self.params, self.x.shape[0]
-        pre = torch.addmm(p["bias"].unsqueeze(1), p["weight"], self.x.T, out=self._buffer("pre"))  # ⟨w_ℓ, x_i⟩ + b_ℓ
+        """Train-mode forward pass: per-network outputs, losses, memorization flags, and what backward needs."""
+        P, xa = self.P, self.data.xa
+        n, d = xa.shape[0], xa.shape[1] - 1
+        w = P[:, :d]
         f: dict[str, torch.Tensor] = {}
+        v = self._buffer("v", d + 1)  # the folded first layer [α w, β] (or [w, b] without batch norm)
         if self.batch_norm:
-            f["mean"] = pre.mean(1)
-            f["centred"] = pre.sub_(f["mean"].unsqueeze(1))
-            f["var"] = torch.linalg.vector_norm(pre, dim=1).square_().div_(n)  # biased, as in train mode
+            f["cov_w"] = cw = torch.mm(w, self.data.cov, out=self._buffer("cov_w", d))  # Σw, row by row
+            f["var"] = torch.mul(cw, w, out=self._buffer("tmp_d", d)).sum(1)  # wᵀΣw: the batch variance
             f["inv_std"] = torch.rsqrt(f["var"] + BN_EPS)
-            f["alpha"] = p["gamma"] * f["inv_std"]  # h = γ (pre − μ)/√(v + ε) + β = α (pre − μ) + β
-            h = torch.addcmul(p["beta"].unsqueeze(1), pre, f["alpha"].unsqueeze(1), out=self._buffer("h"))
+            f["alpha"] = P[:, d + 1] * f["inv_std"]
+            torch.mul(w, f["alpha"].unsqueeze(1), out=v[:, :d])
+            v[:, d] = P[:, d + 2]
         else:
-            h = pre
-        f["r"] = h.clamp_(min=0)
-        seg = torch.zeros(len(self.nets), h.shape[0], dtype=h.dtype, device=h.device)
-        seg[self.owner, torch.arange(h.shape[0], device=h.device)] = p["a"]
-        f["seg"] = seg
-        out = seg @ f["r"]  # f_j(x_i) = Σ_{ℓ ∈ N_j} a_ℓ r_ℓi
-        f["residual"] = out - self.y
+            v.copy_(P[:, : d + 1])
+        f["v"] = v
+        r = torch.mm(v, xa.T, out=self._buffer("work", n)).clamp_(min=0)  # r_ℓi = ReLU(h_ℓi), k×n
+        f["r"] = r
+        a = P[:, d + 3]
+        out = torch.empty(len(self.nets), n, dtype=P.dtype, device=P.device)
+        for pos, (s, e) in enumerate(self.bounds):
+            torch.mv(r[s:e].T, a[s:e], out=out[pos])  # f_j(x_i) = Σ_{ℓ ∈ N_j} a_ℓ r_ℓi
+        f["residual"] = out - self.data.y
         f["loss"] = f["residual"].square().mean(1)
-        f["memorized"] = (torch.sign(out) == self.y).all(1) & (f["loss"] <= eps)
+        f["memorized"] = (torch.sign(out) == self.data.y).all(1) & (f["loss"] <= eps)
         return f
 
-    def backward(self, f: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Gradients of Σ_j L_j, each network's loss L_j = (1/n) Σ_i (f_j(x_i) − y_i)², w.r.t. every parameter."""
-        p, n = self.params, self.x.shape[0]
-        k = p["a"].shape[0]
-        dout = f["residual"] * (2.0 / n)  # ∂L_j/∂f_j(x_i)
-        grads = {"a": (f["r"] @ dout.T)[torch.arange(k, device=dout.device), self.owner]}
-        g = torch.mm(f["seg"].T, dout, out=self._buffer("g"))  # ∂/∂r_ℓi = a_ℓ ∂L_j/∂f_j(x_i)
-        g.mul_(torch.sign(f["r"], out=self._buffer("mask")))  # ∂/∂h: the ReLU passes where r > 0
-        if self.batch_norm:
-            # With x̂ = (pre − μ)/√(v + ε):  ∂/∂β = Σ_i ∂/∂h,  ∂/∂γ = Σ_i x̂ ∂/∂h, and
-            # ∂/∂pre = α (∂/∂h − mean_i ∂/∂h − x̂ · mean_i(x̂ ∂/∂h)),  α = γ/√(v + ε).
-            centred, inv_std, alpha = f["centred"], f["inv_std"], f["alpha"]
-            grads["beta"] = g.sum(1)
-            g_centred = torch.mul(g, centred, out=self._buffer("mask")).sum(1)
-            grads["gamma"] = g_centred * inv_std
-            g.mul_(alpha.unsqueeze(1)).sub_((alpha * grads["beta"] / n).unsqueeze(1))
-            g.addcmul_(centred, (alpha * inv_std.square() * g_centred / n).unsqueeze(1), value=-1)
-        grads["bias"] = g.sum(1)
-        grads["weight"] = g @ self.x
-        return grads
+    def backward(self, f: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The gradient of Σ_j L_j, L_j = (1/n) Σ_i (f_j(x_i) − y_i)², as a k×(d+4) matrix laid out like P.
 
-    def adam_step(self, grads: dict[str, torch.Tensor], t: int, lr: float) -> None:
-        """One Adam step (t = 1, 2, …), computed as ``torch.optim.Adam`` computes it."""
+        Overwrites the work matrix (r becomes 1[h > 0] ∂L/∂f).
+        """
+        P, xa = self.P, self.data.xa
+        n, d = xa.shape[0], xa.shape[1] - 1
+        dout = f["residual"].mul_(2.0 / n)  # ∂L_j/∂f_j(x_i)
+        work = f["r"].sign_()  # 1[h > 0]
+        for pos, (s, e) in enumerate(self.bounds):
+            work[s:e].mul_(dout[pos])
+        gu = torch.mm(work, xa, out=self._buffer("gu", d + 1))  # Σ_i 1[h_ℓi > 0] ∂L/∂f(x_i) [x̃_i, 1]
+        a = P[:, d + 3]
+        grad = self._buffer("grad", d + 4)
+        # ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i) = ⟨[α w, β]_ℓ, gu_ℓ⟩ since r_ℓi = 1[h_ℓi > 0] ⟨[α w, β]_ℓ, [x̃_i, 1]⟩
+        grad[:, d + 3] = torch.mul(f["v"], gu, out=self._buffer("tmp_d1", d + 1)).sum(1)
+        g = gu.mul_(a.unsqueeze(1))  # [G, ∂β] = a_ℓ gu_ℓ
+        if self.batch_norm:
+            inv_std, cw = f["inv_std"], f["cov_w"]
+            wg = torch.mul(P[:, :d], g[:, :d], out=self._buffer("tmp_d", d)).sum(1)  # ⟨w, G⟩
+            grad[:, d + 1] = wg * inv_std  # ∂γ
+            grad[:, d + 2] = g[:, d]  # ∂β
+            grad[:, d] = 0  # ∂b: batch norm subtracts the mean, so b has no effect
+            torch.addcmul(g[:, :d], cw, (wg * inv_std.square()).unsqueeze(1), value=-1, out=grad[:, :d])
+            grad[:, :d].mul_(f["alpha"].unsqueeze(1))  # ∂w = α (G − ⟨w, G⟩/s² Σw)
+        else:
+            grad[:, : d + 1] = g  # [∂w, ∂b]
+            grad[:, d + 1 : d + 3] = 0
+        return grad
+
+    def adam_step(self, grad: torch.Tensor, t: int, lr: float) -> None:
+        """One Adam step (t = 1, 2, …) on every parameter, computed as ``torch.optim.Adam`` computes it."""
         beta1, beta2 = _BETAS
         c1, c2 = 1 - beta1**t, 1 - beta2**t
-        for k, param in self.params.items():
-            grad = grads[k]
-            self.m1[k].lerp_(grad, 1 - beta1)
-            self.m2[k].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            denom = (self.m2[k].sqrt() / c2**0.5).add_(_ADAM_EPS)
-            param.addcdiv_(self.m1[k], denom, value=-lr / c1)
+        self.m1.lerp_(grad, 1 - beta1)
+        self.m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denom = torch.sqrt(self.m2, out=self._buffer("denom", grad.shape[1])).div_(c2**0.5).add_(_ADAM_EPS)
+        self.P.addcdiv_(self.m1, denom, value=-lr / c1)
+
+    def weights(self, pos: int, f: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Network ``pos``'s parameters (and, with batch norm, its full-batch statistics) as a dict of copies."""
+        s, e = self.bounds[pos]
+        d = self.data.xa.shape[1] - 1
+        p = self.P[s:e]
+        out = {"weight": p[:, :d].clone(), "bias": p[:, d].clone(), "a": p[:, d + 3].clone()}
+        if self.batch_norm:
+            out.update(gamma=p[:, d + 1].clone(), beta=p[:, d + 2].clone(),
+                       mean=out["weight"] @ self.data.mean + out["bias"], var=f["var"][s:e].clone())
+        return out
 
 
 def _hidden(x: torch.Tensor, p: dict[str, torch.Tensor], batch_norm: bool) -> torch.Tensor:
@@ -293,57 +380,58 @@ def train_batched(
     device, dtype = x.device, x.dtype
 
     groups: list[_Group] = []
+    cap = group_capacity(x.shape[1], dtype, device)
     for s in sorted(set(datasets)):
-        nets = [j for j in range(m) if datasets[j] == s]
-        parts: dict[str, list[torch.Tensor]] = {k: [] for k in _FIELDS}
-        for j in nets:
-            net = two_layer_relu(d, widths[j], batch_norm=batch_norm, generator=make_generator(seeds[j]))
-            parts["weight"].append(net[0].weight.detach())
-            parts["bias"].append(net[0].bias.detach())
-            parts["gamma"].append(torch.ones(widths[j]))
-            parts["beta"].append(torch.zeros(widths[j]))
-            parts["a"].append(net[-2].weight.detach()[0])
-        params = {k: torch.cat(v).to(device=device, dtype=dtype) for k, v in parts.items()}
-        if not batch_norm:
-            del params["gamma"], params["beta"]
-        sizes = torch.tensor([widths[j] for j in nets], device=device)
-        owner = torch.repeat_interleave(torch.arange(len(nets), device=device), sizes)
-        groups.append(_Group(nets, params, owner, x[s], y[s], batch_norm))
+        data = _Data(x[s], y[s], batch_norm)
+        nets = sorted((j for j in range(m) if datasets[j] == s), key=lambda j: widths[j])
+        packs: list[list[int]] = [[]]
+        for j in nets:  # narrowest first, packed into groups of at most ``cap`` neurons
+            if packs[-1] and sum(widths[i] for i in packs[-1]) + widths[j] > cap:
+                packs.append([])
+            packs[-1].append(j)
+        for pack in packs:
+            rows = []
+            for j in pack:
+                net = two_layer_relu(d, widths[j], batch_norm=batch_norm, generator=make_generator(seeds[j]))
+                k = widths[j]
+                rows.append(torch.cat([net[0].weight.detach(), net[0].bias.detach()[:, None], torch.ones(k, 1),
+                                       torch.zeros(k, 1), net[-2].weight.detach()[0][:, None]], 1))
+            params = torch.cat(rows).to(device=device, dtype=dtype)
+            groups.append(_Group(pack, [widths[j] for j in pack], params, data, batch_norm))
 
     done_steps = np.zeros(m, dtype=np.int64)
     final_loss = np.full(m, np.nan)
     memorized = np.zeros(m, dtype=bool)
     weights: list[dict[str, torch.Tensor]] = [{} for _ in range(m)]
 
-    def freeze(g: _Group, stop: torch.Tensor, f: dict[str, torch.Tensor]) -> None:
+    def freeze(g: _Group, stop: list[bool], f: dict[str, torch.Tensor]) -> None:
         """Record the current weights (and full-batch BN statistics) of the networks flagged in ``stop``."""
-        for pos in torch.nonzero(stop).flatten().tolist():
-            j, cols = g.nets[pos], g.owner == pos
-            weights[j] = {k: v[cols].clone() for k, v in g.params.items()}
-            if batch_norm:
-                weights[j]["mean"], weights[j]["var"] = f["mean"][cols].clone(), f["var"][cols].clone()
-            final_loss[j], memorized[j] = float(f["loss"][pos]), bool(f["memorized"][pos])
+        loss, mem = f["loss"].tolist(), f["memorized"].tolist()
+        for pos, j in enumerate(g.nets):
+            if stop[pos]:
+                weights[j] = g.weights(pos, f)
+                final_loss[j], memorized[j] = loss[pos], mem[pos]
 
-    bar = tqdm(range(steps), disable=not progress, desc=f"training {m} networks")
     with torch.no_grad():
-        for t in bar:
+        for t in progress_bar(range(steps), total=steps, desc=f"training {m} networks",
+                              enabled=None if progress else False):
             for g in list(groups):
                 f = g.forward(eps)
                 if bool(f["memorized"].any()):  # memorized: leave the batch without a further step
-                    freeze(g, f["memorized"], f)
-                    if bool(f["memorized"].all()):
+                    stop = f["memorized"].tolist()
+                    freeze(g, stop, f)
+                    if all(stop):
                         groups.remove(g)
                         continue
-                    g.keep(~f["memorized"])
+                    g.keep([not s for s in stop])
                     f = g.forward(eps)
                 g.adam_step(g.backward(f), t + 1, lr)
                 done_steps[g.nets] += 1
             if not groups:
                 break
-            bar.set_postfix(training=sum(len(g.nets) for g in groups))
         for g in groups:  # networks that used every step: record their final weights
             f = g.forward(eps)
-            freeze(g, torch.ones(len(g.nets), dtype=torch.bool), f)
+            freeze(g, [True] * len(g.nets), f)
 
     per_net = np.array([k * (d + 1) + k + (2 * k if batch_norm else 0) for k in widths])
     return BatchedResult(

@@ -32,7 +32,6 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
-from scipy import stats
 from torch import nn
 
 from ._checks import check_choice, check_generator, check_int, check_labels, check_points, check_positive
@@ -616,5 +615,6 @@ def rbf_mean_square_gradient(rbf: nn.Module, d: int) -> float:
     c = rbf.centres.detach().double().cpu().numpy()
     y = rbf.labels.detach().double().cpu().numpy()
     r = rbf.radius
+    from scipy import stats  # lazily: scipy.stats takes ~0.5 s to import
     prob = stats.ncx2.cdf(d * r * r, df=c.shape[1], nc=d * (c * c).sum(axis=1))
     return float(((y / r) ** 2 * prob).sum())

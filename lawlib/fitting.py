@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy import stats
 
 from ._checks import check_int, check_positive
 
@@ -77,6 +76,7 @@ class LinearFit:
     residual_std: float
 
     def _half_width(self, se: float, level: float) -> float:
+        from scipy import stats  # lazily: scipy.stats takes ~0.5 s to import
         return float(stats.t.ppf(0.5 + _level(level) / 2, self.n - 2)) * se
 
     def slope_interval(self, level: float = 0.95) -> tuple[float, float]:

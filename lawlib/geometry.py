@@ -1,8 +1,8 @@
-"""High-dimensional geometry of point clouds, computed in chunks.
+"""High-dimensional geometry of point clouds, computed in tiles.
 
 The n × n matrix of distances of n = 10⁵ points would take 40 GB in float32;
-these functions never hold more than a ``chunk × n`` block of it, so memory
-stays at O(chunk · n). Chapters 1 and 2.
+the extremes over pairs sweep it in tiles of one reused 64 MB buffer, so
+memory stays bounded beyond the points. Chapters 1 and 2.
 """
 
 from __future__ import annotations
@@ -24,78 +24,111 @@ class PairExtreme:
     j: int
 
 
-def _chunked_extreme(x: torch.Tensor, chunk: int, mode: str) -> PairExtreme:
-    """Max inner product (``mode="max_inner"``) or min squared distance over pairs i < j.
+TILE_BYTES = 64 << 20  # one reused tile buffer: rows × cols entries of x's dtype
 
-    Row block [start, stop) is compared with rows start..n−1 only (the upper
-    triangle), so the work is n²/2 inner products and the memory one
-    (chunk × n) block, updated in place.
+
+def _tiled_extreme(x: torch.Tensor, rows: int, mode: str) -> PairExtreme:
+    """The one pairwise kernel: max inner product (``"max_inner"``), min squared distance (``"min_dist"``) or
+    min distance from the differences (``"min_dist_exact"``) over pairs i < j.
+
+    The upper triangle of the n×n matrix is swept in tiles of ``rows`` rows and as many columns as fit in
+    ``TILE_BYTES`` (at least ``rows``), computed into ONE reused buffer (no fresh allocation per tile;
+    memory O(TILE_BYTES) beyond x); each tile is reduced with ``amin``/``amax`` (no index bookkeeping in
+    the hot loop); only the best row and the tile it came from are kept, and the partner j of the best pair
+    is found at the end from that one row. ``"min_dist"`` computes ‖x_j‖² − 2⟨x_i, x_j⟩ in one fused product
+    (``addmm``) and adds ‖x_i‖² to the tile's row minima; its work is n²d flop, at the machine's
+    matrix-multiply rate.
     """
     n = x.shape[0]
-    best_val: float | None = None
-    best_pair = (0, 1)
+    rows = max(1, min(rows, n))
+    cols = min(n, max(rows, TILE_BYTES // (x.element_size() * rows)))
     sq = (x * x).sum(dim=1)
-    for start in range(0, n - 1, chunk):
-        stop = min(start + chunk, n)
-        b = stop - start
-        lower = torch.ones(b, b, dtype=torch.bool, device=x.device).tril()  # pairs with j <= i
-        if mode == "max_inner":
-            block = x[start:stop] @ x[start:].T  # (b, n − start) inner products
-            block[:, :b].masked_fill_(lower, float("-inf"))
-            v, flat = block.flatten().max(dim=0)
-        elif mode == "min_dist_exact":  # ‖x_i − x_j‖ from the differences: no cancellation
-            block = torch.cdist(x[start:stop], x[start:], compute_mode="donot_use_mm_for_euclid_dist")
-            block[:, :b].masked_fill_(lower, float("inf"))
-            v, flat = block.flatten().min(dim=0)
-        else:
-            # ‖x_j‖² − 2⟨x_i, x_j⟩ in one fused pass (addmm); ‖x_i‖² is added per row after the min.
-            block = torch.addmm(sq[None, start:].expand(b, -1), x[start:stop], x[start:].T, alpha=-2)
-            block[:, :b].masked_fill_(lower, float("inf"))
-            row_min, row_arg = block.min(dim=1)
-            row_min = row_min + sq[start:stop]
-            v, r = row_min.min(dim=0)
-            flat = int(r) * (n - start) + int(row_arg[r])
-        value = float(v)
-        if best_val is None or (value > best_val if mode == "max_inner" else value < best_val):
-            best_val = value
-            r, c = divmod(int(flat), n - start)
-            best_pair = (start + r, start + c)
-        del block
-    assert best_val is not None
-    return PairExtreme(best_val, *best_pair)
+    buf = torch.empty(rows, cols, dtype=x.dtype, device=x.device) if mode != "min_dist_exact" else None
+    lower = torch.ones(rows, rows, dtype=torch.bool, device=x.device).tril()  # pairs with j <= i
+    maximize = mode == "max_inner"
+    fill = float("-inf") if maximize else float("inf")
+    best, best_row, best_tile = fill, 0, 0
+    for i0 in range(0, n - 1, rows):
+        i1 = min(i0 + rows, n)
+        xi = x[i0:i1]
+        for j0 in range(i0, n, cols):
+            j1 = min(j0 + cols, n)
+            xj = x[j0:j1]
+            if buf is None:  # ‖x_i − x_j‖ from the differences: no cancellation (rare path)
+                blk = torch.cdist(xi, xj, compute_mode="donot_use_mm_for_euclid_dist")
+            else:
+                blk = buf[: i1 - i0, : j1 - j0]
+                if maximize:
+                    torch.mm(xi, xj.T, out=blk)
+                else:
+                    torch.addmm(sq[None, j0:j1], xi, xj.T, alpha=-2, out=blk)
+            if j0 == i0:  # the diagonal block: only j > i counts
+                b = min(i1 - i0, j1 - j0)
+                blk[:, :b].masked_fill_(lower[: i1 - i0, :b], fill)
+            if maximize:
+                best_in = blk.amax(dim=1)
+            else:
+                best_in = blk.amin(dim=1)
+                if mode == "min_dist":
+                    best_in = best_in + sq[i0:i1]
+            r = int(best_in.argmax()) if maximize else int(best_in.argmin())
+            value = float(best_in[r])
+            if (value > best) if maximize else (value < best):
+                best, best_row, best_tile = value, i0 + r, j0
+    tile = cols
+    # the partner of the best row, from that row alone
+    i, j0 = best_row, best_tile
+    xj = x[j0 : min(j0 + tile, n)]
+    if maximize:
+        row = xj @ x[i]
+    elif mode == "min_dist":
+        row = sq[j0 : j0 + xj.shape[0]] - 2 * (xj @ x[i])
+    else:
+        row = torch.cdist(x[i : i + 1], xj, compute_mode="donot_use_mm_for_euclid_dist")[0]
+    cols = torch.arange(j0, j0 + xj.shape[0], device=x.device)
+    row = row.masked_fill(cols <= i, float("-inf") if maximize else float("inf"))
+    j = j0 + (int(row.argmax()) if maximize else int(row.argmin()))
+    return PairExtreme(best, i, j)
+
+
+def _float64_distance(x: torch.Tensor, i: int, j: int) -> float:
+    """‖x_i − x_j‖ in float64 (on the CPU where the device has no float64, e.g. MPS)."""
+    a, b = x[i], x[j]
+    if a.device.type == "mps":
+        a, b = a.cpu(), b.cpu()
+    return float((a.to(torch.float64) - b.to(torch.float64)).norm())
 
 
 def max_inner_product(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
-    """max_{i<j} ⟨x_i, x_j⟩ over the rows of ``x``, in chunks of ``chunk`` rows.
+    """max_{i<j} ⟨x_i, x_j⟩ over the rows of ``x``, in tiles of ``chunk`` rows.
 
-    Memory O(chunk · n). For n points uniform on S^{d-1} the cap bound gives
+    Memory O(``TILE_BYTES``) beyond x. For n points uniform on S^{d-1} the cap bound gives
     P(⟨x_i, x_j⟩ ≥ s) ≤ exp(−d s²/2), so by a union bound over pairs this is
     below s with probability ≥ 1 − n² exp(−d s²/2)/2 (chapter 2).
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
-    return _chunked_extreme(x, chunk, "max_inner")
+    return _tiled_extreme(x, chunk, "max_inner")
 
 
 def min_pairwise_distance(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
-    """min_{i<j} ‖x_i − x_j‖ over the rows of ``x``, in chunks of ``chunk`` rows.
+    """min_{i<j} ‖x_i − x_j‖ over the rows of ``x``, in tiles of ``chunk`` rows.
 
-    Computed from ‖a − b‖² = ‖a‖² + ‖b‖² − 2⟨a, b⟩ blockwise, then the winning
-    pair's distance is recomputed directly for accuracy. Memory O(chunk · n):
+    Computed from ‖a − b‖² = ‖a‖² + ‖b‖² − 2⟨a, b⟩ tile by tile (matrix-multiply speed), then the winning
+    pair's distance is recomputed from the difference in float64. Memory 64 MB beyond x:
     n = 10⁵ points never need the 40 GB full matrix. Chapters 1, 2, 4.
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
-    x = x - x.mean(dim=0)  # distances are translation invariant; centring shrinks the cancellation error
-    best = _chunked_extreme(x, chunk, "min_dist")
+    xc = x - x.mean(dim=0)  # distances are translation invariant; centring shrinks the cancellation error
+    best = _tiled_extreme(xc, chunk, "min_dist")
     # ‖a‖² + ‖b‖² − 2⟨a, b⟩ carries an absolute error ~ eps · max‖x‖²: unless the minimum is far above
     # it (close pairs: low dimension, many points), the pair found may be the wrong one, so search again
     # from the differences themselves (exact, but without the matrix-multiply speed).
-    noise_floor = 64 * torch.finfo(x.dtype).eps * float((x * x).sum(dim=1).max())
+    noise_floor = 64 * torch.finfo(x.dtype).eps * float((xc * xc).sum(dim=1).max())
     if best.value <= 1e3 * noise_floor:
-        best = _chunked_extreme(x, chunk, "min_dist_exact")
-    exact = float((x[best.i] - x[best.j]).norm())
-    return PairExtreme(exact, best.i, best.j)
+        best = _tiled_extreme(xc, chunk, "min_dist_exact")
+    return PairExtreme(_float64_distance(x, best.i, best.j), best.i, best.j)
 
 
 def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

@@ -187,3 +187,66 @@ def test_result_methods_bad_input():
     raises_naming("y", train_until_memorized, net, X, Y[:5], 10)
     raises_naming("eps", train_until_memorized, net, X, Y, 10, eps=0.0)
     raises_naming("steps", train_until_memorized, net, X, Y, -2)
+
+
+# ----------------------------------------------------------------------------- folded batch norm, cache-sized groups
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_folded_gradient_equals_autograd_of_the_unfolded_network(batch_norm):
+    # One step of the written-out pass (batch norm folded into the first layer through the covariance)
+    # against autograd through Linear -> BatchNorm1d (train mode) -> ReLU -> Linear, in float64.
+    from lawlib.batched import _Data, _Group
+
+    x, y = gaussian_sign_data(50, 7, seed=4, dtype=torch.float64)
+    widths = [3, 11]
+    nets = [two_layer_relu(7, k, batch_norm=batch_norm, generator=make_generator(20 + i)).double()
+            for i, k in enumerate(widths)]
+    for net in nets:  # move γ, β away from (1, 0) so that every term of the gradient is exercised
+        if batch_norm:
+            with torch.no_grad():
+                net[1].weight.uniform_(0.5, 1.5, generator=make_generator(1))
+                net[1].bias.uniform_(-0.3, 0.3, generator=make_generator(2))
+    rows = []
+    for net in nets:
+        bn_w = net[1].weight.detach() if batch_norm else torch.ones(net[0].out_features, dtype=torch.float64)
+        bn_b = net[1].bias.detach() if batch_norm else torch.zeros(net[0].out_features, dtype=torch.float64)
+        rows.append(torch.cat([net[0].weight.detach(), net[0].bias.detach()[:, None], bn_w[:, None], bn_b[:, None],
+                               net[-2].weight.detach()[0][:, None]], 1))
+    group = _Group([0, 1], widths, torch.cat(rows), _Data(x, y, batch_norm), batch_norm)
+    f = group.forward(0.02)
+    losses = f["loss"].clone()
+    grad = group.backward(f)
+    s = 0
+    for net, k in zip(nets, widths):
+        net.train()
+        loss = ((net(x) - y) ** 2).mean()
+        loss.backward()
+        assert float(losses[nets.index(net)]) == pytest.approx(float(loss.detach()), rel=1e-12)
+        g = grad[s : s + k]
+        torch.testing.assert_close(g[:, :7], net[0].weight.grad, rtol=1e-9, atol=1e-13)
+        torch.testing.assert_close(g[:, 10], net[-2].weight.grad[0], rtol=1e-9, atol=1e-13)
+        if batch_norm:
+            torch.testing.assert_close(g[:, 8], net[1].weight.grad, rtol=1e-9, atol=1e-13)
+            torch.testing.assert_close(g[:, 9], net[1].bias.grad, rtol=1e-9, atol=1e-13)
+            assert float(net[0].bias.grad.abs().max()) < 1e-14 and bool((g[:, 7] == 0).all())  # b has no effect
+        else:
+            torch.testing.assert_close(g[:, 7], net[0].bias.grad, rtol=1e-9, atol=1e-13)
+        s += k
+
+
+def test_group_size_follows_the_cache_and_does_not_change_the_result(monkeypatch):
+    from lawlib import batched
+
+    assert batched._cache_bytes() > 0
+    assert batched.group_capacity(2000, torch.float32) == max(
+        1, int(batched.CACHE_FRACTION * batched._cache_bytes()) // (2000 * 4))
+    assert batched.group_capacity(2000, torch.float64) <= batched.group_capacity(2000, torch.float32)
+    x, y = gaussian_sign_data(30, 6, seed=5, dtype=torch.float64)
+    widths, seeds = [4, 25, 9, 40], [1, 2, 3, 4]
+    one = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
+    monkeypatch.setattr(batched, "CACHE_FRACTION", 1e-9)  # every network in a group of its own
+    many = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
+    assert (one.steps == many.steps).all() and (one.memorized == many.memorized).all()
+    for j in range(4):
+        torch.testing.assert_close(one.network(j)(x), many.network(j)(x), rtol=0, atol=1e-10)

@@ -242,3 +242,21 @@ def test_non_tensor_input_is_converted_or_refused():
 
 def test_bad_generator_raises():
     raises_naming("generator", sample_pair_inner_products, torch.randn(5, 2), 3, generator=42)
+
+
+@given(clouds(max_n=40), st.integers(1, 64))
+def test_small_tiles_give_the_brute_force_answer(cloud, tile_bytes):
+    # Tiles of a few columns: the sweep crosses many tiles per row block and finds the partner at the end.
+    from lawlib import geometry
+
+    x, chunk = cloud
+    old = geometry.TILE_BYTES
+    geometry.TILE_BYTES = tile_bytes * x.element_size()
+    try:
+        r, s = min_pairwise_distance(x, chunk=chunk), max_inner_product(x, chunk=chunk)
+    finally:
+        geometry.TILE_BYTES = old
+    assert r.value == pytest.approx(brute_min_distance(x), rel=1e-9, abs=1e-12)
+    assert float((x[r.i] - x[r.j]).norm()) == pytest.approx(r.value, rel=1e-12, abs=0) and r.i < r.j
+    assert s.value == pytest.approx(brute_max_inner(x), rel=1e-9, abs=1e-12)
+    assert float(x[s.i] @ x[s.j]) == pytest.approx(s.value, rel=1e-9, abs=1e-12) and s.i < s.j
