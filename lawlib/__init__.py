@@ -11,11 +11,11 @@ Flat modules, each named for the idea it holds:
 * :mod:`lawlib.constructions`, :mod:`lawlib.baum` — memorizers with known Lipschitz constants.
 * :mod:`lawlib.bounds` — the formulas of the theorems.
 * :mod:`lawlib.models`, :mod:`lawlib.train` — networks and how they are fitted.
-* :mod:`lawlib.batched` — a sweep of 2-layer networks trained at once (chapter 5).
-* :mod:`lawlib.isoperimetry`, :mod:`lawlib.fitting` — concentration checks; fits with uncertainties (chapter 5).
-* :mod:`lawlib.rademacher`, :mod:`lawlib.constrained` — Rademacher complexity; weight-bounded deep networks (chapter 6).
-* :mod:`lawlib.envelope`, :mod:`lawlib.intrinsic` — the back-of-the-envelope; intrinsic dimension (chapter 7).
-* :mod:`lawlib.beyond` — starting points for the open directions (chapter 8).
+* :mod:`lawlib.batched` — a sweep of 2-layer networks trained at once.
+* :mod:`lawlib.isoperimetry`, :mod:`lawlib.fitting` — concentration checks; fits with uncertainties.
+* :mod:`lawlib.rademacher`, :mod:`lawlib.constrained` — Rademacher complexity; weight-bounded deep networks.
+* :mod:`lawlib.envelope`, :mod:`lawlib.intrinsic` — the back-of-the-envelope; intrinsic dimension.
+* :mod:`lawlib.beyond` — starting points for the open directions.
 * :mod:`lawlib.plotting` — the book's figure style.
 """
 
@@ -58,7 +58,17 @@ from .data import (
     sample_gaussian,
     sample_sphere,
 )
-from .device import COLAB_GPU_HINT, describe_device, in_colab, pick_device, setup
+from .device import (
+    COLAB_GPU_HINT,
+    describe_device,
+    exact_dtype,
+    float64_device,
+    in_colab,
+    lacks_float64,
+    pick_device,
+    setup,
+)
+from .hardware import matmul_throughput, progress
 from .geometry import (
     PairExtreme,
     max_inner_product,
@@ -77,7 +87,7 @@ from .lipschitz import (
     spectral_norm_product,
 )
 from .constructions import CapOverlapWarning, McShaneExtension, NeuronPerPoint, RBFMemorizer, WhitneyExtension
-# chapter 5: isoperimetry, the universal law's formulas, fits with uncertainties, the projected RBF
+# the universal-law chapter: isoperimetry, the universal law's formulas, fits with uncertainties, the projected RBF
 from .bounds import (
     bubeck_sellke_bound,
     bubeck_sellke_sample_size,
@@ -100,8 +110,10 @@ from .isoperimetry import (
     orthogonal_relu_network,
     smallest_isoperimetric_constant,
 )
-# chapter 6: weight-bounded deep networks, Rademacher complexity, norm-based bounds
+# the weight-bounded chapter: weight-bounded deep networks, Rademacher complexity, norm-based bounds
 from .bounds import (
+    deep_network_law_bound,
+    deep_network_log_lipschitz,
     deep_rademacher_bound,
     deep_rademacher_bound_for_model,
     fit_probability_bound,
@@ -154,6 +166,7 @@ from .intrinsic import (
     embedded_gaussian,
     knn_distances,
     load_mnist_if_available,
+    read_idx,
     mle_dimension,
     mle_dimension_curve,
     mle_from_distances,
@@ -187,6 +200,7 @@ __version__ = "0.2.0"
 # The figure helpers need matplotlib (about 0.5 s to import): load lawlib.plotting on first use.
 _LAZY = {name: "plotting" for name in
          ("PALETTE", "adversarial_examples_figure", "attack_widget_frame", "figure", "label", "use_style")}
+_SUBMODULES = ("plan", "frontier")  # imported on first use: lawlib.plan("colab", "t4"), lawlib.frontier.train_penalized
 
 
 def __getattr__(name: str):
@@ -196,8 +210,12 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))

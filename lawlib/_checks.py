@@ -13,6 +13,17 @@ from typing import Any
 
 import torch
 
+__all__ = [
+    "check_int",
+    "check_positive",
+    "check_finite",
+    "check_tensor",
+    "check_points",
+    "check_labels",
+    "check_choice",
+    "check_generator",
+]
+
 
 def check_int(name: str, value: Any, minimum: int | None = None) -> int:
     """Return ``value`` as an int; raise ``ValueError`` naming ``name`` if it is not one or is below ``minimum``."""

@@ -1,4 +1,4 @@
-"""Gradient attacks on classifiers: adversarial examples (chapter 0).
+"""Gradient attacks on classifiers: adversarial examples.
 
 A *classifier* here is any callable ``model`` mapping a batch of inputs of
 shape (m, d) to logits of shape (m, K), K ≥ 2 classes; it predicts
@@ -25,9 +25,9 @@ Every found perturbation is an *upper* bound on the true smallest one (the
 attack exhibits it); a certified radius is a *lower* bound. For a binary
 linear score ⟨w, x⟩ + b (without the box) the true distance is
 |⟨w, x⟩ + b| / ‖w‖₂; the attack finds it (unit tests), and the one-output
-certificate m/L of chapter 0 attains it. The multi-class certificate
+certificate m/L of the adversarial-examples chapter attains it. The multi-class certificate
 m/(√2 L) of :func:`certified_radius` meets the attack only for logits like
-L(⟨u,x⟩, −⟨u,x⟩)/√2 (exercise 2 of chapter 0).
+L(⟨u,x⟩, −⟨u,x⟩)/√2 (exercise 2 of the adversarial-examples chapter).
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ def _check_inputs(model: Classifier, x, y, box) -> tuple[torch.Tensor, torch.Ten
 
 
 def perturbation_norms(delta: torch.Tensor, norm: str = "l2") -> torch.Tensor:
-    """Row norms ‖δ_i‖₂ = (Σ_k δ_ik²)^{1/2} or ‖δ_i‖_∞ = max_k |δ_ik| of an (m, d) tensor (chapter 0)."""
+    """Row norms ‖δ_i‖₂ = (Σ_k δ_ik²)^{1/2} or ‖δ_i‖_∞ = max_k |δ_ik| of an (m, d) tensor."""
     norm = _check_norm(norm)
     delta = check_tensor("delta", delta, ndim=2)
     return _norms(delta, norm)
@@ -226,7 +226,7 @@ def _project(delta: torch.Tensor, radius: torch.Tensor, norm: str) -> torch.Tens
 
 
 def margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The multi-class margin m_i = f_y(x_i) − max_{j≠y_i} f_j(x_i) of (m, K) logits (chapter 0).
+    """The multi-class margin m_i = f_y(x_i) − max_{j≠y_i} f_j(x_i) of (m, K) logits.
 
     Positive exactly when x_i is classified correctly (with no tie). For K = 2
     it is ±(f_1 − f_0), the signed output of a binary classifier.
@@ -344,7 +344,7 @@ def pgd_attack(
     loss: str = "margin",
     stop_at_success: bool = True,
 ) -> AttackResult:
-    """Projected gradient descent (PGD) attack of Madry et al. (2018) in the L2 or L∞ ball (chapter 0).
+    """Projected gradient descent (PGD) attack of Madry et al. (2018) in the L2 or L∞ ball.
 
     Starting from δ₀ = 0 (or uniform in the ball with ``random_start``), it
     takes ``steps`` ascent steps on the per-example objective ℓ (by default
@@ -405,7 +405,7 @@ def fgsm_attack(
     box: tuple[float, float] | None = (0.0, 1.0),
     loss: str = "margin",
 ) -> AttackResult:
-    """The fast gradient sign method of Goodfellow et al. (2015): one full step (chapter 0).
+    """The fast gradient sign method of Goodfellow et al. (2015): one full step.
 
     x_adv = clip_box(x + r sign(∇ℓ)) for L∞ and clip_box(x + r ∇ℓ/‖∇ℓ‖₂) for
     L2 (the "fast gradient method"), ∇ℓ taken at x: :func:`pgd_attack` with
@@ -428,7 +428,7 @@ def minimal_perturbation(
     box: tuple[float, float] | None = (0.0, 1.0),
     loss: str = "margin",
 ) -> MinimalPerturbation:
-    """The smallest perturbation, per example, with which PGD flips the prediction (chapter 0).
+    """The smallest perturbation, per example, with which PGD flips the prediction.
 
     Bisection over the radius: start from [lo, hi] = [0, R] with
     R = ``max_radius``; at r = (lo + hi)/2 run :func:`pgd_attack` (``steps``
@@ -537,7 +537,7 @@ def nearest_other_class_distance(
     norm: str = "l2",
     chunk: int = 1024,
 ) -> torch.Tensor:
-    """D_i = min { ‖x_i − x'_j‖ : y'_j ≠ y_i }: distance to the nearest reference point of another class (chapter 0).
+    """D_i = min { ‖x_i − x'_j‖ : y'_j ≠ y_i }: distance to the nearest reference point of another class.
 
     The natural unit for a perturbation of x_i: moving x_i by D_i (or by D_i/2
     towards the midpoint) reaches a genuine image of another class. Computed
@@ -564,7 +564,7 @@ def nearest_other_class_distance(
 
 
 def success_curve(norms: torch.Tensor, radii: Sequence[float] | torch.Tensor) -> torch.Tensor:
-    """S(r) = (1/m) #{i : ρ_i ≤ r} for each r in ``radii``: the attack's success rate at radius r (chapter 0).
+    """S(r) = (1/m) #{i : ρ_i ≤ r} for each r in ``radii``: the attack's success rate at radius r.
 
     ``norms`` are per-example smallest perturbations ρ_i (``inf`` where the
     attack failed), e.g. :attr:`MinimalPerturbation.norms`; an adversarial
@@ -599,7 +599,7 @@ def success_at_radii(
     box: tuple[float, float] | None = (0.0, 1.0),
     loss: str = "margin",
 ) -> torch.Tensor:
-    """S_A(r) = (1/m) #{i : the attack A at radius r flips x_i}, one attack per radius r (chapter 0).
+    """S_A(r) = (1/m) #{i : the attack A at radius r flips x_i}, one attack per radius r.
 
     ``attack`` is ``"fgsm"`` (:func:`fgsm_attack`, one step) or ``"pgd"``
     (:func:`pgd_attack` with ``steps`` steps). Unlike :func:`success_curve`,
@@ -638,7 +638,7 @@ def summarize_attack(
     radius: float | None = None,
     norm: str = "l2",
 ) -> AttackSummary:
-    """Success rate and the median smallest perturbation, absolute and relative (chapter 0).
+    """Success rate and the median smallest perturbation, absolute and relative.
 
     With ρ_i the smallest perturbation of example i (``inf`` if not found),
     ‖x_i‖ its norm and D_i its distance to the nearest point of another class
@@ -683,12 +683,12 @@ def summarize_attack(
 
 
 def certified_radius(margins: torch.Tensor, lipschitz: float) -> torch.Tensor:
-    """ρ_cert = max(m, 0) / (√2 L): no perturbation with ‖δ‖₂ < ρ_cert changes the prediction (chapter 0).
+    """ρ_cert = max(m, 0) / (√2 L): no perturbation with ‖δ‖₂ < ρ_cert changes the prediction.
 
     ``margins`` are m(x) = f_y(x) − max_{j≠y} f_j(x) (:func:`margin`) and
     ``lipschitz`` an upper bound L on the Lipschitz constant of the logit map
     f : (R^d, ‖·‖₂) → (R^K, ‖·‖₂), e.g. :func:`lawlib.spectral_norm_product`.
-    Proof (chapter 0): each f_y − f_j = ⟨e_y − e_j, f⟩ is √2 L-Lipschitz, so it
+    Proof: each f_y − f_j = ⟨e_y − e_j, f⟩ is √2 L-Lipschitz, so it
     stays > 0 while √2 L ‖δ‖ < m. The √2 is attained by a linear map.
     """
     margins = check_tensor("margins", margins, ndim=1)
@@ -697,7 +697,7 @@ def certified_radius(margins: torch.Tensor, lipschitz: float) -> torch.Tensor:
 
 
 class NearestNeighbourClassifier(nn.Module):
-    """The 1-nearest-neighbour rule with logits f_c(x) = −min { ‖x − x_i‖₂ : y_i = c } (chapter 0).
+    """The 1-nearest-neighbour rule with logits f_c(x) = −min { ‖x − x_i‖₂ : y_i = c }.
 
     It predicts the class of the nearest reference point, so it memorizes its
     reference set perfectly (as long as no point appears twice with two

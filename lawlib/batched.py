@@ -1,6 +1,6 @@
-"""Many 2-layer ReLU networks trained at once, as one batched model (chapter 5).
+"""Many 2-layer ReLU networks trained at once, as one batched model.
 
-The law of robustness is a statement about a whole sweep of sizes, so chapter 5
+The law of robustness is a statement about a whole sweep of sizes, so the universal-law chapter
 trains dozens to hundreds of networks f_j(x) = Σ_{ℓ ∈ N_j} a_ℓ ReLU(BN_ℓ(⟨w_ℓ, x⟩ + b_ℓ)),
 one per (width k_j, seed), on the same data. Training them one after another
 wastes the machine on small matrix products and Python overhead. Here every
@@ -37,7 +37,18 @@ from ._checks import check_int, check_positive, check_tensor
 from .data import make_generator, random_signs, sample_gaussian
 from .hardware import progress as progress_bar
 from .models import two_layer_relu
-from .train import calibrate_batch_norm, memorizes  # noqa: F401  (re-exported for chapter 5)
+from .train import calibrate_batch_norm, memorizes  # noqa: F401  (re-exported for the universal-law chapter)
+
+__all__ = [
+    "BN_EPS",
+    "gaussian_sign_data",
+    "CACHE_FRACTION",
+    "group_capacity",
+    "BatchedResult",
+    "train_batched",
+    "max_gradient_experiment",
+    "concat_records",
+]
 
 BN_EPS = 1e-5  # torch.nn.BatchNorm1d's default ε
 _BETAS = (0.9, 0.999)
@@ -48,7 +59,7 @@ def gaussian_sign_data(
     n: int, d: int, seed: int, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The generic data of Bubeck–Li–Nagaraj (section 5): x_i ~ N(0, I_d/d) i.i.d., y_i uniform ±1
-    independent of x (chapter 5). Returns (x of shape (n, d), y of shape (n,))."""
+    independent of x. Returns (x of shape (n, d), y of shape (n,))."""
     n = check_int("n", n, minimum=2)
     g = make_generator(seed, device)
     return sample_gaussian(n, d, g, dtype=dtype), random_signs(n, g, dtype=dtype)
@@ -359,7 +370,7 @@ def train_batched(
     eps: float = 0.02,
     progress: bool = True,
 ) -> BatchedResult:
-    """Train m = len(widths) 2-layer ReLU networks at once, full batch, with Adam on the square loss (chapter 5).
+    """Train m = len(widths) 2-layer ReLU networks at once, full batch, with Adam on the square loss.
 
     Network j has ``widths[j]`` neurons, is initialised exactly like
     ``two_layer_relu(d, widths[j], batch_norm=batch_norm, generator=make_generator(seeds[j]))``
@@ -455,7 +466,7 @@ def max_gradient_experiment(
     device: torch.device | str = "cpu",
     progress: bool = True,
 ) -> dict[str, np.ndarray]:
-    """One cell of the Bubeck–Li–Nagaraj experiments (section 5; chapter 5).
+    """One cell of the Bubeck–Li–Nagaraj experiments (section 5).
 
     For each seed s a data set x ~ N(0, I_d/d), y = ±1 (:func:`gaussian_sign_data` with seed s); every width
     k in ``widths`` is trained on every data set (initialisation seed 10⁶·(s + 1) + i for the i-th width),
@@ -492,7 +503,7 @@ def max_gradient_experiment(
 
 
 def concat_records(records: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Concatenate the outputs of several :func:`max_gradient_experiment` calls key by key (chapter 5)."""
+    """Concatenate the outputs of several :func:`max_gradient_experiment` calls key by key."""
     records = list(records)
     if not records:
         raise ValueError("records must hold at least one experiment's output")

@@ -1,4 +1,4 @@
-"""Baum's construction: a 2-layer ReLU network with 4⌈n/d⌉ neurons that interpolates (chapter 3).
+"""Baum's construction: a 2-layer ReLU network with 4⌈n/d⌉ neurons that interpolates.
 
 Mere memorization is cheap. Split the n points into groups of d (the last
 group may be smaller). Through the points of group m passes a hyperplane
@@ -202,7 +202,7 @@ def baum_network(
     tries: int = 16,
     chunk: int = 256,
 ) -> BaumNetwork:
-    """Baum's interpolating 2-layer ReLU network with 4⌈n/d⌉ neurons (chapters 3 and 4).
+    """Baum's interpolating 2-layer ReLU network with 4⌈n/d⌉ neurons.
 
     f(x) = Σ_m [ReLU(h_m + ε_m + η_m A_m) − ReLU(h_m + ε_m) − ReLU(h_m − ε_m + η_m A_m) + ReLU(h_m − ε_m)] / η_m,
     with h_m(x) = ⟨u_m, x⟩ − β_m the signed distance to the hyperplane through
@@ -218,7 +218,7 @@ def baum_network(
     group, half the largest width that keeps every other data point out of
     the slab (``max_slab_widths``), which guarantees interpolation; a number
     or one number per group is used as given (ε_m > E_m may break
-    interpolation, which chapter 3's widget shows). The tilt is
+    interpolation, which the widget of Baum's chapter shows). The tilt is
     η_m = ε_m / (2 max_{i∈m} |y_i|), so the ramps have slope at least
     1/η_m = 2 max_{i∈m} |y_i| / ε_m.
 

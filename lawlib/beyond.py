@@ -1,4 +1,4 @@
-"""Beyond the law: the n^{1/d} mechanism, other architectures, other norms (chapter 8).
+"""Beyond the law: the n^{1/d} mechanism, other architectures, other norms.
 
 The n^{1/d} law for any interpolator (Wu–Huang–Zhang) in elementary form:
 
@@ -17,7 +17,7 @@ Starting points for the open directions:
 
 * :func:`conv_net` — a small convolutional network on vectors seen as 1-D signals or images.
 * :func:`width_for_parameters` — the width that gives an architecture a target parameter count.
-* :func:`architecture_sweep` — the max-gradient experiment of chapter 5 for any architecture,
+* :func:`architecture_sweep` — the max-gradient experiment of the universal-law chapter for any architecture,
   one network at a time with :func:`lawlib.train_until_memorized`.
 * :func:`gradient_lp_norms` — ‖∇f(x_i)‖_p; p = 1 bounds the ℓ∞-Lipschitz constant from below.
 * :func:`flip_radii` — the smallest perturbation PGD finds that changes the sign of f at a test point.
@@ -40,7 +40,7 @@ from .constructions import RBFMemorizer
 from .data import make_generator, random_signs, sample_gaussian
 from .device import exact_dtype, float64_device
 from .hardware import progress
-from .lipschitz import _as_batch_values, gradient_norms
+from .lipschitz import batch_values, gradient_norms
 from .models import count_parameters
 from .train import memorizes, train_until_memorized
 
@@ -92,7 +92,7 @@ def sample_cube(
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """``n`` points i.i.d. uniform on the cube [0, 1]^d, shape (n, d) (chapter 8).
+    """``n`` points i.i.d. uniform on the cube [0, 1]^d, shape (n, d).
 
     The seed is ``generator`` if given, else ``seed`` (default 0).
     """
@@ -104,7 +104,7 @@ def sample_cube(
 
 
 def cube_grid(m: int, d: int, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """The m^d points (i_1, …, i_d)/(m − 1), i_k ∈ {0, …, m − 1}, of the regular grid of [0, 1]^d (chapter 8).
+    """The m^d points (i_1, …, i_d)/(m − 1), i_k ∈ {0, …, m − 1}, of the regular grid of [0, 1]^d.
 
     Neighbouring points are 1/(m − 1) apart, the minimum distance. With labels ±1
     that are not all equal, the smallest Lipschitz constant of an interpolant is
@@ -135,7 +135,7 @@ def _cells_per_side(n: int, d: int) -> int:
 
 
 def pigeonhole_distance(n: int, d: int) -> float:
-    """√d / m with m the largest integer such that m^d < n (chapter 8).
+    """√d / m with m the largest integer such that m^d < n.
 
     Any n points of [0, 1]^d have two at distance at most this. Cut the cube into
     m^d cells of side 1/m; there are fewer cells than points, so one cell holds two
@@ -155,7 +155,7 @@ def _check_cube_points(x) -> torch.Tensor:
 
 
 def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
-    """W_m = Σ_cells Σ_{i in cell} (y_i − ȳ_cell)², the cells being the m^d cubes of side 1/m (chapter 8).
+    """W_m = Σ_cells Σ_{i in cell} (y_i − ȳ_cell)², the cells being the m^d cubes of side 1/m.
 
     The squared error that the best function constant on each cell leaves. Point
     x_i lies in the cell with index ⌊m x_i⌋ (coordinates equal to 1 go to the last
@@ -180,7 +180,7 @@ def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
 
 
 def cube_fit_lipschitz_bound(x: torch.Tensor, y: torch.Tensor, mse: float, ms: Sequence[int]) -> tuple[float, int]:
-    """A lower bound on Lip(f) for any f that fits labels in [−1, 1] to mean squared error ``mse`` (chapter 8).
+    """A lower bound on Lip(f) for any f that fits labels in [−1, 1] to mean squared error ``mse``.
 
     For every m ≥ 1 and every L-Lipschitz f on [0, 1]^d,
 
@@ -214,13 +214,13 @@ def cube_fit_lipschitz_bound(x: torch.Tensor, y: torch.Tensor, mse: float, ms: S
 
 
 def unit_ball_volume(d: int) -> float:
-    """ω_d = π^{d/2} / Γ(d/2 + 1), the volume of the unit ball of R^d (chapter 8)."""
+    """ω_d = π^{d/2} / Γ(d/2 + 1), the volume of the unit ball of R^d."""
     d = check_int("d", d, minimum=1)
     return math.exp(0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1))
 
 
 def median_min_distance_uniform(n: int, d: int, pairs_fraction: float = 1.0) -> float:
-    """The Poisson prediction of the median closest-pair distance of n uniform points in a region of volume 1 (chapter 8).
+    """The Poisson prediction of the median closest-pair distance of n uniform points in a region of volume 1.
 
     The expected number of pairs closer than r is about λ = f · C(n, 2) · ω_d r^d
     (f = ``pairs_fraction`` of the pairs counted, e.g. 1/2 for pairs with different
@@ -238,7 +238,7 @@ def median_min_distance_uniform(n: int, d: int, pairs_fraction: float = 1.0) -> 
 
 
 def median_nn_distance_uniform(n: int, d: int) -> float:
-    """The Poisson prediction of the median nearest-neighbour distance of n uniform points of a region of volume 1 (chapter 8).
+    """The Poisson prediction of the median nearest-neighbour distance of n uniform points of a region of volume 1.
 
     A point's nearest neighbour is farther than r when none of the other n − 1
     points falls in its ball of radius r: P ≈ exp(−(n − 1) ω_d r^d), ignoring the
@@ -250,7 +250,7 @@ def median_nn_distance_uniform(n: int, d: int) -> float:
 
 
 def opposite_label_distance(x: torch.Tensor, y: torch.Tensor, p: float = 2.0, chunk: int = 1024) -> float:
-    """min { ‖x_i − x_j‖_p : y_i ≠ y_j }, in blocks of ``chunk`` rows, p ∈ [1, ∞] (chapter 8).
+    """min { ‖x_i − x_j‖_p : y_i ≠ y_j }, in blocks of ``chunk`` rows, p ∈ [1, ∞].
 
     For labels ±1 the smallest Lipschitz constant, for the ℓ_p distance, of a
     function that interpolates them is exactly 2 / this distance: McShane's
@@ -275,7 +275,7 @@ def opposite_label_distance(x: torch.Tensor, y: torch.Tensor, p: float = 2.0, ch
 
 
 def nearest_neighbour_distances(x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-    """min_{j ≠ i} ‖x_i − x_j‖ for every row i of ``x`` (shape (n,)), in blocks of ``chunk`` rows (chapter 8).
+    """min_{j ≠ i} ‖x_i − x_j‖ for every row i of ``x`` (shape (n,)), in blocks of ``chunk`` rows.
 
     Memory O(chunk · n). Differences are computed directly
     (``torch.cdist`` without the matrix-product shortcut), so close pairs are exact.
@@ -302,7 +302,7 @@ def nd_law_experiment(
     cell_seeds: int | None = None,
     device: torch.device | str = "cpu",
 ) -> dict[str, np.ndarray]:
-    """The two scales of n uniform random points of [0, 1]^d with random signs, and what they force (chapter 8).
+    """The two scales of n uniform random points of [0, 1]^d with random signs, and what they force.
 
     For every n in ``ns`` and seeds 0, …, ``seeds`` − 1 (points in float64, seed
     10⁴·d + s): the smallest Lipschitz constant of an exact interpolant,
@@ -385,7 +385,7 @@ def conv_net(
     image: bool = False,
     generator: torch.Generator | None = None,
 ) -> nn.Sequential:
-    """A ReLU convolutional network on vectors x ∈ R^d seen as a signal of length d or a √d × √d image (chapter 8).
+    """A ReLU convolutional network on vectors x ∈ R^d seen as a signal of length d or a √d × √d image.
 
     x → reshape to (1, d) [or (1, s, s), s = √d] → ``layers`` × (Conv(``kernel_size``,
     ``channels`` out, zero padding that keeps the size) → ReLU) → flatten →
@@ -422,7 +422,7 @@ def conv_net(
 
 
 def width_for_parameters(build: Callable[[int], nn.Module], target: int, max_width: int = 100_000) -> int:
-    """The width w ≥ 1 whose model ``build(w)`` has the parameter count closest to ``target`` (chapter 8).
+    """The width w ≥ 1 whose model ``build(w)`` has the parameter count closest to ``target``.
 
     ``build`` maps a width to a model whose parameter count
     (:func:`lawlib.count_parameters`) increases with the width. Models are built on
@@ -468,7 +468,7 @@ def architecture_sweep(
     n_fresh: int = 1000,
     device: torch.device | str = "cpu",
 ) -> dict[str, np.ndarray]:
-    """The max-gradient experiment of Bubeck–Li–Nagaraj for several architectures and parameter counts (chapter 8).
+    """The max-gradient experiment of Bubeck–Li–Nagaraj for several architectures and parameter counts.
 
     ``builders[name](width, generator=...)`` builds a network of architecture
     ``name`` (say ``lambda w, generator=None: lawlib.mlp(d, [w] * 3, generator=generator)``).
@@ -478,7 +478,7 @@ def architecture_sweep(
     (:func:`width_for_parameters`), initialised with seed 10⁶(s + 1) + (index of the
     target), trained by :func:`lawlib.train_until_memorized` (full-batch Adam on the
     square loss, rate ``lr``, at most ``steps`` steps, stopping once sign f(x_i) = y_i
-    for all i and the mean squared error is ≤ ``eps``: chapter 5's rule, after
+    for all i and the mean squared error is ≤ ``eps``: the universal-law chapter's rule, after
     Bubeck–Li–Nagaraj); then the maximum random gradient
     max_t ‖∇f(z_t)‖. Returns numpy arrays with one entry per network:
     architecture, width, n_parameters, seed, memorized, steps, final_loss,
@@ -544,7 +544,7 @@ def architecture_sweep(
 
 
 def gradient_lp_norms(f: Function, x: torch.Tensor, p: float = 2.0, batch_size: int = 4096) -> torch.Tensor:
-    """‖∇f(x_i)‖_p for every row x_i of ``x`` (shape (m,)), p ∈ [1, ∞] (chapter 8).
+    """‖∇f(x_i)‖_p for every row x_i of ``x`` (shape (m,)), p ∈ [1, ∞].
 
     The Lipschitz constant of f for the ℓ_q norm on inputs is sup_x ‖∇f(x)‖_p with
     p the dual exponent (1/p + 1/q = 1): p = 2 for ℓ2 (:func:`lawlib.gradient_norms`)
@@ -557,7 +557,7 @@ def gradient_lp_norms(f: Function, x: torch.Tensor, p: float = 2.0, batch_size: 
     for start in range(0, x.shape[0], batch_size):
         xb = x[start : start + batch_size].detach().clone().requires_grad_(True)
         with torch.enable_grad():
-            (grad,) = torch.autograd.grad(_as_batch_values(f, xb).sum(), xb)
+            (grad,) = torch.autograd.grad(batch_values(f, xb).sum(), xb)
         norms.append(torch.linalg.vector_norm(grad, ord=p, dim=1))
     return torch.cat(norms)
 
@@ -571,7 +571,7 @@ def flip_radii(
     steps: int = 40,
     bisection_steps: int = 12,
 ) -> torch.Tensor:
-    """Per row z_t, the smallest perturbation PGD finds that changes the sign of the real-valued f (chapter 8).
+    """Per row z_t, the smallest perturbation PGD finds that changes the sign of the real-valued f.
 
     The classifier sign f is written as two logits (−f, f) and attacked with
     :func:`lawlib.minimal_perturbation` (no pixel box), so each entry is an *upper*
@@ -586,17 +586,17 @@ def flip_radii(
     max_radius = check_positive("max_radius", max_radius)
 
     def logits(u: torch.Tensor) -> torch.Tensor:
-        v = _as_batch_values(f, u)
+        v = batch_values(f, u)
         return torch.stack([-v, v], dim=1)
 
     with torch.no_grad():
-        labels = (_as_batch_values(f, z) > 0).long()
+        labels = (batch_values(f, z) > 0).long()
     return minimal_perturbation(logits, z, labels, norm=norm, max_radius=max_radius, steps=steps,
                                 bisection_steps=bisection_steps, box=None).norms
 
 
 def rbf_mean_square_gradient(rbf: nn.Module, d: int) -> float:
-    """E‖∇f(z)‖² exactly, for the RBF memorizer ``rbf`` (radius r, centres c_i ∈ R^k) and z ~ N(0, I_k/d) (chapter 8).
+    """E‖∇f(z)‖² exactly, for the RBF memorizer ``rbf`` (radius r, centres c_i ∈ R^k) and z ~ N(0, I_k/d).
 
     In the open ball of radius r around c_i the gradient of the hat bump has norm
     |y_i|/r, and outside every ball it is 0 (the balls are disjoint; the spheres

@@ -13,14 +13,14 @@ from ._checks import check_int, check_positive
 
 def noise_floor_pass_probability_bound(n: int, sigma: float, epsilon: float, kurtosis: float = 3.0) -> float:
     """Chebyshev bound on the chance that a predictor chosen *independently of the noise* passes
-    the partial-memorization test (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (chapter 1).
+    the partial-memorization test (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
 
     For symmetric noise with E z² = σ² and E z⁴ = κσ⁴ (κ = 3 for Gaussian
     noise, κ = 1 for random signs) the bound is
 
         P ≤ (σ²/ε + (κ − 1) σ⁴/ε²) / n.
 
-    It is proved in chapter 1 (proposition "a fixed predictor cannot beat the
+    It is proved in the memorization-model chapter (proposition "a fixed predictor cannot beat the
     noise floor").
     """
     n = check_int("n", n, minimum=1)
@@ -34,7 +34,7 @@ def noise_floor_pass_probability_bound(n: int, sigma: float, epsilon: float, kur
 
 def cap_probability_bound(d: int, s: float) -> float:
     """Cap bound P(⟨x, y⟩ ≥ s) ≤ exp(−d s²/2) for x, y independent uniform on S^{d−1}, 0 ≤ s < 1
-    (Ball 1997, lemma 2.2; chapters 1 and 2)."""
+    (Ball 1997, lemma 2.2)."""
     d = check_int("d", d, minimum=2)
     s = check_positive("s", s, allow_zero=True)
     if s >= 1:
@@ -42,7 +42,7 @@ def cap_probability_bound(d: int, s: float) -> float:
     return math.exp(-d * s * s / 2)
 
 
-# ---------------------------------------------------------------- chapter 5: the universal law of robustness
+# ---------------------------------------------------------------- the universal-law chapter: the universal law of robustness
 
 
 def universal_law_scale(n: int, d: int, p: float, sigma: float = 1.0) -> float:
@@ -80,7 +80,7 @@ def _check_theorem3(epsilon: float, c: float, weight_diameter: float, weight_lip
 
 def net_log_size(p: int, epsilon: float, weight_diameter: float, weight_lipschitz: float) -> float:
     """p · log(60 W J / ε): the logarithm of the bound (60 W J ε⁻¹)^p on the size of the
-    ε/(6J)-net of the parameter set that Bubeck–Sellke use (chapter 5).
+    ε/(6J)-net of the parameter set that Bubeck–Sellke use.
 
     It plays the role of log|F| in the finite-class law: a parametrized class
     behaves like a finite class of about (60 W J / ε)^p functions.
@@ -101,7 +101,7 @@ def bubeck_sellke_bound(
     weight_lipschitz: float = 1.0,
     delta: float = 0.01,
 ) -> float:
-    """The Lipschitz lower bound of Bubeck–Sellke's universal law (Theorem 3 of arXiv:2105.12806; chapter 5):
+    """The Lipschitz lower bound of Bubeck–Sellke's universal law (Theorem 3 of arXiv:2105.12806):
 
         Lip(f) ≥ ε / (2⁹ √c) · √( n d / (p log(60 W J / ε) + log(4/δ)) )
 
@@ -131,7 +131,7 @@ def bubeck_sellke_sample_size(
     weight_lipschitz: float = 1.0,
     delta: float = 0.01,
 ) -> int:
-    """The smallest n at which :func:`bubeck_sellke_bound` reaches ``lipschitz`` (chapter 5):
+    """The smallest n at which :func:`bubeck_sellke_bound` reaches ``lipschitz``:
 
         n = ⌈ (2⁹ √c · L / ε)² (p log(60 W J / ε) + log(4/δ)) / d ⌉.
     """
@@ -197,7 +197,7 @@ def deep_network_law_bound(
 
 
 def massart_rademacher_bound(max_norm: float, class_size: int, n: int) -> float:
-    """Massart's finite-class lemma: E_ε max_{f ∈ F} (1/n) Σ_i ε_i f(x_i) ≤ R √(2 log|F|) / n (chapter 5),
+    """Massart's finite-class lemma: E_ε max_{f ∈ F} (1/n) Σ_i ε_i f(x_i) ≤ R √(2 log|F|) / n,
 
     with ε_i independent uniform signs and R = max_f (Σ_i f(x_i)²)^{1/2}
     (``max_norm``). For |f| ≤ B, R ≤ B√n and the bound is B √(2 log|F| / n);
@@ -211,7 +211,7 @@ def massart_rademacher_bound(max_norm: float, class_size: int, n: int) -> float:
     return max_norm * math.sqrt(2 * math.log(class_size)) / n
 
 
-# ----------------------------------------------------------------------------- chapter 6: weight-bounded networks
+# ----------------------------------------------------------------------------- the weight-bounded chapter: weight-bounded networks
 #
 # Rademacher complexity R̂_S(F) = E_σ sup_{f∈F} (1/n) Σ σ_i f(x_i) (no absolute value), inputs ‖x_i‖ ≤ B.
 
@@ -256,7 +256,7 @@ def _check_epsilon_unit(epsilon: float) -> float:
 
 
 def fit_rademacher_lower_bound(epsilon: float = 1.0, fraction: float = 1.0) -> float:
-    """R̂_S(F) ≥ p ε / 2 when F fits a fraction p of all ±1 labellings of S below the noise level (chapter 6).
+    """R̂_S(F) ≥ p ε / 2 when F fits a fraction p of all ±1 labellings of S below the noise level.
 
     Hypothesis: sup_{f∈F} (1/n) Σ σ_i f(x_i) ≥ 0 for every σ ∈ {±1}^n; it holds, for
     example, when 0 ∈ F, when F is closed under negation, or when F contains two
@@ -265,17 +265,17 @@ def fit_rademacher_lower_bound(epsilon: float = 1.0, fraction: float = 1.0) -> f
     Expanding the square, such an f has (1/n) Σ σ_i f(x_i) ≥ (ε + (1/n) Σ f(x_i)²)/2 ≥ ε/2;
     for the other labellings the hypothesis gives a supremum ≥ 0. With ε = 1 and p = 1
     (exact fits of every labelling) this gives only R̂ ≥ 1/2, but an exact fit has
-    (1/n) Σ σ_i f_σ(x_i) = 1, so then R̂ ≥ 1 (both proved in chapter 6).
+    (1/n) Σ σ_i f_σ(x_i) = 1, so then R̂ ≥ 1 (both proved in the weight-bounded chapter).
     """
     return _check_fraction(fraction) * _check_epsilon_unit(epsilon) / 2
 
 
 def two_layer_rademacher_bound(n: int, B: float, path_norm: float, bias: bool = False) -> float:
-    """R̂_S ≤ 2 B C / √n for x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) with C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ ≤ ``path_norm`` (chapter 6).
+    """R̂_S ≤ 2 B C / √n for x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) with C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ ≤ ``path_norm``.
 
     Without biases (``bias=False``, b_ℓ = 0) the inputs have ‖x_i‖ ≤ B; with
     biases the bound applies to the augmented inputs (x_i, 1), so B is
-    replaced by √(B² + 1). Proved in chapter 6 from the contraction lemma of
+    replaced by √(B² + 1). Proved in the weight-bounded chapter from the contraction lemma of
     Ledoux and Talagrand. The same C bounds the Lipschitz constant:
     Lip(f) ≤ Σ_ℓ |a_ℓ| ‖w_ℓ‖ ≤ C.
     """
@@ -303,13 +303,13 @@ def _check_layer_norms(M, D) -> list[float]:
 
 
 def deep_rademacher_bound(n: int, B: float, M: float | Sequence[float], D: int | None = None) -> float:
-    """Golowich–Rakhlin–Shamir (Inf. Inference 2020), Theorem 1: R̂_S ≤ B (√(2 D log 2) + 1) Π_j M_j / √n (chapter 6).
+    """Golowich–Rakhlin–Shamir (Inf. Inference 2020), Theorem 1: R̂_S ≤ B (√(2 D log 2) + 1) Π_j M_j / √n.
 
     For bias-free depth-D networks x ↦ W_D σ(W_{D−1} σ(⋯ σ(W_1 x))) with a
     1-Lipschitz, positively homogeneous activation applied elementwise (ReLU),
     per-layer Frobenius norms ‖W_j‖_F ≤ M_j, and inputs ‖x_i‖ ≤ B. ``M`` is
     one bound for every layer (then give ``D``) or the list (M_1, …, M_D).
-    Cited, not proved, in chapter 6. (Their theorem has (1/n)(Σ‖x_i‖²)^{1/2}
+    Cited, not proved, in the weight-bounded chapter. (Their theorem has (1/n)(Σ‖x_i‖²)^{1/2}
     in place of B/√n, which is smaller; see :func:`deep_rademacher_bound_for_model`.)
     """
     n = check_int("n", n, minimum=1)
@@ -319,7 +319,7 @@ def deep_rademacher_bound(n: int, B: float, M: float | Sequence[float], D: int |
 
 
 def frobenius_bounds_from_spectral(M: float, sizes: Sequence[int]) -> list[float]:
-    """Per-layer Frobenius bounds implied by spectral bounds: ‖W_j‖_F ≤ √(rank W_j) ‖W_j‖₂ ≤ M √min(s_{j−1}, s_j) (chapter 6).
+    """Per-layer Frobenius bounds implied by spectral bounds: ‖W_j‖_F ≤ √(rank W_j) ‖W_j‖₂ ≤ M √min(s_{j−1}, s_j).
 
     ``sizes`` are the layer sizes (d, w_1, …, w_{D−1}, 1). Feeding the result
     to :func:`deep_rademacher_bound` bounds the spectrally constrained class;
@@ -335,7 +335,7 @@ def frobenius_bounds_from_spectral(M: float, sizes: Sequence[int]) -> list[float
 
 
 def forced_norm_product(n: int, B: float, D: int, epsilon: float = 1.0, fraction: float = 1.0) -> float:
-    """The smallest Π_j M_j compatible with fitting: p ε √n / (2 B (√(2 D log 2) + 1)) (chapter 6).
+    """The smallest Π_j M_j compatible with fitting: p ε √n / (2 B (√(2 D log 2) + 1)).
 
     If depth-D networks with per-layer Frobenius norms M_j fit a fraction p
     of the ±1 labellings of n points of norm ≤ B below the noise level, then
@@ -350,11 +350,11 @@ def forced_norm_product(n: int, B: float, D: int, epsilon: float = 1.0, fraction
 
 
 def fit_probability_bound(n: int, B: float, D: int, norm_product: float, epsilon: float = 1.0) -> float:
-    """P_σ[some f in the class fits σ below the noise level] ≤ 2 B K (√(2 D log 2) + 1) / (ε √n) (chapter 6).
+    """P_σ[some f in the class fits σ below the noise level] ≤ 2 B K (√(2 D log 2) + 1) / (ε √n).
 
     For the class of bias-free depth-D ReLU networks with Π_j ‖W_j‖_F ≤ K
     (= ``norm_product``) on n points of norm ≤ B, σ uniform in {±1}ⁿ. Proved in
-    chapter 6 from :func:`fit_rademacher_lower_bound` and
+    the weight-bounded chapter from :func:`fit_rademacher_lower_bound` and
     :func:`deep_rademacher_bound`. Clipped at 1.
     """
     n = check_int("n", n, minimum=1)
@@ -368,7 +368,7 @@ def fit_probability_bound(n: int, B: float, D: int, norm_product: float, epsilon
 def forced_depth(
     n: int, B: float, M: float, epsilon: float = 1.0, fraction: float = 1.0, max_depth: int = 10**12
 ) -> float:
-    """The smallest depth D with B (√(2 D log 2) + 1) M^D / √n ≥ p ε / 2: below it, per-layer Frobenius bound M cannot fit (chapter 6).
+    """The smallest depth D with B (√(2 D log 2) + 1) M^D / √n ≥ p ε / 2: below it, per-layer Frobenius bound M cannot fit.
 
     Returns D as a float (an integer value), or ``math.inf`` if no D ≤
     ``max_depth`` works (for M < 1 the left side is bounded in D). The left
@@ -429,7 +429,7 @@ def _linear_layers(model) -> list:
 
 
 def deep_rademacher_bound_for_model(model, x) -> float:
-    """Golowich–Rakhlin–Shamir's bound (1/n)(Σ_i ‖x_i‖²)^{1/2} (√(2 D log 2) + 1) Π_j ‖W_j‖_F, from a network's own weights (chapter 6).
+    """Golowich–Rakhlin–Shamir's bound (1/n)(Σ_i ‖x_i‖²)^{1/2} (√(2 D log 2) + 1) Π_j ‖W_j‖_F, from a network's own weights.
 
     ``model`` is a bias-free chain of ``nn.Linear`` and ``nn.ReLU`` (e.g. from
     :meth:`lawlib.ConstrainedMLP.network`); the bound is that of the class
@@ -450,7 +450,7 @@ def deep_rademacher_bound_for_model(model, x) -> float:
 
 
 def path_norm_two_layer(model) -> float:
-    """C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ for a 2-layer network x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) (chapter 6).
+    """C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ for a 2-layer network x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ).
 
     ``model`` is a chain Linear → ReLU → Linear with one output and no output
     bias (e.g. :func:`lawlib.two_layer_relu` without batch norm); the hidden

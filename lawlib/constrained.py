@@ -1,6 +1,6 @@
-"""Deep ReLU networks with per-layer weight-norm constraints (chapter 6).
+"""Deep ReLU networks with per-layer weight-norm constraints.
 
-The class of chapter 6 is
+The class of the weight-bounded chapter is
 
     F_{D, M} = { x ↦ W_D ReLU(W_{D−1} ReLU(⋯ ReLU(W_1 x))) : ‖W_j‖ ≤ M for every j },
 
@@ -20,7 +20,7 @@ norm ‖W‖₂ (the class whose Lipschitz constant is at most M^D).
   (W = U min(S, M) Vᵀ), which is the nearest point of the ball in Frobenius distance.
 * :func:`train_constrained` — projected full-batch Adam on the square loss,
   stopping each network as soon as it fits *below the noise level*,
-  (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (chapter 1's partial memorization), and
+  (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (the memorization-model chapter's partial memorization), and
   keeping the weights at that moment.
 * :func:`smallest_fitting_depth` — tries D = 1, 2, … and reports, for each data
   set, the first depth at which a constrained network fits below the noise level.
@@ -64,7 +64,7 @@ def check_norm(norm: str) -> str:
 
 
 def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
-    """‖W‖ of a weight matrix, or of each matrix of a stack of shape (…, out, in) (chapter 6).
+    """‖W‖ of a weight matrix, or of each matrix of a stack of shape (…, out, in).
 
     ``norm`` is ``"frobenius"`` (‖W‖_F = (Σ W_ab²)^{1/2}) or ``"spectral"``
     (‖W‖₂, the largest singular value).
@@ -80,7 +80,7 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
 
 
 def project_weight_norm(weight: torch.Tensor, max_norm: float, norm: str = "frobenius") -> torch.Tensor:
-    """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in place** (chapter 6).
+    """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in place**.
 
     Frobenius: W ← W · min(1, M/‖W‖_F). Spectral: W = U diag(S) Vᵀ ← U diag(min(S, M)) Vᵀ.
     Both are the Euclidean (Frobenius-distance) projection onto the ball; a
@@ -192,7 +192,7 @@ def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
 
 
 class ConstrainedMLP(nn.Module):
-    """G bias-free ReLU networks x ↦ W_D ReLU(⋯ ReLU(W_1 x)) of depth D with ‖W_j‖ ≤ M, held as one module (chapter 6).
+    """G bias-free ReLU networks x ↦ W_D ReLU(⋯ ReLU(W_1 x)) of depth D with ‖W_j‖ ≤ M, held as one module.
 
     ``weights[j]`` has shape (G, size_{j+1}, size_j) for the layer sizes
     d → width → … → width → 1 (``width`` may also list the D − 1 hidden widths).
@@ -378,7 +378,7 @@ def train_constrained(
     lr: float = 1e-2,
     mask: torch.Tensor | None = None,
 ) -> ConstrainedFit:
-    """Projected full-batch Adam on the square loss, network by network, until each fits below the noise level (chapter 6).
+    """Projected full-batch Adam on the square loss, network by network, until each fits below the noise level.
 
     Network g sees the points x[g] (shape (G, n, d), or (n, d) shared) with
     labels y[g]; ``mask[g, i] = 0`` marks padding, so data sets of different
@@ -455,7 +455,7 @@ def smallest_fitting_depth(
     mask: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
 ) -> DepthSearch:
-    """For each data set, the smallest depth D in ``depths`` at which a network of :class:`ConstrainedMLP` fits it below the noise level (chapter 6).
+    """For each data set, the smallest depth D in ``depths`` at which a network of :class:`ConstrainedMLP` fits it below the noise level.
 
     The depths are tried in increasing order; at each one, only the data sets
     not fitted yet are trained (``restarts`` independent initialisations each,
@@ -535,7 +535,7 @@ def depth_experiment(
     seeds: Sequence[int] = (0,),
     device: torch.device | str = "cpu",
 ) -> DepthExperiment:
-    """Chapter 6's experiment: for growing n, the smallest depth at which a weight-bounded network fits pure noise.
+    """the weight-bounded chapter's experiment: for growing n, the smallest depth at which a weight-bounded network fits pure noise.
 
     For each seed, n_max = max(ns) points uniform on S^{d−1} with uniform
     random signs as labels (σ = 1: the labels are pure noise); the data set of

@@ -1,4 +1,4 @@
-"""Explicit memorizers with exactly known Lipschitz constants (chapters 2 and 4).
+"""Explicit memorizers with exactly known Lipschitz constants.
 
 Three constructions fit n labelled points exactly and come with their
 Lipschitz constant *proved*, not estimated:
@@ -6,14 +6,14 @@ Lipschitz constant *proved*, not estimated:
 * :class:`McShaneExtension` — M(x) = min_i (y_i + L‖x − x_i‖), and its lower
   twin :class:`WhitneyExtension`, W(x) = max_i (y_i − L‖x − x_i‖). Lip = L
   exactly, with L = max_{i≠j} |y_i − y_j| / ‖x_i − x_j‖ the smallest possible
-  (chapter 2). Every L-Lipschitz interpolant g satisfies W ≤ g ≤ M.
+ . Every L-Lipschitz interpolant g satisfies W ≤ g ≤ M.
 * :class:`RBFMemorizer` — f(x) = Σ_i y_i φ(‖x − x_i‖ / r), φ(t) = max(0, 1 − t),
   r ≤ half the minimum pairwise distance: Lip = max_i |y_i| / r exactly
-  (chapter 4).
+ .
 * :class:`NeuronPerPoint` — the 2-layer ReLU network of Bubeck–Li–Nagaraj
   (2021, section 3.2), f(x) = Σ_i c y_i ReLU(⟨x_i, x⟩ − τ) with c = 1/(1 − τ),
   one neuron per point on the unit sphere: Lip on the unit ball = c·max_i |y_i|
-  exactly when the spherical caps are disjoint (chapter 4).
+  exactly when the spherical caps are disjoint.
 
 All three are ``torch.nn.Module``s mapping an (m, d) batch to shape (m,). They
 evaluate in row chunks, so m points against n centres never hold more than a
@@ -107,13 +107,13 @@ class _Memorizer(nn.Module):
 
 
 class McShaneExtension(_Memorizer):
-    """The McShane extension M(x) = min_i (y_i + L‖x − x_i‖) of the data (x_i, y_i) (chapter 2).
+    """The McShane extension M(x) = min_i (y_i + L‖x − x_i‖) of the data (x_i, y_i).
 
     ``lipschitz=None`` takes the smallest admissible constant
     L* = max_{i≠j} |y_i − y_j| / ‖x_i − x_j‖ (:func:`lawlib.max_pairwise_slope`);
     any L ≥ L* may be given instead (a smaller one raises ``ValueError``).
 
-    Exact properties (proved in chapter 2):
+    Exact properties (proved in the Kirszbraun chapter):
 
     * Interpolation: M(x_j) = y_j, because y_i + L‖x_j − x_i‖ ≥ y_i + |y_j − y_i| ≥ y_j
       for every i, with equality at i = j.
@@ -162,7 +162,7 @@ class McShaneExtension(_Memorizer):
 
 
 class WhitneyExtension(McShaneExtension):
-    """The lower extension W(x) = max_i (y_i − L‖x − x_i‖) (chapter 2).
+    """The lower extension W(x) = max_i (y_i − L‖x − x_i‖).
 
     Same data, constant, guarantees and counts as :class:`McShaneExtension`
     (interpolation, Lip(W) = L exactly), and W ≤ g ≤ M for every L-Lipschitz
@@ -173,13 +173,13 @@ class WhitneyExtension(McShaneExtension):
 
 
 class RBFMemorizer(_Memorizer):
-    """One hat-shaped bump per point: f(x) = Σ_i y_i φ(‖x − x_i‖ / r), φ(t) = max(0, 1 − t) (chapter 4).
+    """One hat-shaped bump per point: f(x) = Σ_i y_i φ(‖x − x_i‖ / r), φ(t) = max(0, 1 − t).
 
     ``radius=None`` takes r = δ/2 with δ = min_{i≠j} ‖x_i − x_j‖
     (:func:`lawlib.min_pairwise_distance`); any 0 < r ≤ δ/2 may be given
     (r ≤ 0 or r > δ/2 raises ``ValueError`` naming ``radius``).
 
-    Exact properties (proved in chapter 4):
+    Exact properties (proved in the RBF chapter):
 
     * Interpolation: f(x_j) = y_j, since φ(0) = 1 and ‖x_j − x_i‖ ≥ 2r > r
       makes every other bump vanish at x_j.
@@ -198,7 +198,7 @@ class RBFMemorizer(_Memorizer):
 
     For δ/2 < r ≤ δ the formula still interpolates but the bumps overlap and
     the constant can reach 2 max|y|/r (opposite labels); for r > δ it no
-    longer interpolates. This class refuses both (chapter 4's widget shows them).
+    longer interpolates. This class refuses both (the RBF chapter's widget shows them).
 
     Storage: centres, labels and r, so ``n_parameters`` = n(d + 1) + 1;
     ``n_neurons`` = n (one bump per point).
@@ -231,7 +231,7 @@ class RBFMemorizer(_Memorizer):
 
 
 class NeuronPerPoint(nn.Module):
-    """The one-neuron-per-point ReLU network f(x) = Σ_i c y_i ReLU(⟨x_i, x⟩ − τ) on the sphere (chapter 4).
+    """The one-neuron-per-point ReLU network f(x) = Σ_i c y_i ReLU(⟨x_i, x⟩ − τ) on the sphere.
 
     Bubeck, Li and Nagaraj (2021, section 3.2) with τ = 0.9, c = 10. The points
     x_i must lie on the unit sphere (‖x_i‖ = 1 to 1e-5). ``c=None`` takes
@@ -383,7 +383,7 @@ class NeuronPerPoint(nn.Module):
 
 
 class ProjectedRBF(nn.Module):
-    """The tight side of the universal law: n hat bumps in d' = P/n projected coordinates (chapter 5).
+    """The tight side of the universal law: n hat bumps in d' = P/n projected coordinates.
 
     Π x = √(d/d') (x₁, …, x_{d'}) keeps the first d' = ``d_proj`` coordinates,
     rescaled so that N(0, I_d/d) is mapped onto N(0, I_{d'}/d'); an
@@ -392,7 +392,7 @@ class ProjectedRBF(nn.Module):
 
         f(x) = Σ_i y_i φ(‖Π x − Π x_i‖ / r),   φ(t) = max(0, 1 − t).
 
-    Exact properties (proved in chapter 5):
+    Exact properties (proved in the universal-law chapter):
 
     * Interpolation: f(x_i) = RBF(Π x_i) = y_i.
     * Lip(f) = (max_i |y_i| / r) · √(d/d') exactly. Upper: Lip(g ∘ Π) ≤
@@ -402,7 +402,7 @@ class ProjectedRBF(nn.Module):
       ‖x − x'‖ = r √(d'/d) (:meth:`attaining_pair`, which takes for x the lift
       of Π x_i: its first d' coordinates are those of x_i, the rest zero).
 
-    With r of order one (true once d' ≳ log n for random data, chapter 2) this
+    With r of order one (true once d' ≳ log n for random data, the Kirszbraun chapter) this
     is ≈ √(d/d') = √(nd/P): the universal law is attained. For small d' the
     projected points crowd together and 1/r grows.
 
@@ -463,7 +463,7 @@ class ProjectedRBF(nn.Module):
 
 def projected_dimension(p: int, n: int, d: int) -> int:
     """d' = ⌊P/n⌋ clipped to [1, d]: the projected dimension a budget of P parameters buys
-    :class:`ProjectedRBF` on n points in R^d (chapter 5)."""
+    :class:`ProjectedRBF` on n points in R^d."""
     p = check_int("p", p, minimum=1)
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=1)

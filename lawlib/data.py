@@ -1,5 +1,5 @@
 """Data: random points on the sphere and in Gaussian space, the memorization
-task of chapter 1, and real data that ships offline (chapter 0).
+task of the memorization-model chapter, and real data that ships offline.
 
 All samplers take an explicit ``torch.Generator`` so that every figure of the
 book is reproducible; pass ``seed`` instead for convenience.
@@ -58,7 +58,7 @@ def sample_sphere(
     """``n`` points i.i.d. uniform on the unit sphere S^{d-1} in R^d, shape (n, d).
 
     x = g / ‖g‖ with g ~ N(0, I_d), which is uniform on the sphere by rotation
-    invariance. Chapters 1, 2, 4.
+    invariance.
     """
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=2)
@@ -78,8 +78,8 @@ def sample_gaussian(
 ) -> torch.Tensor:
     """``n`` points i.i.d. from N(0, I_d / d), shape (n, d), so that E‖x‖² = 1.
 
-    The data model of Bubeck–Li–Nagaraj's experiments (chapter 5) and of
-    chapter 1's comparison with the sphere.
+    The data model of Bubeck–Li–Nagaraj's experiments and of
+    the memorization-model chapter's comparison with the sphere.
     """
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=2)
@@ -95,7 +95,7 @@ def random_signs(
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """``n`` i.i.d. uniform signs in {−1, +1} (Rademacher labels; chapters 1, 5, 6)."""
+    """``n`` i.i.d. uniform signs in {−1, +1} (Rademacher labels)."""
     n = check_int("n", n, minimum=1)
     g = _gen(generator, seed, device)
     return torch.randint(0, 2, (n,), generator=g, device=g.device).to(dtype) * 2 - 1
@@ -103,7 +103,7 @@ def random_signs(
 
 @dataclass(frozen=True)
 class MemorizationTask:
-    """The memorization model of chapter 1: labels y_i = g(x_i) + z_i.
+    """The memorization model of the memorization-model chapter: labels y_i = g(x_i) + z_i.
 
     Attributes: ``x`` (n, d) inputs, ``signal`` g(x_i), ``noise`` z_i with
     variance ``sigma``², ``y`` = signal + noise, and ``sigma``.
@@ -125,7 +125,7 @@ class MemorizationTask:
 
 
 def linear_signal(x: torch.Tensor) -> torch.Tensor:
-    """The default signal g(x) = ⟨e₁, x⟩ = x₁, a 1-Lipschitz function (chapter 1).
+    """The default signal g(x) = ⟨e₁, x⟩ = x₁, a 1-Lipschitz function.
 
     Any smooth signal would do: the law of robustness is about the noise.
     A 1-Lipschitz signal makes the point plainly, since g itself is a
@@ -150,7 +150,7 @@ def memorization_task(
     y_i = g(x_i) + z_i with z_i i.i.d. of variance σ².
 
     ``noise`` is ``"gaussian"`` (z ~ N(0, σ²)) or ``"sign"`` (z = ±σ).
-    ``signal`` defaults to :func:`linear_signal`. Chapter 1.
+    ``signal`` defaults to :func:`linear_signal`. the memorization-model chapter.
     """
     sigma = check_positive("sigma", sigma, allow_zero=True)
     n = check_int("n", n, minimum=2)
@@ -174,14 +174,14 @@ def memorization_task(
 
 
 def mean_squared_error(predictions: torch.Tensor, y: torch.Tensor) -> float:
-    """(1/n) Σ (f(x_i) − y_i)² for predictions f(x_i) and labels y_i (chapters 1, 5)."""
+    """(1/n) Σ (f(x_i) − y_i)² for predictions f(x_i) and labels y_i."""
     y = check_tensor("y", y, ndim=1, min_rows=1)
     predictions = check_labels("predictions", predictions, y.shape[0])
     return float(((predictions - y) ** 2).mean())
 
 
 def partially_memorizes(predictions: torch.Tensor, y: torch.Tensor, sigma: float, epsilon: float) -> bool:
-    """The partial-memorization test of chapter 1: (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
+    """The partial-memorization test of the memorization-model chapter: (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
 
     ``epsilon`` is an absolute gap in (0, σ²]. A predictor that knows the
     signal exactly scores ≈ σ² and fails the test: passing it means fitting
@@ -209,7 +209,7 @@ def load_digits(test_fraction: float = 0.25, generator: torch.Generator | None =
     """Load scikit-learn's digits (shipped inside its wheel: no download), pixels scaled to [0, 1].
 
     Returns a random train/test split of fraction ``test_fraction``.
-    Chapters 0 and 7.
+   
     """
     test_fraction = check_positive("test_fraction", test_fraction)
     if test_fraction >= 1:

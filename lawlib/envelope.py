@@ -1,6 +1,6 @@
-"""The ImageNet back-of-the-envelope: from the law of robustness to a parameter count (chapter 7).
+"""The ImageNet back-of-the-envelope: from the law of robustness to a parameter count.
 
-The universal law of robustness (chapter 5) says that, for a class of P
+The universal law of robustness says that, for a class of P
 parameters, fitting noisy data below the noise level with an O(1)-Lipschitz
 function needs, up to constants and logarithmic factors, P ≳ n · d. It is a
 *lower bound*, proved for isoperimetric covariates; it says nothing about
@@ -72,7 +72,7 @@ MNIST_D: int = 28 * 28
 
 
 def image_dimension(height: int, width: int, channels: int = 1) -> int:
-    """d = height · width · channels: the number of input coordinates of an image (chapter 7)."""
+    """d = height · width · channels: the number of input coordinates of an image."""
     height = check_int("height", height, minimum=1)
     width = check_int("width", width, minimum=1)
     channels = check_int("channels", channels, minimum=1)
@@ -80,7 +80,7 @@ def image_dimension(height: int, width: int, channels: int = 1) -> int:
 
 
 def effective_dimension(parameters: float, n: float) -> float:
-    """d_eff = P / n: the dimension that makes P = n · d_eff, the law's count, hold exactly (chapter 7).
+    """d_eff = P / n: the dimension that makes P = n · d_eff, the law's count, hold exactly.
 
     ``parameters`` P > 0 (a count of parameters), ``n`` > 0 (a count of
     samples). The result is in coordinates per sample; it is a calibration,
@@ -92,21 +92,21 @@ def effective_dimension(parameters: float, n: float) -> float:
 
 
 def predicted_parameters(n: float, d_eff: float) -> float:
-    """P = n · d_eff parameters: the law of robustness's count for O(1)-Lipschitz fits, with d → d_eff (chapter 7)."""
+    """P = n · d_eff parameters: the law of robustness's count for O(1)-Lipschitz fits, with d → d_eff."""
     n = check_positive("n", n)
     d_eff = check_positive("d_eff", d_eff)
     return n * d_eff
 
 
 def dimension_ratio(d: float, d_eff: float) -> float:
-    """d / d_eff: how many times the pixel count exceeds the effective dimension (dimensionless, chapter 7)."""
+    """d / d_eff: how many times the pixel count exceeds the effective dimension (dimensionless, the ImageNet chapter)."""
     d = check_positive("d", d)
     d_eff = check_positive("d_eff", d_eff)
     return d / d_eff
 
 
 def envelope_parameters(n: float, d: float, ratio: float) -> float:
-    """P = n · d / ratio: the back-of-the-envelope count when d_eff = d / ratio (chapter 7).
+    """P = n · d / ratio: the back-of-the-envelope count when d_eff = d / ratio.
 
     With the slides' ratio 100: MNIST (n = 6·10⁴, d = 784) gives ≈ 4.7·10⁵, ImageNet
     (n = 1.4·10⁷, d = 2·10⁵) gives 2.8·10¹⁰.
@@ -178,14 +178,14 @@ class Calibration:
     ratio: Interval
 
     def predict(self, n: float, d: float) -> Interval:
-        """P = n · d / ratio over the calibrated ratio interval: the prediction for another data set (chapter 7)."""
+        """P = n · d / ratio over the calibrated ratio interval: the prediction for another data set."""
         n = check_positive("n", n)
         d = check_positive("d", d)
         return Interval(n * d / self.ratio.high, n * d / self.ratio.low)
 
 
 def calibrate(n: float, d: float, parameters: float | Sequence[float]) -> Calibration:
-    """Calibrate the effective dimension on a data set of n samples in dimension d (chapter 7).
+    """Calibrate the effective dimension on a data set of n samples in dimension d.
 
     ``parameters`` is the size P of good robust models, a number or a
     (low, high) pair. Returns d_eff = P/n and d/d_eff = n·d/P as intervals.
@@ -220,7 +220,7 @@ def madry_mnist_cnn(
     scale: int = 1, *, kernel_size: int = 5, generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
 ) -> nn.Sequential:
-    """The MNIST network of Madry et al. (2018) at capacity scale s (chapter 7).
+    """The MNIST network of Madry et al. (2018) at capacity scale s.
 
     The paper's initial network (s = 1) has a convolutional layer with 2
     filters, another with 4 filters and a fully connected hidden layer of 64
@@ -258,7 +258,7 @@ def madry_mnist_cnn(
 
 
 def madry_mnist_parameter_count(scale: int, kernel_size: int = 5) -> int:
-    """The parameter count of :func:`madry_mnist_cnn` at capacity scale s, in closed form (chapter 7).
+    """The parameter count of :func:`madry_mnist_cnn` at capacity scale s, in closed form.
 
     conv 1: k²·2s + 2s; conv 2: k²·2s·4s + 4s; fc 1: 49·4s·64s + 64s; fc 2: 64s·10 + 10.
     For k = 5: 12744 s² + 760 s + 10, i.e. 13,514 at s = 1, 206,954 at s = 4 and
@@ -296,7 +296,7 @@ def resnet_imagenet(
     layers: Sequence[int] = (3, 4, 6, 3), *, width_per_group: int = 64, num_classes: int = 1000,
     device: torch.device | str = "meta",
 ) -> nn.Module:
-    """A bottleneck ResNet for 224×224 ImageNet images, laid out as torchvision's (He et al. 2016), chapter 7.
+    """A bottleneck ResNet for 224×224 ImageNet images, laid out as torchvision's (He et al. 2016), the ImageNet chapter.
 
     ``layers = (3, 4, 6, 3)`` is ResNet-50 (25,557,032 parameters);
     ``width_per_group = 128`` gives Wide ResNet-50-2 (Zagoruyko and Komodakis 2016).
@@ -341,7 +341,7 @@ class _WideBasic(nn.Module):
 def wide_resnet_cifar(
     depth: int = 28, widen: int = 10, *, num_classes: int = 10, device: torch.device | str = "meta"
 ) -> nn.Module:
-    """WRN-depth-widen for 32×32 CIFAR images (Zagoruyko and Komodakis 2016), chapter 7.
+    """WRN-depth-widen for 32×32 CIFAR images (Zagoruyko and Komodakis 2016), the ImageNet chapter.
 
     A 3×3 stem of 16 channels, three stages of N = (depth − 4)/6 pre-activation
     blocks of widths 16·widen, 32·widen, 64·widen (strides 1, 2, 2), a final
@@ -370,7 +370,7 @@ def wide_resnet_cifar(
 
 
 class VisionTransformer(nn.Module):
-    """A ViT classifier (Dosovitskiy et al. 2021) with torchvision's parameterisation (chapter 7).
+    """A ViT classifier (Dosovitskiy et al. 2021) with torchvision's parameterisation.
 
     Patch embedding (a p×p convolution of stride p), a class token, learned
     position embeddings for (image/p)² + 1 tokens, ``depth`` pre-norm encoder
@@ -402,7 +402,7 @@ def vision_transformer(
     image_size: int = 224, patch_size: int = 16, dim: int = 768, depth: int = 12, heads: int = 12,
     mlp_dim: int = 3072, *, num_classes: int = 1000, device: torch.device | str = "meta",
 ) -> VisionTransformer:
-    """Build a :class:`VisionTransformer`; the defaults are ViT-B/16 at 224×224 (86,567,656 parameters), chapter 7.
+    """Build a :class:`VisionTransformer`; the defaults are ViT-B/16 at 224×224 (86,567,656 parameters), the ImageNet chapter.
 
     ViT-L/16: dim 1024, depth 24, heads 16, mlp 4096. ViT-H/14: patch 14, dim
     1280, depth 32, heads 16, mlp 5120 (Dosovitskiy et al. 2021, table 1).
@@ -434,7 +434,7 @@ class ModelSize:
     note: str
 
 
-#: (name, data set, builder, keyword arguments, note) of the architectures chapter 7 builds and counts.
+#: (name, data set, builder, keyword arguments, note) of the architectures the ImageNet chapter builds and counts.
 _REFERENCE: tuple[tuple[str, str, Any, dict, str], ...] = (
     ("WRN-28-10", "CIFAR-10", wide_resnet_cifar, dict(depth=28, widen=10), "common robust CIFAR-10 model"),
     ("WRN-34-10", "CIFAR-10", wide_resnet_cifar, dict(depth=34, widen=10), "wide net of Madry et al. (2018)"),
@@ -450,7 +450,7 @@ _REFERENCE: tuple[tuple[str, str, Any, dict, str], ...] = (
 
 
 def reference_models(device: torch.device | str = "meta") -> list[ModelSize]:
-    """Build the reference architectures on ``device`` ("meta": no memory) and count them (chapter 7).
+    """Build the reference architectures on ``device`` ("meta": no memory) and count them.
 
     Returns one :class:`ModelSize` per architecture, counted with
     :func:`lawlib.count_parameters` (every weight, batch-norm scales and

@@ -1,4 +1,4 @@
-"""Fitting lines and power laws to experimental points, with uncertainties (chapter 5).
+"""Fitting lines and power laws to experimental points, with uncertainties.
 
 * :func:`linear_fit` — ordinary least squares y ≈ a + b x with the classical
   standard errors and t-based confidence intervals.
@@ -105,7 +105,7 @@ def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def linear_fit(x: Any, y: Any) -> LinearFit:
-    """Ordinary least squares y ≈ a + b x with standard errors (chapter 5).
+    """Ordinary least squares y ≈ a + b x with standard errors.
 
     b = Σ (x_i − x̄)(y_i − ȳ) / Σ (x_i − x̄)², a = ȳ − b x̄.
     """
@@ -171,7 +171,7 @@ def _group_labels(groups: Any, n: int) -> np.ndarray:
 
 def bootstrap_fit(x: Any, y: Any, n_boot: int = 2000, level: float = 0.95, seed: int = 0,
                   groups: Any = None) -> BootstrapFit:
-    """Case-resampling bootstrap of the least-squares line (chapter 5).
+    """Case-resampling bootstrap of the least-squares line.
 
     Draws ``n_boot`` samples of N pairs (x_i, y_i) with replacement (NumPy
     generator seeded with ``seed``), refits each, and reports the
@@ -238,7 +238,7 @@ class PowerLawFit:
 
 
 def power_law_fit(x: Any, y: Any, n_boot: int = 0, level: float = 0.95, seed: int = 0, groups: Any = None) -> PowerLawFit:
-    """Fit y ≈ C x^β by least squares on log y = log C + β log x (chapter 5).
+    """Fit y ≈ C x^β by least squares on log y = log C + β log x.
 
     x and y must be > 0. With ``n_boot`` > 0 also bootstraps the log-log line
     (:func:`bootstrap_fit`, by ``groups`` when given), whose ``slope_ci`` is

@@ -21,7 +21,7 @@ out: with G_t = ∇_x f(z_t), R = (1/T) Σ_t ‖G_t‖² and m_ℓt = 1[⟨w_ℓ
 (width, λ, seed) network of a sweep is a block of rows of one neuron-major model; networks of equal
 width are contiguous, so the penalty of a block is one batched matrix product; Adam acts coordinate
 by coordinate and each network stops, without a further step, as soon as it memorizes in the sense
-of chapter 5 (:func:`lawlib.memorizes`).
+of the universal-law chapter (:func:`lawlib.memorizes`).
 
 The module also brackets Lipschitz constants on points the training never saw
 (:func:`lipschitz_bracket`), gives a lower bound valid for every memorizer of a data set
@@ -323,7 +323,7 @@ def train_penalized(
     with T = ``n_penalty`` points drawn afresh at every step by :func:`penalty_points` (``penalty``,
     ``noise``) from one generator seeded with ``point_seed`` (all networks see the same points). It
     stops, without a further step, as soon as sign f_j(x_i) = y_i for all i and the *data* loss is at
-    most ``eps`` (chapter 5's criterion), or after ``steps`` steps. ``x`` is (n, d), ``y`` (n,) ±1.
+    most ``eps`` (the universal-law chapter's criterion), or after ``steps`` steps. ``x`` is (n, d), ``y`` (n,) ±1.
     The result equals training each network alone with ``torch.optim.Adam`` and automatic
     differentiation of the penalty (tested).
     """
@@ -475,7 +475,7 @@ def lipschitz_bracket(
 
 
 def memorizer_floor(x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
-    """A lower bound on Lip(f) for EVERY f that memorizes (x, y) in chapter 5's sense, any width.
+    """A lower bound on Lip(f) for EVERY f that memorizes (x, y) in the universal-law chapter's sense, any width.
 
     Memorizing means sign f(x_i) = y_i (±1) and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``. For θ ∈ (0, 1), at
     most b = ⌊n·eps/θ²⌋ points have |f(x_i) − y_i| > θ. Match opposite-label pairs greedily by

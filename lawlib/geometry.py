@@ -2,7 +2,7 @@
 
 The n × n matrix of distances of n = 10⁵ points would take 40 GB in float32;
 the extremes over pairs sweep it in tiles of one reused 64 MB buffer, so
-memory stays bounded beyond the points. Chapters 1 and 2.
+memory stays bounded beyond the points.
 """
 
 from __future__ import annotations
@@ -13,6 +13,16 @@ from dataclasses import dataclass
 import torch
 
 from ._checks import check_generator, check_int, check_points
+
+__all__ = [
+    "PairExtreme",
+    "TILE_BYTES",
+    "max_inner_product",
+    "min_pairwise_distance",
+    "pairwise_distances",
+    "sample_pair_inner_products",
+    "inner_product_density",
+]
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ def max_inner_product(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
 
     Memory O(``TILE_BYTES``) beyond x. For n points uniform on S^{d-1} the cap bound gives
     P(⟨x_i, x_j⟩ ≥ s) ≤ exp(−d s²/2), so by a union bound over pairs this is
-    below s with probability ≥ 1 − n² exp(−d s²/2)/2 (chapter 2).
+    below s with probability ≥ 1 − n² exp(−d s²/2)/2.
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
@@ -116,7 +126,7 @@ def min_pairwise_distance(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
 
     Computed from ‖a − b‖² = ‖a‖² + ‖b‖² − 2⟨a, b⟩ tile by tile (matrix-multiply speed), then the winning
     pair's distance is recomputed from the difference in float64. Memory 64 MB beyond x:
-    n = 10⁵ points never need the 40 GB full matrix. Chapters 1, 2, 4.
+    n = 10⁵ points never need the 40 GB full matrix.
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
@@ -132,7 +142,7 @@ def min_pairwise_distance(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
 
 
 def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-    """The full matrix ‖x_i − y_j‖ (``torch.cdist``); for small n only (figures of chapters 1–2)."""
+    """The full matrix ‖x_i − y_j‖ (``torch.cdist``); for small n only."""
     x = check_points("x", x, min_points=1)
     y = x if y is None else check_points("y", y, min_points=1)
     if y.shape[1] != x.shape[1]:
@@ -144,7 +154,7 @@ def sample_pair_inner_products(x: torch.Tensor, n_pairs: int, generator: torch.G
     """⟨x_i, x_j⟩ for ``n_pairs`` random pairs i ≠ j (with replacement over pairs).
 
     On S^{d-1} these have mean 0 and variance 1/d, and (1 + t)/2 ~
-    Beta((d−1)/2, (d−1)/2) (chapter 1).
+    Beta((d−1)/2, (d−1)/2).
     """
     x = check_points("x", x)
     n_pairs = check_int("n_pairs", n_pairs, minimum=1)
@@ -163,7 +173,7 @@ def inner_product_density(t: torch.Tensor, d: int) -> torch.Tensor:
     p_d(t) = (1 − t²)^{(d−3)/2} / B(1/2, (d−1)/2) on (−1, 1), zero outside;
     equivalently (1 + t)/2 ~ Beta((d−1)/2, (d−1)/2), so E t = 0 and
     Var t = 1/d. For two independent uniform points it is the law of
-    ⟨x_i, x_j⟩ (condition on x_j). Chapter 1.
+    ⟨x_i, x_j⟩ (condition on x_j). the memorization-model chapter.
     """
     d = check_int("d", d, minimum=2)
     t = torch.as_tensor(t, dtype=torch.float64)

@@ -1,4 +1,4 @@
-"""Intrinsic dimension of a point cloud: how many coordinates the data really use (chapter 7).
+"""Intrinsic dimension of a point cloud: how many coordinates the data really use.
 
 The law of robustness is stated with the ambient dimension d, but real images
 lie near much lower-dimensional sets. Three estimators, all from the data
@@ -21,7 +21,7 @@ alone:
   ``average="inverse"``, the form Pope et al. (2021) use. Levina and Bickel's
   original ``average="mean"`` takes the mean of the m̂_k(x_i); it is biased
   upwards by the factor (k − 1)/(k − 2), because E[(k−1)/S] = (k−1)m/(k−2)
-  when S ~ Gamma(k − 1, rate m) (chapter 7, exercise).
+  when S ~ Gamma(k − 1, rate m) (the ImageNet chapter, exercise).
 * :func:`twonn_dimension` — TwoNN (Facco et al., 2017): the ratio
   μ = T_2/T_1 of the two nearest-neighbour distances has the Pareto law
   P(μ > t) = t^{−m} under the same local model, i.e. log μ ~ Exp(m). The
@@ -97,7 +97,7 @@ def knn_distances(x: torch.Tensor, k: int, chunk: int = 512) -> torch.Tensor:
     itself is excluded by its index (a duplicate row elsewhere counts, at
     distance 0). The k + a few best candidates are then measured again from
     the differences, so the returned distances carry no cancellation error.
-    Memory O(chunk · (n + k·d)). Device and dtype of ``x``. Chapter 7.
+    Memory O(chunk · (n + k·d)). Device and dtype of ``x``. the ImageNet chapter.
     """
     x = check_points("x", x, min_points=2)
     n = x.shape[0]
@@ -165,7 +165,7 @@ def mle_from_distances(distances: torch.Tensor, average: str = "inverse") -> MLE
     S_k(x_i) = Σ_{j<k} log(T_k(x_i)/T_j(x_i)); local estimate m̂(x_i) = (k − 1)/S_k(x_i).
     ``average="inverse"`` (MacKay–Ghahramani, the default): m̂ = (k − 1)/mean_i S_k(x_i),
     the harmonic mean of the local estimates. ``average="mean"`` (Levina–Bickel's
-    original): the arithmetic mean of the local estimates. Chapter 7.
+    original): the arithmetic mean of the local estimates. the ImageNet chapter.
     """
     t = _check_distances(distances, min_cols=2)
     average = check_choice("average", average, AVERAGES)
@@ -188,7 +188,7 @@ def mle_from_distances(distances: torch.Tensor, average: str = "inverse") -> MLE
 
 
 def mle_dimension(x: torch.Tensor, k: int = 10, *, average: str = "inverse", chunk: int = 512) -> MLEEstimate:
-    """Levina–Bickel MLE of the intrinsic dimension of the rows of ``x`` with k neighbours (chapter 7).
+    """Levina–Bickel MLE of the intrinsic dimension of the rows of ``x`` with k neighbours.
 
     See :func:`mle_from_distances` for the formula; the distances come from
     :func:`knn_distances`. Needs 2 ≤ k ≤ n − 1 and no duplicate rows.
@@ -202,7 +202,7 @@ def mle_dimension(x: torch.Tensor, k: int = 10, *, average: str = "inverse", chu
 def mle_dimension_curve(
     x: torch.Tensor, ks: Sequence[int], *, average: str = "inverse", chunk: int = 512
 ) -> list[float]:
-    """The MLE dimension for each k in ``ks``, from one k-nearest-neighbour search with k = max(ks) (chapter 7).
+    """The MLE dimension for each k in ``ks``, from one k-nearest-neighbour search with k = max(ks).
 
     Estimates that move with k are a warning: small k sees noise, large k sees curvature.
     """
@@ -230,7 +230,7 @@ def twonn_from_distances(distances: torch.Tensor, method: str = "mle", discard: 
     approximately so, since neighbourhoods overlap. ``method="fit"``: sort the μ_i, set
     F_i = i/n, keep the smallest ⌊(1 − ``discard``) n⌋ (never the last, where
     F = 1), and return the least-squares slope through the origin of
-    y = −log(1 − F) against x = log μ: Σ x y / Σ x². Chapter 7.
+    y = −log(1 − F) against x = log μ: Σ x y / Σ x². the ImageNet chapter.
     """
     t = _check_distances(distances, min_cols=2)
     method = check_choice("method", method, TWONN_METHODS)
@@ -286,7 +286,7 @@ class PCAProfile:
 
 
 def pca_profile(x: torch.Tensor) -> PCAProfile:
-    """The PCA variance profile of the rows of ``x`` (chapter 7).
+    """The PCA variance profile of the rows of ``x``.
 
     λ_1 ≥ … ≥ λ_r, r = min(n, d), the eigenvalues of the sample covariance
     (1/(n−1)) Σ_i (x_i − x̄)(x_i − x̄)ᵀ, computed in float64 from the smaller of
@@ -307,7 +307,7 @@ def pca_profile(x: torch.Tensor) -> PCAProfile:
 
 
 def pca_components(x: torch.Tensor, fraction: float = 0.95) -> int:
-    """The number of principal components that carry ``fraction`` of the variance of ``x`` (chapter 7)."""
+    """The number of principal components that carry ``fraction`` of the variance of ``x``."""
     fraction = check_positive("fraction", fraction)
     if fraction > 1:
         raise ValueError(f"fraction must be <= 1 (a share of the variance), got {fraction}")
@@ -325,7 +325,7 @@ def embedded_gaussian(
 
     x_i = Q z_i + ``noise`` · g_i with Q (D × m) having orthonormal columns and
     g_i ~ N(0, I_D): an m-dimensional Gaussian on a random m-dimensional
-    subspace. The test case of the estimators (chapter 7). Device of ``generator``.
+    subspace. The test case of the estimators. Device of ``generator``.
     """
     n = check_int("n", n, minimum=2)
     intrinsic = check_int("intrinsic", intrinsic, minimum=1)
@@ -347,7 +347,7 @@ def embedded_curve(
     n: int, ambient: int, *, frequencies: int | None = None, generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
-    """n points on a closed curve in R^D (a 1-dimensional manifold that is far from any line), chapter 7.
+    """n points on a closed curve in R^D (a 1-dimensional manifold that is far from any line), the ImageNet chapter.
 
     x(t) = Σ_{f=1}^{F} (a_f cos 2πft + b_f sin 2πft)/f with t uniform on [0, 1)
     and random a_f, b_f ~ N(0, I_D), F = ``frequencies`` (default D/2):

@@ -1,11 +1,11 @@
-"""Isoperimetry: Lipschitz functions of high-dimensional random points concentrate (chapter 5).
+"""Isoperimetry: Lipschitz functions of high-dimensional random points concentrate.
 
 A distribution μ on R^d is **c-isoperimetric** (Bubeck–Sellke 2021) when every
 L-Lipschitz f: R^d → R satisfies, for all t ≥ 0,
 
     P_{x∼μ}[ |f(x) − E f| ≥ t ] ≤ 2 exp(−d t² / (2 c L²)).
 
-Known constants (chapter 5 says where each comes from):
+Known constants (the universal-law chapter says where each comes from):
 
 * N(0, I_d/d): c = 1, by the Gaussian concentration inequality
   P[|F(g) − E F| ≥ t] ≤ 2 exp(−t²/(2 Lip(F)²)) for g ∼ N(0, I_d), applied to
@@ -67,7 +67,7 @@ def _values(name: str, values: Any) -> np.ndarray:
 
 
 def isoperimetric_bound(t: Any, d: int, lipschitz: float = 1.0, c: float = 1.0) -> float | np.ndarray:
-    """The c-isoperimetric tail bound 2 exp(−d t² / (2 c L²)) at each t ≥ 0 (chapter 5).
+    """The c-isoperimetric tail bound 2 exp(−d t² / (2 c L²)) at each t ≥ 0.
 
     ``t`` is a number (returns a float) or an array (returns an array of the same
     shape). The bound exceeds 1 for small t, where it says nothing; it is not
@@ -84,7 +84,7 @@ def isoperimetric_bound(t: Any, d: int, lipschitz: float = 1.0, c: float = 1.0) 
 
 
 def known_isoperimetric_constant(distribution: str, d: int) -> float:
-    """The constant c for which the book *proves or cites* c-isoperimetry (chapter 5).
+    """The constant c for which the book *proves or cites* c-isoperimetry.
 
     ``"gaussian"`` (N(0, I_d/d)): 1, by Gaussian concentration.
     ``"sphere"`` (uniform on S^{d−1}, d ≥ 3): d/(d − 2), by the Bakry–Émery
@@ -99,7 +99,7 @@ def known_isoperimetric_constant(distribution: str, d: int) -> float:
 
 
 def empirical_tail(values: Any, t: Any, mean: float | None = None) -> float | np.ndarray:
-    """The empirical two-sided tail P̂[|f − E f| ≥ t] = #{i: |v_i − m| ≥ t} / N at each t (chapter 5).
+    """The empirical two-sided tail P̂[|f − E f| ≥ t] = #{i: |v_i − m| ≥ t} / N at each t.
 
     ``values`` are N samples v_i = f(x_i); ``m`` is ``mean`` when the exact mean
     E f is known, else the sample mean (1/N) Σ v_i. ``t`` is a number or an array.
@@ -118,7 +118,7 @@ def empirical_tail(values: Any, t: Any, mean: float | None = None) -> float | np
 def smallest_isoperimetric_constant(
     values: Any, d: int, lipschitz: float = 1.0, mean: float | None = None, min_count: int = 1
 ) -> float:
-    """The smallest c with P̂[|f − m| ≥ t] ≤ 2 exp(−d t² / (2 c L²)) for every t with P̂ ≥ min_count/N (chapter 5).
+    """The smallest c with P̂[|f − m| ≥ t] ≤ 2 exp(−d t² / (2 c L²)) for every t with P̂ ≥ min_count/N.
 
     The empirical tail p(t) is a step function: on (a_{(k+1)}, a_{(k)}] (the
     sorted deviations |v_i − m|, largest first) it equals p(a_{(k)}), and the
@@ -154,7 +154,7 @@ def smallest_isoperimetric_constant(
 
 @dataclass(frozen=True)
 class LipschitzTestFunction:
-    """A function f: R^d → R, batched ((m, d) → (m,)), with its *exact* Lipschitz constant (chapter 5)."""
+    """A function f: R^d → R, batched ((m, d) → (m,)), with its *exact* Lipschitz constant."""
 
     name: str
     fn: Callable[[torch.Tensor], torch.Tensor]
@@ -209,7 +209,7 @@ def orthogonal_relu_network(
 
     The k ≤ d rows w_j are orthonormal (QR of a Gaussian d × k matrix), b_j ∼
     N(0, 1/d) and a ∼ N(0, I_k), all drawn from ``generator`` (or ``seed``).
-    Returns ``(net, lipschitz)`` with ``lipschitz`` = ‖a‖₂, proved in chapter 5:
+    Returns ``(net, lipschitz)`` with ``lipschitz`` = ‖a‖₂, proved in the universal-law chapter:
 
     * Upper: |f(x) − f(x')| ≤ ‖a‖ ‖ReLU(Wx + b) − ReLU(Wx' + b)‖ ≤ ‖a‖ ‖W(x − x')‖
       ≤ ‖a‖ ‖x − x'‖ (Cauchy–Schwarz, ReLU 1-Lipschitz, ‖W‖_op = 1).
@@ -251,7 +251,7 @@ def lipschitz_test_functions(
     network_width: int | None = None,
     device: torch.device | str | None = None,
 ) -> list[LipschitzTestFunction]:
-    """The chapter's test functions on R^d, each with Lipschitz constant exactly 1 (chapter 5).
+    """The chapter's test functions on R^d, each with Lipschitz constant exactly 1.
 
     A coordinate x₁; the norm ‖x‖; the distance ‖x − a‖ to a fixed point a = e₁
     (on the unit sphere, and at distance 1 from the origin, where N(0, I_d/d)

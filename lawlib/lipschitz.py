@@ -5,13 +5,13 @@ a trained network; the book brackets it.
 
 Lower bounds (any f):
   * :func:`max_gradient_norm` — max_i ‖∇f(z_i)‖ over a point set; with fresh
-    random points it is the proxy of Bubeck–Li–Nagaraj (chapters 3, 5).
+    random points it is the proxy of Bubeck–Li–Nagaraj.
   * :func:`gradient_ascent_lipschitz` — ascends ‖∇f‖ from many starts.
   * :func:`max_pairwise_slope` — max_{i<j} |v_i − v_j| / ‖x_i − x_j‖ for values
-    v_i = f(x_i); with labels it is McShane's constant L (chapter 2).
+    v_i = f(x_i); with labels it is McShane's constant L.
 
 Upper bound (feed-forward networks with 1-Lipschitz activations):
-  * :func:`spectral_norm_product` — Π_ℓ ‖W_ℓ‖₂ (chapters 3, 5, 6).
+  * :func:`spectral_norm_product` — Π_ℓ ‖W_ℓ‖₂.
 """
 
 from __future__ import annotations
@@ -24,10 +24,20 @@ from torch import nn
 
 from ._checks import check_generator, check_int, check_labels, check_points, check_positive
 
+__all__ = [
+    "batch_values",
+    "gradient_norms",
+    "max_gradient_norm",
+    "LipschitzEstimate",
+    "gradient_ascent_lipschitz",
+    "max_pairwise_slope",
+    "spectral_norm_product",
+]
+
 Function = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _as_batch_values(f: Function, x: torch.Tensor) -> torch.Tensor:
+def batch_values(f: Function, x: torch.Tensor) -> torch.Tensor:
     out = f(x)
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]
@@ -48,7 +58,7 @@ def gradient_norms(f: Function, x: torch.Tensor, batch_size: int = 4096) -> torc
     for start in range(0, x.shape[0], batch_size):
         xb = x[start : start + batch_size].detach().clone().requires_grad_(True)
         with torch.enable_grad():
-            (grad,) = torch.autograd.grad(_as_batch_values(f, xb).sum(), xb)
+            (grad,) = torch.autograd.grad(batch_values(f, xb).sum(), xb)
         norms.append(grad.norm(dim=1))
     return torch.cat(norms)
 
@@ -57,7 +67,7 @@ def max_gradient_norm(f: Function, x: torch.Tensor, batch_size: int = 4096) -> f
     """max_i ‖∇f(x_i)‖ over the rows of ``x``: a lower bound on Lip(f) (for f differentiable at x_i).
 
     With x_i 1000 fresh points from the data distribution this is the
-    "maximum random gradient" of Bubeck–Li–Nagaraj, section 5 (chapters 3, 5).
+    "maximum random gradient" of Bubeck–Li–Nagaraj, section 5.
     """
     return float(gradient_norms(f, x, batch_size).max())
 
@@ -85,7 +95,7 @@ def gradient_ascent_lipschitz(
     McShane, RBFs) the Hessian vanishes almost everywhere and the random
     proposals do the climbing. The result is max over starts and steps of
     ‖∇f(x)‖ ≤ Lip(f). Starting near the data finds the steep places of a
-    memorizer (chapters 2–5).
+    memorizer.
     """
     x = check_points("starts", starts, min_points=1).detach().clone()
     steps = check_int("steps", steps, minimum=0)
@@ -97,7 +107,7 @@ def gradient_ascent_lipschitz(
     def norms_and_ascent(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = z.detach().requires_grad_(True)
         with torch.enable_grad():
-            (g,) = torch.autograd.grad(_as_batch_values(f, z).sum(), z, create_graph=True)
+            (g,) = torch.autograd.grad(batch_values(f, z).sum(), z, create_graph=True)
             sq = (g * g).sum(dim=1)
             if sq.requires_grad:
                 (h,) = torch.autograd.grad(sq.sum(), z, allow_unused=True)
@@ -132,7 +142,7 @@ def max_pairwise_slope(x: torch.Tensor, values: torch.Tensor, chunk: int = 1024)
 
     With v_i = f(x_i) it is a lower bound on Lip(f). With v_i = y_i (the
     labels) it is the smallest Lipschitz constant of any interpolant: the
-    constant L of the McShane extension (chapter 2). Duplicate points with
+    constant L of the McShane extension. Duplicate points with
     different values make it infinite and raise ``ValueError``.
     """
     x = check_points("x", x)
@@ -165,7 +175,7 @@ def spectral_norm_product(model: nn.Module) -> float:
     the diagonal map γ/√(var + ε), of norm max_j |γ_j| / √(var_j + ε).
     ``model`` must be a chain of such layers (``nn.Sequential`` or a module
     listing them in order in its children); anything else raises
-    ``ValueError`` (chapters 3, 5, 6).
+    ``ValueError``.
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")

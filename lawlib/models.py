@@ -1,8 +1,8 @@
 """Networks used across the book.
 
 * :func:`two_layer_relu` — f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ), k neurons,
-  the class F_k of Bubeck–Li–Nagaraj (chapters 3, 5).
-* :func:`mlp` — a ReLU multilayer perceptron (chapters 0, 6).
+  the class F_k of Bubeck–Li–Nagaraj.
+* :func:`mlp` — a ReLU multilayer perceptron.
 
 Both are plain ``nn.Sequential`` chains, so :func:`lawlib.spectral_norm_product`
 bounds them and ``sum(p.numel() for p in model.parameters())`` counts them.
@@ -55,7 +55,7 @@ def two_layer_relu(
     Bubeck–Li–Nagaraj (section 5); it adds 2k parameters (its scale γ and shift β)
     and, in eval mode, acts on neuron ℓ as the affine map
     t ↦ γ_ℓ (t − μ_ℓ)/√(v_ℓ + 10⁻⁵) + β_ℓ. Weights drawn from ``generator`` when
-    given. Chapters 3 and 5.
+    given.
     """
     d = check_int("d", d, minimum=1)
     k = check_int("k", k, minimum=1)
@@ -66,7 +66,7 @@ def two_layer_relu(
 
 
 def mlp(d: int, widths: Sequence[int], out: int = 1, *, generator: torch.Generator | None = None) -> nn.Sequential:
-    """A ReLU network d → widths[0] → … → widths[-1] → out (chapters 0, 6).
+    """A ReLU network d → widths[0] → … → widths[-1] → out.
 
     For ``out == 1`` the output is flattened to shape (m,).
     """

@@ -531,7 +531,7 @@ class DeviceProfile:
 #: CPU: chosen on a grid to minimize the squared log-ratio of measured to predicted wall time over the nine
 #: chapters at the quick scale on two CPU cores shared with other jobs (load 13-18; benchmarks/cost_model.py
 #: compare): measured/predicted from 0.49 to 2.6, 7 of 9 chapters within 2x. Small sequential operations
-#: (chapter 0's attacks) are the least well predicted on a loaded machine. CUDA/MPS:
+#: (the adversarial-examples chapter's attacks) are the least well predicted on a loaded machine. CUDA/MPS:
 #: assumptions until a chapter has been timed on one (a T4 streams ~250 GB/s, ~1/250 of its 8 TFLOP/s in
 #: float32 element operations; a small optimizer step costs ~0.3 ms of kernel launches).
 PROFILE_CONSTANTS = {

@@ -119,7 +119,7 @@ def _image(ax, img: np.ndarray, side: int, **kwargs: Any) -> None:
 def adversarial_examples_figure(
     x: Any, x_adv: Any, probs: Any, probs_adv: Any, *, side: int = 8, title: str | None = None
 ):
-    """Originals, adversarial images and their differences δ = x' − x, one column per example (chapter 0).
+    """Originals, adversarial images and their differences δ = x' − x, one column per example.
 
     ``x`` and ``x_adv`` are (m, side²) images with pixels in [0, 1] (drawn
     with more ink for larger values), ``probs`` and ``probs_adv`` the (m, K)
@@ -154,7 +154,7 @@ def adversarial_examples_figure(
 def attack_widget_frame(
     image: Any, original: Any, probs: Any, true_class: int, radius: float, *, side: int = 8
 ):
-    """One frame of chapter 0's attack widget: the attacked image, δ = image − original, the class probabilities.
+    """One frame of the adversarial-examples chapter's attack widget: the attacked image, δ = image − original, the class probabilities.
 
     The bar of ``true_class`` is drawn in orange (``PALETTE[1]``), the others
     in blue; the first panel's title gives the radius and the prediction

@@ -1,4 +1,4 @@
-"""Empirical Rademacher complexity: exact for small classes, estimated by optimisation for networks (chapter 6).
+"""Empirical Rademacher complexity: exact for small classes, estimated by optimisation for networks.
 
 For a sample S = (x_1, …, x_n) and a class F of real functions, the empirical
 Rademacher complexity is
@@ -87,7 +87,7 @@ def finite_class_rademacher(
 
     With ``n_draws=None`` the expectation runs over all 2ⁿ sign vectors
     (exact; n ≤ 16); otherwise it is the mean over ``n_draws`` random sign
-    vectors. Chapter 6 uses it to check that a class realising every
+    vectors. the weight-bounded chapter uses it to check that a class realising every
     labelling has R̂ = 1.
     """
     v = check_tensor("values", values, ndim=2, min_rows=1)
@@ -102,7 +102,7 @@ def finite_class_rademacher(
 def linear_class_rademacher(
     x: torch.Tensor, radius: float = 1.0, n_draws: int | None = None, generator: torch.Generator | None = None
 ) -> RademacherEstimate:
-    """R̂_S of the linear class {x ↦ ⟨w, x⟩ : ‖w‖ ≤ W}: (W/n) E_σ ‖Σ_i σ_i x_i‖ (chapter 6).
+    """R̂_S of the linear class {x ↦ ⟨w, x⟩ : ‖w‖ ≤ W}: (W/n) E_σ ‖Σ_i σ_i x_i‖.
 
     The supremum is explicit (Cauchy–Schwarz, attained at w = W u/‖u‖ with
     u = Σ σ_i x_i). Exact over all sign vectors when ``n_draws`` is None
@@ -128,7 +128,7 @@ def estimate_rademacher(
     restarts: int = 1,
     generator: torch.Generator | None = None,
 ) -> RademacherEstimate:
-    """A lower estimate of R̂_S(F_{D,M}) for bias-free depth-D ReLU networks with ‖W_j‖ ≤ M per layer (chapter 6).
+    """A lower estimate of R̂_S(F_{D,M}) for bias-free depth-D ReLU networks with ‖W_j‖ ≤ M per layer.
 
     For each of ``n_draws`` sign vectors σ (from ``generator``), projected Adam
     maximises (1/n) Σ σ_i f(x_i) over the class (``restarts`` initialisations

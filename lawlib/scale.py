@@ -41,19 +41,19 @@ SCALE_NAMES = ("quick", "colab", "full")
 
 #: Sizes of every experiment, per chapter, per scale.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    # Chapter 0: a small network on scikit-learn's digits, attacked by PGD.
+    # the adversarial-examples chapter: a small network on scikit-learn's digits, attacked by PGD.
     "intro": {
         "quick": dict(hidden=256, epochs=400, lr=1e-2, random_epochs=400, attack_steps=40, bisection_steps=12,
                       n_attack=300, n_knn=40, n_radii=33, widget_radii=16),
         "full": dict(hidden=1024, epochs=1500, lr=1e-2, random_epochs=1500, attack_steps=200, bisection_steps=16,
                      n_attack=449, n_knn=300, n_radii=65, widget_radii=31),
     },
-    # Chapter 1: the memorization model and high-dimensional geometry.
+    # the memorization-model chapter: the memorization model and high-dimensional geometry.
     "memorization": {
         "quick": dict(n=2000, dims=(2, 5, 10, 50, 200, 1000), n_pairs=20000, n_trials=2000),
         "full": dict(n=20000, dims=(2, 5, 10, 50, 200, 1000, 5000), n_pairs=200000, n_trials=20000),
     },
-    # Chapter 2: minimum pairwise distances against the cap bound; the McShane extension.
+    # the Kirszbraun chapter: minimum pairwise distances against the cap bound; the McShane extension.
     "kirszbraun": {
         "quick": dict(ns=(100, 300, 1000, 3000, 10000), dims=(20, 50, 100, 500), gamma=0.01,
                       cap_dims=(10, 50, 200), n_cap_pairs=100000, n_hist=1500, dims_hist=(10, 100, 1000),
@@ -62,7 +62,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                      cap_dims=(10, 50, 200, 500), n_cap_pairs=1000000, n_hist=5000, dims_hist=(10, 100, 1000, 5000),
                      n_mc=10000, d_mc=500, ns_lip=(100, 1000, 10000, 30000), n_fresh=1000, n_starts=256, ascent_steps=100),
     },
-    # Chapter 3: Baum's network at n = 1000, d = 50; same-width networks trained by Adam; Lip against n.
+    # Baum's chapter: Baum's network at n = 1000, d = 50; same-width networks trained by Adam; Lip against n.
     "baum": {
         "quick": dict(n=1000, d=50, n_fresh=1000, ascent_starts=200, ascent_steps=30, train_steps=3000, train_lr=1e-2,
                       train_tol=1e-3, sweep_d=20, sweep_ns=(100, 200, 400, 800), sweep_seeds=1, width_n=200, width_d=10),
@@ -70,14 +70,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                      train_tol=1e-3, sweep_d=50, sweep_ns=(250, 500, 1000, 2000, 4000, 8000), sweep_seeds=3,
                      width_n=1000, width_d=50),
     },
-    # Chapter 4: RBF and neuron-per-point memorizers, their Lipschitz constants as n grows, the table.
+    # the RBF chapter: RBF and neuron-per-point memorizers, their Lipschitz constants as n grows, the table.
     "rbf": {
         "quick": dict(d=200, ns=(100, 300, 1000, 3000), n_table=500, d_table=100, train_steps=3000, train_lr=1e-2,
                       n_fresh=1000, n_starts=32, ascent_steps=20),
         "full": dict(d=1000, ns=(100, 1000, 10000, 30000), n_table=5000, d_table=500, train_steps=20000, train_lr=3e-3,
                      n_fresh=1000, n_starts=256, ascent_steps=100),
     },
-    # Chapter 5: isoperimetry, the Bubeck-Li-Nagaraj experiments (1: many (n, d, k); 2: n fixed, d swept with
+    # the universal-law chapter: isoperimetry, the Bubeck-Li-Nagaraj experiments (1: many (n, d, k); 2: n fixed, d swept with
     # k = n and k = 10n/d), the projected RBF, Rademacher complexities. exp1_cells lists (n, d) pairs.
     "universal": {
         "quick": dict(iso_dims=(5, 50, 500), iso_samples=20000, iso_min_count=30,
@@ -97,7 +97,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                      rbf_n=2000, rbf_d=1000, rad_n=1000, rad_dims=(10, 100, 1000, 10000), rad_functions=200,
                      rad_draws=10000),
     },
-    # Chapter 6: weight-bounded deep networks; smallest fitting depth against n; Rademacher estimates.
+    # the weight-bounded chapter: weight-bounded deep networks; smallest fitting depth against n; Rademacher estimates.
     "weight_bounded": {
         "quick": dict(d=8, width=16, max_norm=3.0, epsilon=0.5, ns=(16, 32, 64, 128, 256, 512), max_depth=8,
                       steps=300, lr=0.02, restarts=2, seeds=(0, 1, 2), control_depths=(1, 2, 3), n_fresh=1000,
@@ -109,14 +109,14 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                      ascent_starts=256, ascent_steps=100, rad_n=256, rad_depths=(1, 2, 3, 4, 5, 6, 7, 8), rad_depth=3,
                      rad_draws=32, rad_steps=500),
     },
-    # Chapter 7: the ImageNet back-of-the-envelope; intrinsic-dimension estimates (synthetic, digits, MNIST).
+    # the ImageNet chapter: the ImageNet back-of-the-envelope; intrinsic-dimension estimates (synthetic, digits, MNIST).
     "envelope": {
         "quick": dict(capacity_scales=(1, 2, 4, 8, 16), synthetic_n=1500, synthetic_dims=(2, 5, 10, 20), ambient=64,
                       k=10, ks=(3, 5, 10, 20), mnist_n=5000, knn_chunk=512),
         "full": dict(capacity_scales=(1, 2, 4, 8, 16), synthetic_n=10000, synthetic_dims=(2, 5, 10, 20), ambient=64,
                      k=10, ks=(3, 5, 10, 20, 50), mnist_n=60000, knn_chunk=2048),
     },
-    # Chapter 8: the n^{1/d} mechanism; the max-gradient experiment for other architectures; other norms.
+    # the last chapter (beyond the law): the n^{1/d} mechanism; the max-gradient experiment for other architectures; other norms.
     "beyond": {
         "quick": dict(dims=(1, 2, 3), ns=(100, 300, 1000, 3000), seeds=12, cell_seeds=5, fit_mse=0.5,
                       arch_n=100, arch_d=64, arch_targets=(0.125, 0.5, 2.0), arch_seeds=(0,), arch_steps=2000,

@@ -1,6 +1,6 @@
-"""Training one network at a time, full batch (chapters 0 and 3).
+"""Training one network at a time, full batch.
 
-The batched trainer of chapter 5, which fits a whole sweep of widths and
+The batched trainer of the universal-law chapter, which fits a whole sweep of widths and
 seeds at once, lives in its own module.
 """
 
@@ -71,7 +71,7 @@ def train_classifier(
     """Full-batch Adam on the cross-entropy of ``model(x)`` against integer labels ``y``.
 
     Stops early once every training point is classified correctly and the
-    loss is below 1e-3 (memorization). Chapter 0.
+    loss is below 1e-3 (memorization).
     """
     x = check_points("x", x, min_points=2)
     y = check_tensor("y", y, ndim=1)
@@ -119,7 +119,7 @@ def train_regression(
 ) -> TrainResult:
     """Full-batch Adam on the square loss (1/n) Σ (f(x_i) − y_i)², stopping once it is ≤ ``tol``.
 
-    Used to train networks that memorize (chapters 3 and 4).
+    Used to train networks that memorize.
     """
     x = check_points("x", x, min_points=2)
     y = check_tensor("y", y, ndim=1)
@@ -149,7 +149,7 @@ def calibrate_batch_norm(model: nn.Module, x: torch.Tensor) -> nn.Module:
     Running mean μ ← the batch mean, running variance v ← the *biased* batch
     variance (what train mode divides by), so the eval-mode network equals the
     train-mode network on ``x`` exactly — a network trained full batch is, after
-    this, one fixed function. Chapter 5.
+    this, one fixed function.
     """
     x = check_tensor("x", x, ndim=2)
     stats: dict[nn.BatchNorm1d, tuple[torch.Tensor, torch.Tensor]] = {}
@@ -184,7 +184,7 @@ def train_until_memorized(
 ) -> TrainResult:
     """Full-batch Adam on the square loss until the network memorizes ±1 labels (:func:`memorizes`).
 
-    The one-at-a-time version of :func:`lawlib.train_batched` (chapters 5 and 8): it stops, without a
+    The one-at-a-time version of :func:`lawlib.train_batched`: it stops, without a
     further step, once sign f(x_i) = y_i for all i and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``; a network with
     batch normalization is then calibrated to the full batch (:func:`calibrate_batch_norm`).
     """

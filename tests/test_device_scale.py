@@ -473,6 +473,7 @@ import notebooks  # noqa: E402
 
 def test_setup_cell_passes_the_chapter_and_says_when_unpublished(monkeypatch, tmp_path):
     chapter = ROOT / "book" / "01_memorization_model.ipynb"
+    monkeypatch.setattr(notebooks, "published", lambda: True)
     published = notebooks.setup_source(chapter)
     assert 'lawlib.setup(chapter="01_memorization_model")' in published
     assert f"git+{notebooks.repository_url().rstrip('/')}" in published

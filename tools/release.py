@@ -80,7 +80,9 @@ def problems() -> list[str]:
     want = f"@v{v}\""
     for p in notebooks.chapters():
         cell = notebooks.first_code_cell(json.loads(p.read_text()))
-        if cell is None or want not in "".join(cell["source"]):
+        if cell is None or "".join(cell["source"]) != notebooks.setup_source(p):
+            bad.append(f"{p.name}: the set-up cell is not the generated one (run tools/notebooks.py sync)")
+        elif notebooks.published() and want not in "".join(cell["source"]):
             bad.append(f"{p.name}: the set-up cell does not install lawlib from {want} (run tools/notebooks.py sync)")
     return bad
 
