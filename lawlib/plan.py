@@ -141,12 +141,14 @@ def two_layer(d: int, k: int) -> tuple[float, float, float]:
     return d * k + k, d * k + 2 * k + 1, float(k)
 
 
-def expected_steps(budget: int, measured: int) -> int:
-    """The steps a sweep that stops on memorization takes: ``min(budget, measured)``.
+def expected_steps(budget: int, measured: int, lr: float = 1e-2, measured_lr: float = 1e-2) -> int:
+    """The steps a sweep that stops on memorization takes: ``min(budget, measured · measured_lr / lr)``.
 
-    ``measured`` is the cost-weighted number of steps observed at the quick scale.
+    ``measured`` is the cost-weighted number of steps observed at the quick scale, with learning rate
+    ``measured_lr``; a smaller learning rate is assumed to need proportionally more steps (an assumption
+    until the larger scales have been timed).
     """
-    return int(min(budget, measured))
+    return int(min(budget, math.ceil(measured * max(1.0, measured_lr / lr))))
 
 
 def _get(s: SimpleNamespace, key: str, default):
@@ -294,14 +296,14 @@ def _universal(s: SimpleNamespace) -> dict[str, Cost]:
         widths = sorted({n2, max(1, 10 * n2 // d)})
         macs, _, act = two_layer(d, n2)
         # measured at quick scale: every network memorized, median 38 Adam steps (the k = n ones in about 20)
-        steps2 = expected_steps(_get(s, "exp2_steps", s.steps), 40)
+        steps2 = expected_steps(_get(s, "exp2_steps", s.steps), 40, s.lr)
         exp2 = exp2 + _max_gradient_cell(n2, d, widths, seeds2, steps2, s.n_fresh)
         exp2 = exp2 + gradients(s.n_fresh, macs, act)
     # the ablation: six variants of one network of width k = n, trained one at a time with torch.optim.Adam
     n_b, d_b = _get(s, "ablation_n", n2), _get(s, "ablation_d", s.exp2_dims[-1])
     macs_b, params_b, act_b = two_layer(d_b, n_b)
     # measured at quick scale: 16 to 63 steps per variant (26 on average)
-    steps_b = expected_steps(_get(s, "ablation_steps", s.steps), 30)
+    steps_b = expected_steps(_get(s, "ablation_steps", s.steps), 30, s.lr)
     ablation = (train(n_b, macs_b, params_b, steps_b, act=act_b)
                 + gradients(s.n_fresh, macs_b, act_b)) * 6
     n_r, d_r = s.rbf_n, s.rbf_d
@@ -438,7 +440,7 @@ def _frontier(s: SimpleNamespace) -> dict[str, Cost]:
         macs, params, act = two_layer(d, k)
         # measured at quick scale: about 100 of 2000 steps per network on average (weighted by width: the
         # wide networks memorize first; the ones that never memorize are narrow or heavily penalized)
-        sweep = sweep + train(n + 3 * s.n_penalty, macs, params, expected_steps(s.steps, 100), nets=nets, act=act)
+        sweep = sweep + train(n + 3 * s.n_penalty, macs, params, expected_steps(s.steps, 100, s.lr), nets=nets, act=act)
         brackets = brackets + (gradients(s.n_fresh + n, macs, act)
                                + ascent(2 * s.ascent_starts, s.ascent_steps, macs, act)) * nets
     slopes = distances(n, n, d) * nets
