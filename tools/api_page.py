@@ -92,7 +92,11 @@ def render() -> str:
             except (TypeError, OSError):
                 where = f"`{rel}`"
             used = ", ".join(f"{{doc}}`{stem}`" for stem in callers(module, name, code)) or "tests only"
-            lines.append(f"| `{name}` | {first_line(obj) or '(a constant)'} | {used} | {where} |")
+            if inspect.isclass(obj) or inspect.isroutine(obj):
+                what = first_line(obj).replace("`", "")  # formulas in plain text: shown as code, as in the source
+            else:
+                what = "a constant: " + " ".join(repr(obj).split())[:60].replace("|", "\\|")
+            lines.append(f"| `{name}` | {f'`{what}`' if what else '(a constant)'} | {used} | {where} |")
         lines += [
             "",
             f"````{{dropdown}} Source of `{rel}`",
