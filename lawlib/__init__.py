@@ -195,7 +195,7 @@ from .beyond import (
     width_for_parameters,
 )
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # The figure helpers need matplotlib (about 0.5 s to import): load lawlib.plotting on first use.
 _LAZY = {name: "plotting" for name in

@@ -117,12 +117,11 @@ def _chapter_block(chapter: str | None) -> str | None:
 
 
 def setup_line(dev: torch.device, sc: Scale, chapter: str | None = None) -> str:
-    """The set-up cell's one line: version, device, scale, this chapter's estimated time here, how to change."""
-    from . import __version__
+    """The set-up cell's one line (short enough for the page's output box): scale, this chapter's
+    estimated time here, the device, and how to choose another scale. The site's footer gives the version."""
     from .plan import chapter_seconds, device_profile, format_seconds
 
-    what = describe_device(dev).replace(" (", ", ").rstrip(")")
-    parts = [f"lawlib {__version__}", what, f"scale = {sc.name}"]
+    line = f"{sc.name} scale"
     block = _chapter_block(chapter)
     if block is not None:
         try:
@@ -130,10 +129,10 @@ def setup_line(dev: torch.device, sc: Scale, chapter: str | None = None) -> str:
         except Exception:  # an estimate must never stop a chapter
             secs = None
         if secs is not None:
-            parts.append(f"this chapter: about {format_seconds(secs)} here")
+            line += f", about {format_seconds(secs)} here"
     others = "|".join(n for n in ("quick", "colab", "full") if n != sc.name)
-    parts.append(f"LAWLIB_SCALE={others} to change")
-    return " · ".join(parts)
+    where = describe_device(dev).replace(" (", ", ").rstrip(")")
+    return f"{line} ({where}) · LAWLIB_SCALE={others} to change"
 
 
 def setup(
