@@ -33,4 +33,4 @@ def test_callers_are_found_by_scanning_the_code() -> None:
 def test_the_page_lists_every_public_name_of_a_module() -> None:
     text = (ROOT / "book" / "api.md").read_text()
     for name in lawlib.device.__all__:
-        assert f"| `{name}` |" in text
+        assert f"- **`{name}`** (" in text

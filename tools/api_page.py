@@ -54,8 +54,7 @@ def first_line(obj: object) -> str:
     doc = inspect.getdoc(obj) or ""
     line = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
     line = re.sub(r":(?:func|class|mod|meth|data|attr):`~?([^`]+)`", r"`\1`", line)
-    line = line.replace("``", "`")
-    return line.replace("|", "\\|")
+    return line.replace("``", "`")
 
 
 def callers(module: str, name: str, code: dict[str, str]) -> list[str]:
@@ -71,9 +70,9 @@ def render() -> str:
         "# lawlib: the API",
         "",
         "Every public name of `lawlib`, the package the chapters import, with the",
-        "first line of its docstring and the chapters that call it. This page is",
+        "first line of its docstring, where its source starts and the chapters that call it. This page is",
         "generated from the package and the notebooks by `tools/api_page.py`; a test",
-        "fails when it is out of date. Each module's source is folded below its table:",
+        "fails when it is out of date. Each module's source is folded below its list:",
         "reading it is part of the course.",
         "",
     ]
@@ -83,20 +82,21 @@ def render() -> str:
         if not (ROOT / rel).exists():
             rel = module.replace(".", "/") + "/__init__.py"
         lines += [f"## `{module}`", "", first_line(mod), ""]
-        lines += ["| name | what it does | called in | source |", "|---|---|---|---|"]
         for name in mod.__all__:
             obj = getattr(mod, name)
             try:
-                line = inspect.getsourcelines(obj)[1]
-                where = f"`{rel}`, line {line}"
+                where = f"line {inspect.getsourcelines(obj)[1]}"
             except (TypeError, OSError):
-                where = f"`{rel}`"
-            used = ", ".join(f"{{doc}}`{stem}`" for stem in callers(module, name, code)) or "tests only"
+                where = rel
+            used = ", ".join(f"{{doc}}`{stem}`" for stem in callers(module, name, code))
             if inspect.isclass(obj) or inspect.isroutine(obj):
-                what = first_line(obj).replace("`", "")  # formulas in plain text: shown as code, as in the source
+                what = first_line(obj)
+                if re.search(r"[_^\\$]", what):  # a formula written as in the source: shown as code
+                    what = f"`{what.replace('`', '')}`"
             else:
-                what = "a constant: " + " ".join(repr(obj).split())[:60].replace("|", "\\|")
-            lines.append(f"| `{name}` | {f'`{what}`' if what else '(a constant)'} | {used} | {where} |")
+                what = "a constant, " + f"`{' '.join(repr(obj).split())[:60]}`"
+            lines.append(f"- **`{name}`** ({where}): {what} *Called in* {used}." if used
+                         else f"- **`{name}`** ({where}): {what} *Not called by a chapter.*")
         lines += [
             "",
             f"````{{dropdown}} Source of `{rel}`",
