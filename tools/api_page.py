@@ -94,7 +94,8 @@ def render() -> str:
                 if re.search(r"[_^\\$]", what):  # a formula written as in the source: shown as code
                     what = f"`{what.replace('`', '')}`"
             else:
-                what = "a constant, " + f"`{' '.join(repr(obj).split())[:60]}`"
+                shown = re.sub(r" at 0x[0-9a-f]+", "", " ".join(repr(obj).split()))  # no memory addresses
+                what = "a constant, " + f"`{shown[:60]}`"
             lines.append(f"- **`{name}`** ({where}): {what} *Called in* {used}." if used
                          else f"- **`{name}`** ({where}): {what} *Not called by a chapter.*")
         lines += [
