@@ -101,7 +101,7 @@ def bubeck_sellke_bound(
     weight_lipschitz: float = 1.0,
     delta: float = 0.01,
 ) -> float:
-    """The Lipschitz lower bound of Bubeck–Sellke's universal law (Theorem 3 of arXiv:2105.12806):
+    """The Lipschitz lower bound of Bubeck and Sellke's universal law (their Theorem 3, arXiv:2105.12806):
 
         Lip(f) ≥ ε / (2⁹ √c) · √( n d / (p log(60 W J / ε) + log(4/δ)) )
 
