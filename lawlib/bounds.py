@@ -116,8 +116,12 @@ def bubeck_sellke_bound(
     d = check_int("d", d, minimum=1)
     p = check_int("p", p, minimum=1)
     epsilon, c, w, j, delta = _check_theorem3(epsilon, c, weight_diameter, weight_lipschitz, delta)
-    denominator = p * math.log(60 * w * j / epsilon) + math.log(4 / delta)
-    return epsilon / (2**9 * math.sqrt(c)) * math.sqrt(n * d / denominator)
+    return _theorem3_bound(n, d, p, math.log(60 * w * j / epsilon), epsilon, c, delta)
+
+
+def _theorem3_bound(n: int, d: int, p: int, log_net: float, epsilon: float, c: float, delta: float) -> float:
+    """ε / (2⁹ √c) · √( n d / (p · log_net + log(4/δ)) ), with log_net = log(60 W J / ε) (checked inputs)."""
+    return epsilon / (2**9 * math.sqrt(c)) * math.sqrt(n * d / (p * log_net + math.log(4 / delta)))
 
 
 def bubeck_sellke_sample_size(
@@ -192,8 +196,7 @@ def deep_network_law_bound(
     log_net = math.log(60 * 2 * weight_bound * math.sqrt(p) / epsilon) + log_j
     if log_net <= 0:
         raise ValueError("60 · 2W√p · J / epsilon must exceed 1 (so that the logarithm is positive)")
-    denominator = p * log_net + math.log(4 / delta)
-    return epsilon / (2**9 * math.sqrt(c)) * math.sqrt(n * d / denominator)
+    return _theorem3_bound(n, d, p, log_net, epsilon, c, delta)
 
 
 def massart_rademacher_bound(max_norm: float, class_size: int, n: int) -> float:
