@@ -77,11 +77,10 @@ def machine() -> dict:
 
     from lawlib import hardware
 
-    hardware._CACHE.clear()  # measure again: the share of the machine this process gets changes
-    matmul_throughput = hardware.matmul_throughput
+    # measure again (cached=False): the share of the machine this process gets changes
     return {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
             "torch": torch.__version__, "load_average": os.getloadavg(),
-            "matmul_gflops": round(matmul_throughput("cpu") / 1e9, 1)}
+            "matmul_gflops": round(hardware.matmul_throughput("cpu", cached=False) / 1e9, 1)}
 
 
 def measure(scale: str, names: list[str]) -> None:

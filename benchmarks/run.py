@@ -231,8 +231,7 @@ def _child(workload: str) -> dict:
         torch.set_num_threads(int(os.environ["LAWLIB_BENCH_THREADS"]))
 
     def peak() -> float:
-        hardware._CACHE.clear()
-        return hardware.matmul_throughput("cpu", dtype)
+        return hardware.matmul_throughput("cpu", dtype, cached=False)
 
     def cpu_peak(size: int = 1024, seconds: float = 0.6) -> float:
         """Flop per CPU-second (all threads) of square products: unlike wall time, this does not

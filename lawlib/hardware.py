@@ -40,18 +40,20 @@ def matmul_throughput(
     dtype: torch.dtype = torch.float32,
     size: int = 1024,
     seconds: float = 0.25,
+    cached: bool = True,
 ) -> float:
     """Sustained rate of ``size``×``size`` matrix products on ``device``, in flop/s.
 
     One product costs ``2·size³`` flop. After one warm-up product the probe
     repeats products for about ``seconds`` and returns the best of three
-    timed rounds (``flop / time``). Results are cached per device, dtype and size.
+    timed rounds (``flop / time``). Results are cached per device, dtype and size;
+    ``cached=False`` measures again (the share of a busy machine changes).
     """
     size = check_int("size", size, minimum=16)
     seconds = check_positive("seconds", seconds)
     device = torch.device(device)
     key = (str(device), str(dtype), size)
-    if key in _CACHE:
+    if cached and key in _CACHE:
         return _CACHE[key]
     gen = torch.Generator(device="cpu").manual_seed(0)
     a = torch.randn(size, size, generator=gen, dtype=torch.float32).to(device=device, dtype=dtype)
