@@ -51,7 +51,10 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     seen = set()
     unique = []
     for js in scripts:
-        key = (str(getattr(js, "filename", js) or ""), repr(sorted(getattr(js, "attributes", {}).items())))
+        key = (
+            str(getattr(js, "filename", js) or ""),
+            repr(sorted(getattr(js, "attributes", {}).items())),
+        )
         if key in seen:
             continue
         seen.add(key)
@@ -80,7 +83,9 @@ def build_info(root: Path) -> str:
 
     def git(*args: str) -> str:
         try:
-            out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.SubprocessError):
             return ""
         return out.stdout.strip() if out.returncode == 0 else ""
@@ -92,7 +97,9 @@ def build_info(root: Path) -> str:
         where = f"release {tag}"
     else:
         where = f"version {version}, not a tagged release"
-    details = f", commit {commit}{' with local changes' if dirty else ''}" if commit else ""
+    details = (
+        f", commit {commit}{' with local changes' if dirty else ''}" if commit else ""
+    )
     return f"Built from {where}{details}."
 
 
@@ -101,7 +108,11 @@ def _configure(app, config):
     opts = config.html_theme_options
     if not is_published(root):
         opts["launch_buttons"] = {}
-        for key in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+        for key in (
+            "use_repository_button",
+            "use_issues_button",
+            "use_edit_page_button",
+        ):
             opts[key] = False
     info = build_info(root)
     app.env_build_info = info  # type: ignore[attr-defined]
@@ -122,7 +133,7 @@ def _unpublished_note(app, pagename, templatename, context, doctree):
     body = context["body"]
     i = body.find("</h1>")
     if i >= 0:
-        context["body"] = body[: i + 5] + UNPUBLISHED_NOTE + body[i + 5:]
+        context["body"] = body[: i + 5] + UNPUBLISHED_NOTE + body[i + 5 :]
 
 
 def _shift(number, by):
@@ -137,7 +148,9 @@ def _patch_chapter_numbers(app):
     if by == 0:
         return
     try:  # Jupyter Book's collector (sphinx-external-toc) renumbers after Sphinx's: shift after it
-        from sphinx_external_toc.collectors import TocTreeCollectorWithStyles as TocTreeCollector
+        from sphinx_external_toc.collectors import (
+            TocTreeCollectorWithStyles as TocTreeCollector,
+        )
     except ImportError:
         from sphinx.environment.collectors.toctree import TocTreeCollector
 
@@ -151,7 +164,9 @@ def _patch_chapter_numbers(app):
             for anchor, number in list(secnums.items()):
                 secnums[anchor] = _shift(number, by)
         for tree in list(env.tocs.values()) + list(env.titles.values()):
-            for node in tree.findall(lambda n: isinstance(n, nodes.Element) and n.get("secnumber")):
+            for node in tree.findall(
+                lambda n: isinstance(n, nodes.Element) and n.get("secnumber")
+            ):
                 node["secnumber"] = _shift(node["secnumber"], by)
         return rewrite
 
@@ -174,19 +189,31 @@ def _patch_execution_table() -> None:
         table = original(parent_docname, metadata)
         for xref in table.findall(pending_xref):
             if xref.get("reftype") == "doc":
-                xref["refexplicit"] = False  # the std domain then writes the document's title
+                xref["refexplicit"] = (
+                    False  # the std domain then writes the document's title
+                )
         return table
 
     make_stat_table._book_titles = True  # type: ignore[attr-defined]
     et.make_stat_table = make_stat_table
 
 
-def _optional_doc_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+def _optional_doc_role(
+    name, rawtext, text, lineno, inliner, options=None, content=None
+):
     from sphinx.addnodes import pending_xref
 
     env = inliner.document.settings.env
-    node = pending_xref(rawtext, refdomain="std", reftype="doc", reftarget=text, refexplicit=False,
-                        refwarn=True, refdoc=env.docname, book_optional=True)
+    node = pending_xref(
+        rawtext,
+        refdomain="std",
+        reftype="doc",
+        reftarget=text,
+        refexplicit=False,
+        refwarn=True,
+        refdoc=env.docname,
+        book_optional=True,
+    )
     node += nodes.inline(text, text, classes=["xref", "std", "std-doc"])
     return [node], []
 

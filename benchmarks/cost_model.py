@@ -32,9 +32,18 @@ OUT = Path(__file__).resolve().parent
 
 
 def commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                           text=True, cwd=ROOT).stdout.strip()
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
     return out.stdout.strip() + ("+dirty" if dirty else "")
 
 
@@ -51,16 +60,41 @@ print(json.dumps({"rc": out.returncode, "peak_rss_mb": round(ru.ru_maxrss / 1024
 
 def measure_one(path: Path, scale: str, timeout: int = 1800) -> dict:
     """Run one chapter in its own process tree; wall time and the largest process's peak RSS."""
-    env = dict(os.environ, LAWLIB_SCALE=scale, LAWLIB_PROGRESS="0", PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ, LAWLIB_SCALE=scale, LAWLIB_PROGRESS="0", PYTHONPATH=str(ROOT)
+    )
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(ROOT / "tools" / "run_notebook.py"), str(path),
-                          str(timeout)], capture_output=True, text=True, env=env, cwd=ROOT)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            str(ROOT / "tools" / "run_notebook.py"),
+            str(path),
+            str(timeout),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     wall = time.perf_counter() - t0
     rep = json.loads(out.stdout.strip().splitlines()[-1])
-    row = {"chapter": path.stem, "scale": scale, "ok": rep["rc"] == 0, "peak_rss_mb": rep["peak_rss_mb"],
-           "wall_s": round(wall, 1), "cpu_s": rep["cpu_s"]}
-    starts = [(int(m.group(2)), float(m.group(1))) for m in re.finditer(r"\[\s*([\d.]+) s\] \S+: cell (\d+)", rep["stderr"])]
-    row["cell_starts_s"] = starts  # when each cell started (seconds): where the time went
+    row = {
+        "chapter": path.stem,
+        "scale": scale,
+        "ok": rep["rc"] == 0,
+        "peak_rss_mb": rep["peak_rss_mb"],
+        "wall_s": round(wall, 1),
+        "cpu_s": rep["cpu_s"],
+    }
+    starts = [
+        (int(m.group(2)), float(m.group(1)))
+        for m in re.finditer(r"\[\s*([\d.]+) s\] \S+: cell (\d+)", rep["stderr"])
+    ]
+    row["cell_starts_s"] = (
+        starts  # when each cell started (seconds): where the time went
+    )
     if rep["rc"] == 0:
         row["seconds"] = json.loads(rep["stdout"].strip().splitlines()[-1])["seconds"]
     else:
@@ -78,9 +112,16 @@ def machine() -> dict:
     from lawlib import hardware
 
     # measure again (cached=False): the share of the machine this process gets changes
-    return {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
-            "torch": torch.__version__, "load_average": os.getloadavg(),
-            "matmul_gflops": round(hardware.matmul_throughput("cpu", cached=False) / 1e9, 1)}
+    return {
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "load_average": os.getloadavg(),
+        "matmul_gflops": round(
+            hardware.matmul_throughput("cpu", cached=False) / 1e9, 1
+        ),
+    }
 
 
 def measure(scale: str, names: list[str]) -> None:
@@ -94,11 +135,18 @@ def measure(scale: str, names: list[str]) -> None:
         row = measure_one(p, scale)
         after = machine()
         mach["matmul_gflops_after"] = after["matmul_gflops"]
-        row.update(commit=at, machine=mach, when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+        row.update(
+            commit=at,
+            machine=mach,
+            when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        )
         data["rows"][p.stem] = row
         f.write_text(json.dumps(data, indent=1) + "\n")
-        print(f"{p.stem:32s} {row.get('seconds', float('nan')):8.1f} s  cpu {row['cpu_s']:8.1f} s  peak {row['peak_rss_mb']:6d} MB  "
-              f"{'ok' if row['ok'] else 'FAILED'}", flush=True)
+        print(
+            f"{p.stem:32s} {row.get('seconds', float('nan')):8.1f} s  cpu {row['cpu_s']:8.1f} s  peak {row['peak_rss_mb']:6d} MB  "
+            f"{'ok' if row['ok'] else 'FAILED'}",
+            flush=True,
+        )
 
 
 def _rate(row: dict) -> float:
@@ -115,8 +163,14 @@ def _work(stem: str, scale: str) -> tuple[float, float, float] | None:
     costs = plan.experiment_costs(block, scale) if block else None
     if costs is None:
         return None
-    kept = [c for name, c in costs.items() if (block, name) not in plan.OPTIONAL]  # offline here: no MNIST
-    return sum(c.flops for c in kept), sum(c.elements for c in kept), sum(c.launches for c in kept)
+    kept = [
+        c for name, c in costs.items() if (block, name) not in plan.OPTIONAL
+    ]  # offline here: no MNIST
+    return (
+        sum(c.flops for c in kept),
+        sum(c.elements for c in kept),
+        sum(c.launches for c in kept),
+    )
 
 
 def compare(scale: str) -> None:
@@ -124,7 +178,9 @@ def compare(scale: str) -> None:
 
     f = results_path(scale)
     rows = json.loads(f.read_text())["rows"] if f.exists() else {}
-    print(f"{'chapter':28s} {'GFLOP/s':>8s} {'predicted':>10s} {'measured':>10s} {'ratio':>6s}")
+    print(
+        f"{'chapter':28s} {'GFLOP/s':>8s} {'predicted':>10s} {'measured':>10s} {'ratio':>6s}"
+    )
     ratios = []
     for stem, row in rows.items():
         if not row.get("ok"):
@@ -133,12 +189,18 @@ def compare(scale: str) -> None:
         rate = _rate(row)
         prof = plan._profile("cpu", "cpu", rate, None)
         block = next((b for b, s in plan.CHAPTERS.items() if s == stem), None)
-        pred = plan.chapter_seconds(block, scale, prof, include_optional=False) if block else None
+        pred = (
+            plan.chapter_seconds(block, scale, prof, include_optional=False)
+            if block
+            else None
+        )
         if pred is None:
             print(f"{stem:28s} no cost model")
             continue
         ratios.append(row["seconds"] / pred)
-        print(f"{stem:28s} {rate / 1e9:8.1f} {pred:9.1f}s {row['seconds']:9.1f}s {ratios[-1]:6.2f}")
+        print(
+            f"{stem:28s} {rate / 1e9:8.1f} {pred:9.1f}s {row['seconds']:9.1f}s {ratios[-1]:6.2f}"
+        )
     if ratios:
         print(f"measured / predicted: from {min(ratios):.2f} to {max(ratios):.2f}")
 
@@ -149,18 +211,30 @@ def fit(scale: str = "quick") -> None:
     import math
 
     rows = json.loads(results_path(scale).read_text())["rows"]
-    data = [(_rate(r), r["seconds"], _work(stem, scale)) for stem, r in rows.items()
-            if r.get("ok") and _work(stem, scale) is not None]
-    grid = itertools.product((0.1, 0.15, 0.2, 0.25, 0.35), (1 / 30, 1 / 60, 1 / 100, 1 / 175, 1 / 300),
-                             (1e7, 2e7, 5e7, 1e8, 2e8), (3e11, 5e11, 8e11))
+    data = [
+        (_rate(r), r["seconds"], _work(stem, scale))
+        for stem, r in rows.items()
+        if r.get("ok") and _work(stem, scale) is not None
+    ]
+    grid = itertools.product(
+        (0.1, 0.15, 0.2, 0.25, 0.35),
+        (1 / 30, 1 / 60, 1 / 100, 1 / 175, 1 / 300),
+        (1e7, 2e7, 5e7, 1e8, 2e8),
+        (3e11, 5e11, 8e11),
+    )
     best = None
     for eff, share, lat, start in grid:
-        ratios = [w / (start / r + f / (r * eff) + e / (r * share) + n * lat / r) for r, w, (f, e, n) in data]
+        ratios = [
+            w / (start / r + f / (r * eff) + e / (r * share) + n * lat / r)
+            for r, w, (f, e, n) in data
+        ]
         score = sum(math.log(q) ** 2 for q in ratios)
         if best is None or score < best[0]:
             best = (score, eff, share, lat, start, ratios)
     _, eff, share, lat, start, ratios = best
-    print(f"efficiency={eff}, elements_share=1/{1 / share:.0f}, latency_flops={lat:.2g}, startup_flops={start:.2g}")
+    print(
+        f"efficiency={eff}, elements_share=1/{1 / share:.0f}, latency_flops={lat:.2g}, startup_flops={start:.2g}"
+    )
     print("measured / predicted per chapter:", [round(q, 2) for q in ratios])
 
 

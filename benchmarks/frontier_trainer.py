@@ -24,7 +24,9 @@ def one_at_a_time(x, y, k, lam, seed, S, steps):
                 break
         loss = (net(x) - y).square().mean()
         if lam > 0:
-            z = fr.penalty_points(S.n_penalty, x, "gaussian", S.noise, points).requires_grad_()
+            z = fr.penalty_points(
+                S.n_penalty, x, "gaussian", S.noise, points
+            ).requires_grad_()
             (g,) = torch.autograd.grad(net(z).sum(), z, create_graph=True)
             loss = loss + lam * g.square().sum(1).mean()
         opt.zero_grad()
@@ -34,7 +36,12 @@ def one_at_a_time(x, y, k, lam, seed, S, steps):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=None, help="Adam steps (default: the quick scale's)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="Adam steps (default: the quick scale's)",
+    )
     args = parser.parse_args()
     S = lawlib.get_scale("quick")["frontier"]
     steps = args.steps or S.steps
@@ -43,18 +50,32 @@ def main() -> None:
     grid = [(k, lam, s) for k in widths for lam in S.lams for s in S.seeds]
     x, y = lawlib.gaussian_sign_data(n, d, seed=0)
     t0, c0 = time.perf_counter(), time.process_time()
-    res = fr.train_penalized(x, y, *zip(*grid), n_penalty=S.n_penalty, noise=S.noise, point_seed=1, steps=steps,
-                             lr=S.lr, eps=S.eps, progress=False)
+    res = fr.train_penalized(
+        x,
+        y,
+        *zip(*grid),
+        n_penalty=S.n_penalty,
+        noise=S.noise,
+        point_seed=1,
+        steps=steps,
+        lr=S.lr,
+        eps=S.eps,
+        progress=False,
+    )
     batched = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
     for k, lam, s in grid:
         one_at_a_time(x, y, k, lam, s, S, steps)
     single = time.perf_counter() - t0, time.process_time() - c0
-    print(f"{len(grid)} networks (n = {n}, d = {d}, widths {widths}, {steps} steps max, "
-          f"{int(res.memorized.sum())} memorized, {torch.get_num_threads()} threads)")
+    print(
+        f"{len(grid)} networks (n = {n}, d = {d}, widths {widths}, {steps} steps max, "
+        f"{int(res.memorized.sum())} memorized, {torch.get_num_threads()} threads)"
+    )
     print(f"batched:        wall {batched[0]:7.1f} s   cpu {batched[1]:7.1f} s")
     print(f"one at a time:  wall {single[0]:7.1f} s   cpu {single[1]:7.1f} s")
-    print(f"ratio (one at a time / batched): wall {single[0] / batched[0]:.1f}x   cpu {single[1] / batched[1]:.1f}x")
+    print(
+        f"ratio (one at a time / batched): wall {single[0] / batched[0]:.1f}x   cpu {single[1] / batched[1]:.1f}x"
+    )
 
 
 if __name__ == "__main__":

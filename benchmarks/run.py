@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -57,10 +56,20 @@ def bench_chapters() -> list[dict]:
     os.environ.setdefault("LAWLIB_SCALE", "quick")
     rows = []
     for path in sorted((ROOT / "book").glob("*.ipynb")):
-        out = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebook.py"), str(path)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "run_notebook.py"), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         report = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append({"chapter": path.stem, "scale": os.environ["LAWLIB_SCALE"], "seconds": report["seconds"]})
+        rows.append(
+            {
+                "chapter": path.stem,
+                "scale": os.environ["LAWLIB_SCALE"],
+                "seconds": report["seconds"],
+            }
+        )
         print(f"{path.stem:40s} {report['seconds']:7.1f} s", flush=True)
     return rows
 
@@ -81,15 +90,27 @@ def bench_distances(n: int = 100_000, d: int = 100) -> list[dict]:
 
     Run in a child process so that its peak memory (ru_maxrss) is its own.
     """
-    out = subprocess.run([sys.executable, "-c", _DIST_CHILD, str(n), str(d)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _DIST_CHILD, str(n), str(d)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dt, value, i, j, peak_mb, base_mb = out.stdout.split()
     row = {
-        "n": n, "d": d, "seconds": round(float(dt), 1), "min_distance": round(float(value), 4), "pair": [int(i), int(j)],
-        "peak_rss_mb": round(float(peak_mb)), "rss_before_mb": round(float(base_mb)),
+        "n": n,
+        "d": d,
+        "seconds": round(float(dt), 1),
+        "min_distance": round(float(value), 4),
+        "pair": [int(i), int(j)],
+        "peak_rss_mb": round(float(peak_mb)),
+        "rss_before_mb": round(float(base_mb)),
         "full_matrix_would_need_mb": round(n * n * 4 / 2**20),
     }
-    print(f"min pairwise distance, n = {n}, d = {d}: {row['seconds']} s, value {row['min_distance']}, "
-          f"peak RSS {row['peak_rss_mb']} MB (a full float32 matrix: {row['full_matrix_would_need_mb']} MB)")
+    print(
+        f"min pairwise distance, n = {n}, d = {d}: {row['seconds']} s, value {row['min_distance']}, "
+        f"peak RSS {row['peak_rss_mb']} MB (a full float32 matrix: {row['full_matrix_would_need_mb']} MB)"
+    )
     return [row]
 
 
@@ -123,10 +144,22 @@ def bench_constructions(n: int = 10_000, d: int = 100, m: int = 10_000) -> list[
             t2 = time.perf_counter()
             with torch.no_grad():
                 err = float((f(x).to(y.dtype) - y).abs().max())
-            rows.append({"construction": name, "device": device, "n": n, "d": d, "build_s": round(t1 - t0, 2),
-                         "eval_s_per_10k_points": round((t2 - t1) * 10_000 / m, 2), "max_fit_error": err})
-            print(f"{name:18s} {device:4s} build {t1 - t0:7.2f} s   evaluate {m} points {t2 - t1:6.2f} s   "
-                  f"max |f(x_i) - y_i| = {err:.1e}", flush=True)
+            rows.append(
+                {
+                    "construction": name,
+                    "device": device,
+                    "n": n,
+                    "d": d,
+                    "build_s": round(t1 - t0, 2),
+                    "eval_s_per_10k_points": round((t2 - t1) * 10_000 / m, 2),
+                    "max_fit_error": err,
+                }
+            )
+            print(
+                f"{name:18s} {device:4s} build {t1 - t0:7.2f} s   evaluate {m} points {t2 - t1:6.2f} s   "
+                f"max |f(x_i) - y_i| = {err:.1e}",
+                flush=True,
+            )
     return rows
 
 
@@ -151,17 +184,34 @@ def bench_batched(n: int = 2000, d: int = 100, steps: int = 300) -> list[dict]:
         t1 = time.perf_counter()
         taken = []
         for k, s in zip(widths, seeds):
-            net = lawlib.two_layer_relu(d, k, batch_norm=True, generator=lawlib.make_generator(s)).to(device)
+            net = lawlib.two_layer_relu(
+                d, k, batch_norm=True, generator=lawlib.make_generator(s)
+            ).to(device)
             taken.append(lawlib.train_until_memorized(net, x, y, steps).steps)
         sync()
         t2 = time.perf_counter()
-        same = int((np.array(taken) == res.steps).sum())  # float32 sums in another order may shift a stop by a step
-        rows.append({"device": device, "networks": len(widths), "n": n, "d": d, "memorized": int(res.memorized.sum()),
-                     "adam_steps": int(res.steps.sum()), "batched_s": round(t1 - t0, 2),
-                     "one_at_a_time_s": round(t2 - t1, 2), "speed_up": round((t2 - t1) / (t1 - t0), 2),
-                     "same_step_counts": f"{same}/{len(widths)}"})
-        print(f"{device:4s} batched {t1 - t0:7.2f} s   one at a time {t2 - t1:7.2f} s   ratio {(t2 - t1) / (t1 - t0):5.2f}   "
-              f"memorized {res.memorized.sum()}/{len(widths)}   same step counts: {same}/{len(widths)}", flush=True)
+        same = int(
+            (np.array(taken) == res.steps).sum()
+        )  # float32 sums in another order may shift a stop by a step
+        rows.append(
+            {
+                "device": device,
+                "networks": len(widths),
+                "n": n,
+                "d": d,
+                "memorized": int(res.memorized.sum()),
+                "adam_steps": int(res.steps.sum()),
+                "batched_s": round(t1 - t0, 2),
+                "one_at_a_time_s": round(t2 - t1, 2),
+                "speed_up": round((t2 - t1) / (t1 - t0), 2),
+                "same_step_counts": f"{same}/{len(widths)}",
+            }
+        )
+        print(
+            f"{device:4s} batched {t1 - t0:7.2f} s   one at a time {t2 - t1:7.2f} s   ratio {(t2 - t1) / (t1 - t0):5.2f}   "
+            f"memorized {res.memorized.sum()}/{len(widths)}   same step counts: {same}/{len(widths)}",
+            flush=True,
+        )
     return rows
 
 
@@ -251,29 +301,48 @@ def _child(workload: str) -> dict:
         seeds = list(range(len(widths)))
         x, y = lawlib.gaussian_sign_data(n, d, seed=0, dtype=dtype)
         if workload.startswith("sweep_alone"):
+
             def run():
                 taken = []
                 for k, s in zip(widths, seeds):
-                    net = lawlib.two_layer_relu(d, k, batch_norm=True, generator=lawlib.make_generator(s)).to(dtype)
+                    net = lawlib.two_layer_relu(
+                        d, k, batch_norm=True, generator=lawlib.make_generator(s)
+                    ).to(dtype)
                     taken.append(lawlib.train_until_memorized(net, x, y, steps).steps)
                 return {"steps": taken}
+
             warm = lambda: lawlib.train_until_memorized(  # noqa: E731
-                lawlib.two_layer_relu(d, 20, batch_norm=True).to(dtype), x, y, 3)
+                lawlib.two_layer_relu(d, 20, batch_norm=True).to(dtype), x, y, 3
+            )
         else:
+
             def run():
-                res = lawlib.train_batched(x, y, widths, seeds, steps=steps, progress=False)
-                return {"steps": res.steps.tolist(), "memorized": int(res.memorized.sum())}
-            warm = lambda: lawlib.train_batched(x, y, [10, 200], [0, 1], steps=3, progress=False)  # noqa: E731
+                res = lawlib.train_batched(
+                    x, y, widths, seeds, steps=steps, progress=False
+                )
+                return {
+                    "steps": res.steps.tolist(),
+                    "memorized": int(res.memorized.sum()),
+                }
+
+            warm = lambda: lawlib.train_batched(
+                x, y, [10, 200], [0, 1], steps=3, progress=False
+            )  # noqa: E731
         shape = {"networks": len(widths), "n": n, "d": d, "max_steps": steps}
         flop_of = lambda out: sweep_flop(widths, out["steps"], n, d)  # noqa: E731
     elif workload.startswith(("dist", "inner")):
         n, d = 100_000, 100
         x = lawlib.sample_sphere(n, d, seed=0).to(dtype)
-        fn = lawlib.min_pairwise_distance if workload.startswith("dist") else lawlib.max_inner_product
+        fn = (
+            lawlib.min_pairwise_distance
+            if workload.startswith("dist")
+            else lawlib.max_inner_product
+        )
 
         def run():
             r = fn(x)
             return {"value": r.value, "pair": [r.i, r.j]}
+
         warm = lambda: fn(x[:3000])  # noqa: E731
         shape = {"n": n, "d": d}
         flop_of = lambda out: pair_flop(n, d)  # noqa: E731
@@ -298,13 +367,26 @@ def _child(workload: str) -> dict:
     flop = flop_of(out)
     rate = (p0 + p1) / 2
     row = {
-        "workload": workload, "threads": torch.get_num_threads(), "dtype": str(dtype).replace("torch.", ""), **shape,
-        "seconds": dt, "gflop": flop / 1e9, "gflops": flop / dt / 1e9,
-        "peak_gflops": rate / 1e9, "peak_before_after": [p0 / 1e9, p1 / 1e9],
-        "limit_s": flop / rate, "ratio": dt / (flop / rate),
-        "cpu_seconds": cpu, "cpu_peak_gflop_per_cpu_s": cpu_rate / 1e9,
-        "cpu_ratio": cpu / (flop / cpu_rate),  # CPU time over the CPU time the flop need at the probe's rate
-        "extra_memory_mb": hwm - rss0, "rss_before_mb": rss0, **out,
+        "workload": workload,
+        "threads": torch.get_num_threads(),
+        "dtype": str(dtype).replace("torch.", ""),
+        **shape,
+        "seconds": dt,
+        "gflop": flop / 1e9,
+        "gflops": flop / dt / 1e9,
+        "peak_gflops": rate / 1e9,
+        "peak_before_after": [p0 / 1e9, p1 / 1e9],
+        "limit_s": flop / rate,
+        "ratio": dt / (flop / rate),
+        "cpu_seconds": cpu,
+        "cpu_peak_gflop_per_cpu_s": cpu_rate / 1e9,
+        "cpu_ratio": cpu
+        / (
+            flop / cpu_rate
+        ),  # CPU time over the CPU time the flop need at the probe's rate
+        "extra_memory_mb": hwm - rss0,
+        "rss_before_mb": rss0,
+        **out,
     }
     if "steps" in row:
         row["adam_steps"] = int(sum(row.pop("steps")))
@@ -313,20 +395,38 @@ def _child(workload: str) -> dict:
 
 def _import_time(env: dict) -> float:
     code = "import time; t = time.perf_counter(); import lawlib; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd="/")  # not cwd: python -c puts it first on sys.path
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd="/",
+    )  # not cwd: python -c puts it first on sys.path
     return float(out.stdout.split()[-1])
 
 
 def _heavy_modules(env: dict) -> list[str]:
-    code = ("import sys, lawlib; print(' '.join(m for m in ('scipy', 'scipy.stats', 'sklearn', 'matplotlib', "
-            "'matplotlib.pyplot', 'pandas', 'ipywidgets') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd="/")  # not cwd: python -c puts it first on sys.path
+    code = (
+        "import sys, lawlib; print(' '.join(m for m in ('scipy', 'scipy.stats', 'sklearn', 'matplotlib', "
+        "'matplotlib.pyplot', 'pandas', 'ipywidgets') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd="/",
+    )  # not cwd: python -c puts it first on sys.path
     return out.stdout.split()
 
 
 def _git(*args: str, cwd: Path) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return ""
 
@@ -346,15 +446,22 @@ def perf_machine() -> dict:
     base = Path("/sys/devices/system/cpu/cpu0/cache")
     for idx in sorted(base.glob("index*")):
         try:
-            caches[f"L{(idx / 'level').read_text().strip()} {(idx / 'type').read_text().strip()}"] = \
-                (idx / "size").read_text().strip()
+            caches[
+                f"L{(idx / 'level').read_text().strip()} {(idx / 'type').read_text().strip()}"
+            ] = (idx / "size").read_text().strip()
         except OSError:
             pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {
-        "cpu": cpu, "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "caches": caches,
-        "load_average": os.getloadavg(), "python": platform.python_version(), "torch": torch.__version__,
-        "numpy": numpy.__version__, "blas": "MKL" if torch.backends.mkl.is_available() else "other",
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "caches": caches,
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "blas": "MKL" if torch.backends.mkl.is_available() else "other",
         "gpu": gpu or "none: no GPU was available to this run, CPU only",
     }
 
@@ -375,82 +482,165 @@ def bench_perf(argv: list[str] | None = None) -> dict:
 
     ap = argparse.ArgumentParser(prog="run.py perf")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--only", default=",".join(DEFAULT), help="comma-separated workloads: " + ", ".join(WORKLOADS))
-    ap.add_argument("--lawlib", default=str(ROOT),
-                    help="the checkout(s) whose lawlib is timed, comma-separated (interleaved in every round)")
-    ap.add_argument("--labels", default="", help="a label per --lawlib checkout (default: the paths)")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads in the timed runs (0: torch's default)")
-    ap.add_argument("--imports", type=int, default=5, help="how many `import lawlib` timings")
+    ap.add_argument(
+        "--only",
+        default=",".join(DEFAULT),
+        help="comma-separated workloads: " + ", ".join(WORKLOADS),
+    )
+    ap.add_argument(
+        "--lawlib",
+        default=str(ROOT),
+        help="the checkout(s) whose lawlib is timed, comma-separated (interleaved in every round)",
+    )
+    ap.add_argument(
+        "--labels",
+        default="",
+        help="a label per --lawlib checkout (default: the paths)",
+    )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads in the timed runs (0: torch's default)",
+    )
+    ap.add_argument(
+        "--imports", type=int, default=5, help="how many `import lawlib` timings"
+    )
     ap.add_argument("--out", default=str(OUT / "results-perf.json"))
     args = ap.parse_args(argv or [])
     srcs = [Path(p).resolve() for p in args.lawlib.split(",")]
     labels = args.labels.split(",") if args.labels else [str(p) for p in srcs]
-    envs = [dict(os.environ, PYTHONPATH=str(p), LAWLIB_PROGRESS="0",
-                 **({"LAWLIB_BENCH_THREADS": str(args.threads)} if args.threads else {})) for p in srcs]
+    envs = [
+        dict(
+            os.environ,
+            PYTHONPATH=str(p),
+            LAWLIB_PROGRESS="0",
+            **({"LAWLIB_BENCH_THREADS": str(args.threads)} if args.threads else {}),
+        )
+        for p in srcs
+    ]
     src, env = srcs[-1], envs[-1]
     names = [w for w in args.only.split(",") if w]
     for w in names:
         if w not in WORKLOADS:
-            raise SystemExit(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
+            raise SystemExit(
+                f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}"
+            )
     info = perf_machine()
-    print(f"machine: {info['cpu']}, {info['cpus']} cores, torch {info['torch']} ({info['blas']}), "
-          f"GPU: {info['gpu']}", flush=True)
+    print(
+        f"machine: {info['cpu']}, {info['cpus']} cores, torch {info['torch']} ({info['blas']}), "
+        f"GPU: {info['gpu']}",
+        flush=True,
+    )
     for p, lab in zip(srcs, labels):
-        print(f"{lab}: lawlib from {p} (commit {_git('rev-parse', '--short', 'HEAD', cwd=p) or 'unknown'})", flush=True)
+        print(
+            f"{lab}: lawlib from {p} (commit {_git('rev-parse', '--short', 'HEAD', cwd=p) or 'unknown'})",
+            flush=True,
+        )
     rows: list[dict] = []
     imports: list[float] = []
-    for r in range(args.repeats):  # interleaved: every workload once per round, so load drifts hit all alike
+    for r in range(
+        args.repeats
+    ):  # interleaved: every workload once per round, so load drifts hit all alike
         for w in names:
             for e, lab in zip(envs, labels):
-                out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", w], env=e,
-                                     capture_output=True, text=True)
+                out = subprocess.run(
+                    [sys.executable, str(Path(__file__).resolve()), "--child", w],
+                    env=e,
+                    capture_output=True,
+                    text=True,
+                )
                 if out.returncode != 0:
                     raise SystemExit(f"{w} failed:\n{out.stderr[-3000:]}")
                 row = json.loads(out.stdout.strip().splitlines()[-1])
                 row["repeat"], row["label"] = r, lab
                 rows.append(row)
-                print(f"  round {r}: {lab:7s} {w:8s} {row['seconds']:7.2f} s  {row['gflops']:6.1f} GFLOP/s  "
-                      f"peak {row['peak_gflops']:5.1f}  ratio {row['ratio']:5.2f}  CPU-time ratio "
-                      f"{row['cpu_ratio']:5.2f}  +{row['extra_memory_mb']:.0f} MB", flush=True)
-                Path(args.out).write_text(json.dumps({"machine": info, "labels": labels, "rows": rows}, indent=1))
+                print(
+                    f"  round {r}: {lab:7s} {w:8s} {row['seconds']:7.2f} s  {row['gflops']:6.1f} GFLOP/s  "
+                    f"peak {row['peak_gflops']:5.1f}  ratio {row['ratio']:5.2f}  CPU-time ratio "
+                    f"{row['cpu_ratio']:5.2f}  +{row['extra_memory_mb']:.0f} MB",
+                    flush=True,
+                )
+                Path(args.out).write_text(
+                    json.dumps(
+                        {"machine": info, "labels": labels, "rows": rows}, indent=1
+                    )
+                )
         if args.imports:
             for _ in range(max(1, args.imports // max(args.repeats, 1))):
                 for e, lab in zip(envs, labels):
                     imports.append((lab, _import_time(e)))
     summary: dict = {}
-    print("\nworkload         useful GFLOP  time s (range)        GFLOP/s (range)    ratio (range)      "
-          "CPU-time ratio (range)  +memory MB")
+    print(
+        "\nworkload         useful GFLOP  time s (range)        GFLOP/s (range)    ratio (range)      "
+        "CPU-time ratio (range)  +memory MB"
+    )
     for lab in labels:
         for w in names:
             sel = [row for row in rows if row["workload"] == w and row["label"] == lab]
-            s = summary.setdefault(lab, {})[w] = {"what": WORKLOADS[w], "repeats": len(sel), "gflop": sel[0]["gflop"]}
-            for key in ("seconds", "gflops", "peak_gflops", "ratio", "cpu_ratio", "extra_memory_mb", "limit_s"):
+            s = summary.setdefault(lab, {})[w] = {
+                "what": WORKLOADS[w],
+                "repeats": len(sel),
+                "gflop": sel[0]["gflop"],
+            }
+            for key in (
+                "seconds",
+                "gflops",
+                "peak_gflops",
+                "ratio",
+                "cpu_ratio",
+                "extra_memory_mb",
+                "limit_s",
+            ):
                 vals = [row[key] for row in sel]
-                s[key] = {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
-            m = lambda k, f: f"{s[k]['median']:{f}} ({s[k]['min']:{f}}–{s[k]['max']:{f}})"  # noqa: E731
-            print(f"{lab[:7]:7s} {w:8s} {s['gflop']:12.0f}  {m('seconds', '6.1f'):21s} {m('gflops', '5.1f'):18s} "
-                  f"{m('ratio', '4.2f'):18s} {m('cpu_ratio', '4.2f'):23s} {s['extra_memory_mb']['median']:6.0f}")
+                s[key] = {
+                    "median": statistics.median(vals),
+                    "min": min(vals),
+                    "max": max(vals),
+                }
+            m = lambda k, f: (
+                f"{s[k]['median']:{f}} ({s[k]['min']:{f}}–{s[k]['max']:{f}})"
+            )  # noqa: E731
+            print(
+                f"{lab[:7]:7s} {w:8s} {s['gflop']:12.0f}  {m('seconds', '6.1f'):21s} {m('gflops', '5.1f'):18s} "
+                f"{m('ratio', '4.2f'):18s} {m('cpu_ratio', '4.2f'):23s} {s['extra_memory_mb']['median']:6.0f}"
+            )
     for e, lab in zip(envs, labels):
         vals = [t for la, t in imports if la == lab]
         if vals:
             i = summary.setdefault(lab, {})["import_lawlib_s"] = {
-                "median": statistics.median(vals), "min": min(vals), "max": max(vals), "runs": len(vals)}
+                "median": statistics.median(vals),
+                "min": min(vals),
+                "max": max(vals),
+                "runs": len(vals),
+            }
             heavy = summary[lab]["loaded_by_import"] = _heavy_modules(e)
-            print(f"{lab}: import lawlib {i['median']:.2f} s ({i['min']:.2f}–{i['max']:.2f}, {i['runs']} runs); "
-                  f"heavy modules it loads: {', '.join(heavy) or 'none'}")
+            print(
+                f"{lab}: import lawlib {i['median']:.2f} s ({i['min']:.2f}–{i['max']:.2f}, {i['runs']} runs); "
+                f"heavy modules it loads: {', '.join(heavy) or 'none'}"
+            )
     print(f"GPU: {info['gpu']}")
     result = {
-        "commit": _git("rev-parse", "HEAD", cwd=src), "dirty": bool(_git("status", "--porcelain", "lawlib", cwd=src)),
-        "lawlib": [str(p) for p in srcs], "labels": labels, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": info,
-        "summary": summary, "rows": rows,
+        "commit": _git("rev-parse", "HEAD", cwd=src),
+        "dirty": bool(_git("status", "--porcelain", "lawlib", cwd=src)),
+        "lawlib": [str(p) for p in srcs],
+        "labels": labels,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": info,
+        "summary": summary,
+        "rows": rows,
     }
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"written to {args.out}")
     return result
 
 
-BENCHES = {"chapters": bench_chapters, "distances": bench_distances, "constructions": bench_constructions,
-           "batched": bench_batched}
+BENCHES = {
+    "chapters": bench_chapters,
+    "distances": bench_distances,
+    "constructions": bench_constructions,
+    "batched": bench_batched,
+}
 
 
 def main(argv: list[str]) -> int:
@@ -468,7 +658,9 @@ def main(argv: list[str]) -> int:
             print(__doc__)
             return 2
         rows = BENCHES[name]()
-        (OUT / f"results-{name}.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1) + "\n")
+        (OUT / f"results-{name}.json").write_text(
+            json.dumps({"machine": machine(), "rows": rows}, indent=1) + "\n"
+        )
     return 0
 
 

@@ -35,7 +35,6 @@ from .attacks import (
     success_curve,
     summarize_attack,
 )
-from .baum import BaumNetwork, baum_network
 from .batched import (
     BatchedResult,
     calibrate_batch_norm,
@@ -44,6 +43,69 @@ from .batched import (
     max_gradient_experiment,
     memorizes,
     train_batched,
+)
+from .baum import BaumNetwork, baum_network
+from .beyond import (
+    architecture_sweep,
+    cell_label_variance,
+    conv_net,
+    cube_fit_lipschitz_bound,
+    cube_grid,
+    flip_radii,
+    gradient_lp_norms,
+    median_min_distance_uniform,
+    median_nn_distance_uniform,
+    nd_law_experiment,
+    nearest_neighbour_distances,
+    opposite_label_distance,
+    pigeonhole_distance,
+    rbf_mean_square_gradient,
+    sample_cube,
+    unit_ball_volume,
+    width_for_parameters,
+)
+
+# the universal-law chapter: isoperimetry, the universal law's formulas, fits with uncertainties, the projected RBF
+# the weight-bounded chapter: weight-bounded deep networks, Rademacher complexity, norm-based bounds
+from .bounds import (
+    bubeck_sellke_bound,
+    bubeck_sellke_sample_size,
+    cap_probability_bound,
+    deep_network_law_bound,
+    deep_network_log_lipschitz,
+    deep_rademacher_bound,
+    deep_rademacher_bound_for_model,
+    fit_probability_bound,
+    fit_rademacher_lower_bound,
+    forced_depth,
+    forced_norm_product,
+    frobenius_bounds_from_spectral,
+    massart_rademacher_bound,
+    net_log_size,
+    noise_floor_pass_probability_bound,
+    path_norm_two_layer,
+    two_layer_rademacher_bound,
+    universal_law_scale,
+)
+from .constrained import (
+    ConstrainedFit,
+    ConstrainedMLP,
+    DepthExperiment,
+    DepthSearch,
+    depth_experiment,
+    project_weight_norm,
+    smallest_fitting_depth,
+    train_constrained,
+    weight_norms,
+)
+from .constructions import (
+    CapOverlapWarning,
+    McShaneExtension,
+    NeuronPerPoint,
+    ProjectedRBF,
+    RBFMemorizer,
+    WhitneyExtension,
+    projected_dimension,
 )
 from .data import (
     DigitsData,
@@ -68,77 +130,6 @@ from .device import (
     pick_device,
     setup,
 )
-from .hardware import matmul_throughput, progress
-from .geometry import (
-    PairExtreme,
-    max_inner_product,
-    min_pairwise_distance,
-    pairwise_distances,
-    inner_product_density,
-    sample_pair_inner_products,
-)
-from .bounds import cap_probability_bound, noise_floor_pass_probability_bound
-from .lipschitz import (
-    LipschitzEstimate,
-    gradient_ascent_lipschitz,
-    gradient_norms,
-    max_gradient_norm,
-    max_pairwise_slope,
-    spectral_norm_product,
-)
-from .constructions import CapOverlapWarning, McShaneExtension, NeuronPerPoint, RBFMemorizer, WhitneyExtension
-# the universal-law chapter: isoperimetry, the universal law's formulas, fits with uncertainties, the projected RBF
-from .bounds import (
-    bubeck_sellke_bound,
-    bubeck_sellke_sample_size,
-    massart_rademacher_bound,
-    net_log_size,
-    universal_law_scale,
-)
-from .constructions import ProjectedRBF, projected_dimension
-from .fitting import BootstrapFit, LinearFit, PowerLawFit, bootstrap_fit, linear_fit, power_law_fit
-from .isoperimetry import (
-    LipschitzTestFunction,
-    coordinate_function,
-    distance_function,
-    empirical_tail,
-    isoperimetric_bound,
-    known_isoperimetric_constant,
-    lipschitz_test_functions,
-    max_coordinate_function,
-    norm_function,
-    orthogonal_relu_network,
-    smallest_isoperimetric_constant,
-)
-# the weight-bounded chapter: weight-bounded deep networks, Rademacher complexity, norm-based bounds
-from .bounds import (
-    deep_network_law_bound,
-    deep_network_log_lipschitz,
-    deep_rademacher_bound,
-    deep_rademacher_bound_for_model,
-    fit_probability_bound,
-    fit_rademacher_lower_bound,
-    forced_depth,
-    forced_norm_product,
-    frobenius_bounds_from_spectral,
-    path_norm_two_layer,
-    two_layer_rademacher_bound,
-)
-from .constrained import (
-    ConstrainedFit,
-    ConstrainedMLP,
-    DepthExperiment,
-    DepthSearch,
-    depth_experiment,
-    project_weight_norm,
-    smallest_fitting_depth,
-    train_constrained,
-    weight_norms,
-)
-from .rademacher import RademacherEstimate, estimate_rademacher, finite_class_rademacher, linear_class_rademacher
-from .models import count_parameters, mlp, two_layer_relu
-from .scale import PRESETS, Scale, get_scale
-from .train import TrainResult, train_classifier, train_regression, train_until_memorized
 from .envelope import (
     MADRY_CAPACITY_SCALES,
     Calibration,
@@ -158,6 +149,23 @@ from .envelope import (
     vision_transformer,
     wide_resnet_cifar,
 )
+from .fitting import (
+    BootstrapFit,
+    LinearFit,
+    PowerLawFit,
+    bootstrap_fit,
+    linear_fit,
+    power_law_fit,
+)
+from .geometry import (
+    PairExtreme,
+    inner_product_density,
+    max_inner_product,
+    min_pairwise_distance,
+    pairwise_distances,
+    sample_pair_inner_products,
+)
+from .hardware import matmul_throughput, progress
 from .intrinsic import (
     ImageData,
     MLEEstimate,
@@ -166,41 +174,69 @@ from .intrinsic import (
     embedded_gaussian,
     knn_distances,
     load_mnist_if_available,
-    read_idx,
     mle_dimension,
     mle_dimension_curve,
     mle_from_distances,
     pca_components,
     pca_profile,
+    read_idx,
     twonn_dimension,
     twonn_from_distances,
 )
-from .beyond import (
-    architecture_sweep,
-    cell_label_variance,
-    conv_net,
-    cube_fit_lipschitz_bound,
-    cube_grid,
-    flip_radii,
-    gradient_lp_norms,
-    median_min_distance_uniform,
-    median_nn_distance_uniform,
-    nd_law_experiment,
-    nearest_neighbour_distances,
-    opposite_label_distance,
-    pigeonhole_distance,
-    rbf_mean_square_gradient,
-    sample_cube,
-    unit_ball_volume,
-    width_for_parameters,
+from .isoperimetry import (
+    LipschitzTestFunction,
+    coordinate_function,
+    distance_function,
+    empirical_tail,
+    isoperimetric_bound,
+    known_isoperimetric_constant,
+    lipschitz_test_functions,
+    max_coordinate_function,
+    norm_function,
+    orthogonal_relu_network,
+    smallest_isoperimetric_constant,
+)
+from .lipschitz import (
+    LipschitzEstimate,
+    gradient_ascent_lipschitz,
+    gradient_norms,
+    max_gradient_norm,
+    max_pairwise_slope,
+    spectral_norm_product,
+)
+from .models import count_parameters, mlp, two_layer_relu
+from .rademacher import (
+    RademacherEstimate,
+    estimate_rademacher,
+    finite_class_rademacher,
+    linear_class_rademacher,
+)
+from .scale import PRESETS, Scale, get_scale
+from .train import (
+    TrainResult,
+    train_classifier,
+    train_regression,
+    train_until_memorized,
 )
 
 __version__ = "0.3.0"
 
 # The figure helpers need matplotlib (about 0.5 s to import): load lawlib.plotting on first use.
-_LAZY = {name: "plotting" for name in
-         ("PALETTE", "adversarial_examples_figure", "attack_widget_frame", "figure", "label", "use_style")}
-_SUBMODULES = ("plan", "frontier")  # imported on first use: lawlib.plan("colab", "t4"), lawlib.frontier.train_penalized
+_LAZY = {
+    name: "plotting"
+    for name in (
+        "PALETTE",
+        "adversarial_examples_figure",
+        "attack_widget_frame",
+        "figure",
+        "label",
+        "use_style",
+    )
+}
+_SUBMODULES = (
+    "plan",
+    "frontier",
+)  # imported on first use: lawlib.plan("colab", "t4"), lawlib.frontier.train_penalized
 
 
 def __getattr__(name: str):

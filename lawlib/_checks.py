@@ -75,21 +75,31 @@ def check_tensor(
         try:
             x = torch.as_tensor(x)
         except Exception:
-            raise ValueError(f"{name} must be a tensor or array, got {type(x).__name__}") from None
+            raise ValueError(
+                f"{name} must be a tensor or array, got {type(x).__name__}"
+            ) from None
     if not (x.is_floating_point()):
         x = x.to(torch.get_default_dtype())
     if ndim is not None and x.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have {ndim} dimension(s), got shape {tuple(x.shape)}"
+        )
     if min_rows is not None and x.shape[0] < min_rows:
-        raise ValueError(f"{name} must have at least {min_rows} rows, got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have at least {min_rows} rows, got shape {tuple(x.shape)}"
+        )
     if min_cols is not None and (x.ndim < 2 or x.shape[1] < min_cols):
-        raise ValueError(f"{name} must have at least {min_cols} columns, got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name} must have at least {min_cols} columns, got shape {tuple(x.shape)}"
+        )
     if x.numel() and not bool(torch.isfinite(x).all()):
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
 
 
-def check_points(name: str, x: Any, min_points: int = 2, min_dim: int = 1) -> torch.Tensor:
+def check_points(
+    name: str, x: Any, min_points: int = 2, min_dim: int = 1
+) -> torch.Tensor:
     """Check an (n, d) point cloud: floating, finite, n >= ``min_points``, d >= ``min_dim``."""
     return check_tensor(name, x, ndim=2, min_rows=min_points, min_cols=min_dim)
 
@@ -98,7 +108,9 @@ def check_labels(name: str, y: Any, n: int) -> torch.Tensor:
     """Check a label vector of length ``n`` (shape (n,)), finite."""
     y = check_tensor(name, y, ndim=1)
     if y.shape[0] != n:
-        raise ValueError(f"{name} must have length {n} (one label per point), got {y.shape[0]}")
+        raise ValueError(
+            f"{name} must have length {n} (one label per point), got {y.shape[0]}"
+        )
     return y
 
 
@@ -112,5 +124,7 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
 def check_generator(name: str, generator: Any) -> torch.Generator | None:
     """Accept ``None`` or a ``torch.Generator``."""
     if generator is not None and not isinstance(generator, torch.Generator):
-        raise ValueError(f"{name} must be a torch.Generator or None, got {type(generator).__name__}")
+        raise ValueError(
+            f"{name} must be a torch.Generator or None, got {type(generator).__name__}"
+        )
     return generator

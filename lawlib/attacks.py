@@ -39,7 +39,14 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_generator, check_int, check_points, check_positive, check_tensor
+from ._checks import (
+    check_choice,
+    check_generator,
+    check_int,
+    check_points,
+    check_positive,
+    check_tensor,
+)
 from .hardware import progress
 
 __all__ = [
@@ -140,59 +147,96 @@ def _check_box(box: tuple[float, float] | None) -> tuple[float, float] | None:
         lo, hi = box
         lo, hi = float(lo), float(hi)
     except (TypeError, ValueError):
-        raise ValueError(f"box must be None or a pair (low, high), got {box!r}") from None
+        raise ValueError(
+            f"box must be None or a pair (low, high), got {box!r}"
+        ) from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
-        raise ValueError(f"box must be a pair (low, high) of finite numbers with low < high, got {box!r}")
+        raise ValueError(
+            f"box must be a pair (low, high) of finite numbers with low < high, got {box!r}"
+        )
     return lo, hi
 
 
 def _logits(model: Classifier, x: torch.Tensor) -> torch.Tensor:
     out = model(x)
-    if not isinstance(out, torch.Tensor) or out.ndim != 2 or out.shape[0] != x.shape[0] or out.shape[1] < 2:
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise ValueError(f"model must map (m, d) inputs to (m, classes) logits with classes >= 2, got {shape}")
+    if (
+        not isinstance(out, torch.Tensor)
+        or out.ndim != 2
+        or out.shape[0] != x.shape[0]
+        or out.shape[1] < 2
+    ):
+        shape = (
+            tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        )
+        raise ValueError(
+            f"model must map (m, d) inputs to (m, classes) logits with classes >= 2, got {shape}"
+        )
     return out
 
 
-def _check_classes(name: str, y, m: int, classes: int | None, device: torch.device) -> torch.Tensor:
+def _check_classes(
+    name: str, y, m: int, classes: int | None, device: torch.device
+) -> torch.Tensor:
     if not isinstance(y, torch.Tensor):
         try:
             y = torch.as_tensor(y)
         except Exception:
-            raise ValueError(f"{name} must be a tensor of class indices, got {type(y).__name__}") from None
+            raise ValueError(
+                f"{name} must be a tensor of class indices, got {type(y).__name__}"
+            ) from None
     if y.ndim != 1 or y.shape[0] != m:
-        raise ValueError(f"{name} must have shape ({m},) (one class index per example), got {tuple(y.shape)}")
+        raise ValueError(
+            f"{name} must have shape ({m},) (one class index per example), got {tuple(y.shape)}"
+        )
     if y.is_floating_point():
         if not bool(torch.isfinite(y).all()) or not bool((y == y.round()).all()):
             raise ValueError(f"{name} must hold integer class indices")
     if m and int(y.min()) < 0:
-        raise ValueError(f"{name} must hold class indices >= 0, got minimum {int(y.min())}")
+        raise ValueError(
+            f"{name} must hold class indices >= 0, got minimum {int(y.min())}"
+        )
     if m and classes is not None and int(y.max()) >= classes:
-        raise ValueError(f"{name} must hold class indices in [0, {classes}), got values in [{int(y.min())}, {int(y.max())}]")
+        raise ValueError(
+            f"{name} must hold class indices in [0, {classes}), got values in [{int(y.min())}, {int(y.max())}]"
+        )
     return y.to(device=device, dtype=torch.long)
 
 
 def _check_radius(radius, m: int, like: torch.Tensor) -> torch.Tensor:
     if isinstance(radius, torch.Tensor) and radius.ndim > 0:
         if radius.ndim != 1 or radius.shape[0] != m:
-            raise ValueError(f"radius must be a number or have shape ({m},), got {tuple(radius.shape)}")
+            raise ValueError(
+                f"radius must be a number or have shape ({m},), got {tuple(radius.shape)}"
+            )
         r = radius.detach().to(device=like.device, dtype=like.dtype)
         if not bool(torch.isfinite(r).all()):
             raise ValueError("radius must be finite")
         if m and not bool((r > 0).all()):
             raise ValueError(f"radius must be > 0, got minimum {float(r.min())}")
         return r
-    r = check_positive("radius", radius.item() if isinstance(radius, torch.Tensor) else radius)
+    r = check_positive(
+        "radius", radius.item() if isinstance(radius, torch.Tensor) else radius
+    )
     return torch.full((m,), r, device=like.device, dtype=like.dtype)
 
 
-def _check_inputs(model: Classifier, x, y, box) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[float, float] | None]:
+def _check_inputs(
+    model: Classifier, x, y, box
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, tuple[float, float] | None]:
     if not callable(model):
-        raise ValueError(f"model must be callable (a torch module), got {type(model).__name__}")
+        raise ValueError(
+            f"model must be callable (a torch module), got {type(model).__name__}"
+        )
     x = check_points("x", x, min_points=1, min_dim=1)
     box = _check_box(box)
-    if box is not None and x.numel() and (float(x.min()) < box[0] or float(x.max()) > box[1]):
-        raise ValueError(f"x must lie in the box [{box[0]}, {box[1]}], got values in [{float(x.min())}, {float(x.max())}]")
+    if (
+        box is not None
+        and x.numel()
+        and (float(x.min()) < box[0] or float(x.max()) > box[1])
+    ):
+        raise ValueError(
+            f"x must lie in the box [{box[0]}, {box[1]}], got values in [{float(x.min())}, {float(x.max())}]"
+        )
     with torch.no_grad():
         logits = _logits(model, x)
     y = _check_classes("y", y, x.shape[0], logits.shape[1], x.device)
@@ -213,7 +257,9 @@ def perturbation_norms(delta: torch.Tensor, norm: str = "l2") -> torch.Tensor:
 def _norms(delta: torch.Tensor, norm: str) -> torch.Tensor:
     if norm == "l2":
         return torch.linalg.vector_norm(delta, ord=2, dim=1)
-    return delta.abs().amax(dim=1) if delta.shape[1] else delta.new_zeros(delta.shape[0])
+    return (
+        delta.abs().amax(dim=1) if delta.shape[1] else delta.new_zeros(delta.shape[0])
+    )
 
 
 def _project(delta: torch.Tensor, radius: torch.Tensor, norm: str) -> torch.Tensor:
@@ -233,7 +279,9 @@ def margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """
     logits = check_tensor("logits", logits, ndim=2)
     if logits.shape[1] < 2:
-        raise ValueError(f"logits must have at least 2 columns (classes), got shape {tuple(logits.shape)}")
+        raise ValueError(
+            f"logits must have at least 2 columns (classes), got shape {tuple(logits.shape)}"
+        )
     y = _check_classes("y", y, logits.shape[0], logits.shape[1], logits.device)
     return _margin(logits, y)
 
@@ -244,15 +292,21 @@ def _margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return own - others.amax(dim=1)
 
 
-def _objective(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None, loss: str) -> torch.Tensor:
+def _objective(
+    logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None, loss: str
+) -> torch.Tensor:
     """Per-example quantity the attack *increases*."""
     if loss == "margin":
         return -_margin(logits, y) if target is None else _margin(logits, target)
-    ce = torch.nn.functional.cross_entropy(logits, y if target is None else target, reduction="none")
+    ce = torch.nn.functional.cross_entropy(
+        logits, y if target is None else target, reduction="none"
+    )
     return ce if target is None else -ce
 
 
-def _succeeded(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
+def _succeeded(
+    logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None
+) -> torch.Tensor:
     pred = logits.argmax(dim=1)
     return pred != y if target is None else pred == target
 
@@ -261,15 +315,23 @@ def _succeeded(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | Non
 # attacks
 
 
-def _random_start(x: torch.Tensor, radius: torch.Tensor, norm: str, generator: torch.Generator) -> torch.Tensor:
+def _random_start(
+    x: torch.Tensor, radius: torch.Tensor, norm: str, generator: torch.Generator
+) -> torch.Tensor:
     m, d = x.shape
     dev = generator.device
-    if norm == "l2":  # uniform in the ball: direction uniform on the sphere, radius r·U^{1/d}
+    if (
+        norm == "l2"
+    ):  # uniform in the ball: direction uniform on the sphere, radius r·U^{1/d}
         u = torch.randn(m, d, generator=generator, device=dev, dtype=x.dtype)
         u = u / torch.linalg.vector_norm(u, dim=1, keepdim=True).clamp_min(_TINY)
-        s = torch.rand(m, 1, generator=generator, device=dev, dtype=x.dtype) ** (1.0 / d)
+        s = torch.rand(m, 1, generator=generator, device=dev, dtype=x.dtype) ** (
+            1.0 / d
+        )
         return u.to(x.device) * s.to(x.device) * radius[:, None]
-    u = torch.rand(m, d, generator=generator, device=dev, dtype=x.dtype) * 2 - 1  # uniform in the cube
+    u = (
+        torch.rand(m, d, generator=generator, device=dev, dtype=x.dtype) * 2 - 1
+    )  # uniform in the cube
     return u.to(x.device) * radius[:, None]
 
 
@@ -311,7 +373,9 @@ def _pgd(
         (grad,) = torch.autograd.grad(_objective(logits, y, target, loss).sum(), delta)
         delta = delta.detach()
         if norm == "l2":
-            g = grad / torch.linalg.vector_norm(grad, dim=1, keepdim=True).clamp_min(_TINY)
+            g = grad / torch.linalg.vector_norm(grad, dim=1, keepdim=True).clamp_min(
+                _TINY
+            )
         else:
             g = grad.sign()
         step = step_size[:, None] * g * (~done)[:, None]
@@ -375,7 +439,9 @@ def pgd_attack(
     loss = check_choice("loss", loss, LOSSES)
     steps = check_int("steps", steps, minimum=1)
     if not isinstance(stop_at_success, bool):
-        raise ValueError(f"stop_at_success must be True or False, got {stop_at_success!r}")
+        raise ValueError(
+            f"stop_at_success must be True or False, got {stop_at_success!r}"
+        )
     check_generator("generator", generator)
     x, y, logits, box = _check_inputs(model, x, y, box)
     r = _check_radius(radius, x.shape[0], x)
@@ -390,9 +456,24 @@ def pgd_attack(
     delta0 = None
     if random_start:
         if generator is None:
-            raise ValueError("generator must be a torch.Generator when random_start=True (explicit seeding)")
+            raise ValueError(
+                "generator must be a torch.Generator when random_start=True (explicit seeding)"
+            )
         delta0 = _random_start(x, r, norm, generator)
-    return _pgd(model, x, y, r, norm, steps, alpha, box, target, loss, delta0, bool(stop_at_success))
+    return _pgd(
+        model,
+        x,
+        y,
+        r,
+        norm,
+        steps,
+        alpha,
+        box,
+        target,
+        loss,
+        delta0,
+        bool(stop_at_success),
+    )
 
 
 def fgsm_attack(
@@ -412,7 +493,9 @@ def fgsm_attack(
     ``steps=1`` (step 2.5 r, projected back onto the ball, which gives
     exactly the step of length r), without random start.
     """
-    return pgd_attack(model, x, y, radius, norm=norm, steps=1, step_size=None, box=box, loss=loss)
+    return pgd_attack(
+        model, x, y, radius, norm=norm, steps=1, step_size=None, box=box, loss=loss
+    )
 
 
 def minimal_perturbation(
@@ -475,7 +558,9 @@ def minimal_perturbation(
     if targeted:
         others = torch.arange(classes, device=x.device)[None, :].expand(m, classes)
         keep = others != y[:, None]
-        target = others[keep]  # (m (K−1),) every class but the label, example by example
+        target = others[
+            keep
+        ]  # (m (K−1),) every class but the label, example by example
         owner = torch.arange(m, device=x.device)[:, None].expand(m, classes)[keep]
         xs, ys = x[owner], y[owner]
     else:
@@ -483,7 +568,19 @@ def minimal_perturbation(
 
     def attack(rows: torch.Tensor, r: torch.Tensor) -> AttackResult:
         t = None if target is None else target[rows]
-        return _pgd(model, xs[rows], ys[rows], r, norm, steps, 2.5 * r / steps, box, t, loss, None)
+        return _pgd(
+            model,
+            xs[rows],
+            ys[rows],
+            r,
+            norm,
+            steps,
+            2.5 * r / steps,
+            box,
+            t,
+            loss,
+            None,
+        )
 
     rows_all = torch.arange(xs.shape[0], device=x.device)
     hi = torch.full((xs.shape[0],), max_radius, device=x.device, dtype=x.dtype)
@@ -493,7 +590,9 @@ def minimal_perturbation(
     best_norm = torch.where(found, first.norms, torch.full_like(hi, math.inf))
     best_x = torch.where(found[:, None], first.x_adv, xs)
     active = rows_all[found & (best_norm > 0)]
-    for _ in progress(range(bisection_steps), total=bisection_steps, desc="PGD + bisection"):
+    for _ in progress(
+        range(bisection_steps), total=bisection_steps, desc="PGD + bisection"
+    ):
         if active.numel() == 0:
             break
         mid = (lo[active] + hi[active]) / 2
@@ -549,7 +648,9 @@ def nearest_other_class_distance(
     x = check_points("x", x, min_points=1)
     x_ref = check_points("x_ref", x_ref, min_points=1)
     if x_ref.shape[1] != x.shape[1]:
-        raise ValueError(f"x_ref must have {x.shape[1]} columns like x, got {x_ref.shape[1]}")
+        raise ValueError(
+            f"x_ref must have {x.shape[1]} columns like x, got {x_ref.shape[1]}"
+        )
     y = _check_classes("y", y, x.shape[0], None, x.device)
     y_ref = _check_classes("y_ref", y_ref, x_ref.shape[0], None, x.device)
     x_ref = x_ref.to(x.device, x.dtype)
@@ -557,13 +658,17 @@ def nearest_other_class_distance(
     out = []
     for start in range(0, x.shape[0], chunk):
         stop = min(start + chunk, x.shape[0])
-        dist = torch.cdist(x[start:stop], x_ref, p=p, compute_mode="donot_use_mm_for_euclid_dist")
+        dist = torch.cdist(
+            x[start:stop], x_ref, p=p, compute_mode="donot_use_mm_for_euclid_dist"
+        )
         same = y[start:stop, None] == y_ref[None, :]
         out.append(dist.masked_fill(same, math.inf).amin(dim=1))
     return torch.cat(out)
 
 
-def success_curve(norms: torch.Tensor, radii: Sequence[float] | torch.Tensor) -> torch.Tensor:
+def success_curve(
+    norms: torch.Tensor, radii: Sequence[float] | torch.Tensor
+) -> torch.Tensor:
     """S(r) = (1/m) #{i : ρ_i ≤ r} for each r in ``radii``: the attack's success rate at radius r.
 
     ``norms`` are per-example smallest perturbations ρ_i (``inf`` where the
@@ -572,8 +677,12 @@ def success_curve(norms: torch.Tensor, radii: Sequence[float] | torch.Tensor) ->
     """
     norms = torch.as_tensor(norms)
     if norms.ndim != 1 or norms.shape[0] < 1:
-        raise ValueError(f"norms must have shape (m,) with m >= 1, got {tuple(norms.shape)}")
-    norms = norms.to(torch.get_default_dtype() if not norms.is_floating_point() else norms.dtype)
+        raise ValueError(
+            f"norms must have shape (m,) with m >= 1, got {tuple(norms.shape)}"
+        )
+    norms = norms.to(
+        torch.get_default_dtype() if not norms.is_floating_point() else norms.dtype
+    )
     if bool(torch.isnan(norms).any()) or bool((norms < 0).any()):
         raise ValueError("norms must be >= 0 (inf allowed for failures), without NaN")
     radii = check_tensor("radii", radii, ndim=1).to(norms.device, norms.dtype)
@@ -625,7 +734,19 @@ def success_at_radii(
         m, k = x.shape[0], int(pos.sum())
         r = radii[pos].repeat_interleave(m)
         s = 1 if attack == "fgsm" else steps
-        res = _pgd(model, x.repeat(k, 1), y.repeat(k), r, norm, s, 2.5 * r / s, box, None, loss, None)
+        res = _pgd(
+            model,
+            x.repeat(k, 1),
+            y.repeat(k),
+            r,
+            norm,
+            s,
+            2.5 * r / s,
+            box,
+            None,
+            loss,
+            None,
+        )
         rates[pos] = res.success.to(x.dtype).reshape(k, m).mean(dim=1)
     return rates
 
@@ -658,14 +779,18 @@ def summarize_attack(
         raise ValueError("norms must be >= 0 (inf allowed for failures), without NaN")
     dist = check_tensor("other_class_distance", other_class_distance, ndim=1)
     if dist.shape[0] != m:
-        raise ValueError(f"other_class_distance must have shape ({m},), got {tuple(dist.shape)}")
+        raise ValueError(
+            f"other_class_distance must have shape ({m},), got {tuple(dist.shape)}"
+        )
     if bool((dist <= 0).any()):
         raise ValueError("other_class_distance must be > 0")
     norms = norms.to(x.device, x.dtype)
     dist = dist.to(x.device, x.dtype)
     size = _norms(x, norm)
     if bool((size <= 0).any()):
-        raise ValueError("x must have no zero row (the relative size ρ/‖x‖ is undefined)")
+        raise ValueError(
+            "x must have no zero row (the relative size ρ/‖x‖ is undefined)"
+        )
     rate_r = None
     if radius is not None:
         radius = check_positive("radius", radius)
@@ -711,20 +836,30 @@ class NearestNeighbourClassifier(nn.Module):
     once, which is fine for a few thousand of them.
     """
 
-    def __init__(self, x_ref: torch.Tensor, y_ref: torch.Tensor, classes: int | None = None):
+    def __init__(
+        self, x_ref: torch.Tensor, y_ref: torch.Tensor, classes: int | None = None
+    ):
         super().__init__()
         x_ref = check_points("x_ref", x_ref, min_points=1)
         y_ref = _check_classes("y_ref", y_ref, x_ref.shape[0], None, x_ref.device)
-        k = int(y_ref.max()) + 1 if classes is None else check_int("classes", classes, minimum=2)
+        k = (
+            int(y_ref.max()) + 1
+            if classes is None
+            else check_int("classes", classes, minimum=2)
+        )
         if k < 2 or int(y_ref.max()) >= k:
-            raise ValueError(f"classes must be >= 2 and exceed every label, got {k} for labels up to {int(y_ref.max())}")
+            raise ValueError(
+                f"classes must be >= 2 and exceed every label, got {k} for labels up to {int(y_ref.max())}"
+            )
         self.register_buffer("x_ref", x_ref.detach().clone())
         self.register_buffer("y_ref", y_ref.clone())
         self.classes = k
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (m, K): minus the distance from each row of ``x`` to the nearest reference point of each class."""
-        dist = torch.cdist(x, self.x_ref.to(x.dtype), compute_mode="donot_use_mm_for_euclid_dist")
+        dist = torch.cdist(
+            x, self.x_ref.to(x.dtype), compute_mode="donot_use_mm_for_euclid_dist"
+        )
         cols = []
         for c in range(self.classes):
             mask = self.y_ref == c

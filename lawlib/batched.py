@@ -24,9 +24,9 @@ sliced out), so per-network early stopping also saves time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import glob
 import os
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -56,7 +56,12 @@ _ADAM_EPS = 1e-8
 
 
 def gaussian_sign_data(
-    n: int, d: int, seed: int, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+    n: int,
+    d: int,
+    seed: int,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The generic data of Bubeck–Li–Nagaraj (section 5): x_i ~ N(0, I_d/d) i.i.d., y_i uniform ±1
     independent of x. Returns (x of shape (n, d), y of shape (n,))."""
@@ -96,7 +101,9 @@ def _cache_bytes() -> int:
 CACHE_FRACTION = 0.5  # of the last-level cache, for a group's n×k work matrix (the rest: x, weights, other core)
 
 
-def group_capacity(n: int, dtype: torch.dtype, device: torch.device | str = "cpu") -> int:
+def group_capacity(
+    n: int, dtype: torch.dtype, device: torch.device | str = "cpu"
+) -> int:
     """How many neurons one group may hold so that its k×n work matrix fits in the CPU's cache.
 
     On the CPU a training step is bound by memory traffic unless the pre-activations of a group stay in
@@ -122,7 +129,9 @@ class _Data:
         n = x.shape[0]
         self.mean = x.mean(0) if batch_norm else torch.zeros_like(x[0])
         centred = x - self.mean
-        self.xa = torch.cat([centred, torch.ones_like(x[:, :1])], 1).contiguous()  # [x̃, 1]: the bias as a column
+        self.xa = torch.cat(
+            [centred, torch.ones_like(x[:, :1])], 1
+        ).contiguous()  # [x̃, 1]: the bias as a column
         self.cov = centred.T @ centred / n if batch_norm else None
         self.y = y
 
@@ -139,9 +148,18 @@ class _Group:
     ∂w = (γ/s)(G − (⟨w, G⟩/s²) Σw),  ∂b = 0 (batch norm removes b),  ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i).
     """
 
-    def __init__(self, nets: list[int], widths: list[int], params: torch.Tensor, data: _Data,
-                 batch_norm: bool) -> None:
-        self.nets, self.widths = list(nets), list(widths)  # networks still training, in row order
+    def __init__(
+        self,
+        nets: list[int],
+        widths: list[int],
+        params: torch.Tensor,
+        data: _Data,
+        batch_norm: bool,
+    ) -> None:
+        self.nets, self.widths = (
+            list(nets),
+            list(widths),
+        )  # networks still training, in row order
         self.P = params
         self.m1, self.m2 = torch.zeros_like(params), torch.zeros_like(params)
         self.data, self.batch_norm = data, batch_norm
@@ -154,7 +172,9 @@ class _Group:
 
     def keep(self, keep_nets: list[bool]) -> None:
         """Slice out the networks whose entry of ``keep_nets`` is False."""
-        rows = torch.cat([torch.arange(s, e) for (s, e), k in zip(self.bounds, keep_nets) if k]).to(self.P.device)
+        rows = torch.cat(
+            [torch.arange(s, e) for (s, e), k in zip(self.bounds, keep_nets) if k]
+        ).to(self.P.device)
         self.nets = [j for j, k in zip(self.nets, keep_nets) if k]
         self.widths = [w for w, k in zip(self.widths, keep_nets) if k]
         self.P, self.m1, self.m2 = self.P[rows], self.m1[rows], self.m2[rows]
@@ -165,7 +185,9 @@ class _Group:
         k = self.P.shape[0]
         buf = self.buffers.get(name)
         if buf is None or buf.shape[0] < k or buf.shape[1] != cols:
-            buf = self.buffers[name] = torch.empty(k, cols, dtype=self.P.dtype, device=self.P.device)
+            buf = self.buffers[name] = torch.empty(
+                k, cols, dtype=self.P.dtype, device=self.P.device
+            )
         return buf[:k]
 
     def forward(self, eps: float) -> dict[str, torch.Tensor]:
@@ -174,10 +196,16 @@ class _Group:
         n, d = xa.shape[0], xa.shape[1] - 1
         w = P[:, :d]
         f: dict[str, torch.Tensor] = {}
-        v = self._buffer("v", d + 1)  # the folded first layer [α w, β] (or [w, b] without batch norm)
+        v = self._buffer(
+            "v", d + 1
+        )  # the folded first layer [α w, β] (or [w, b] without batch norm)
         if self.batch_norm:
-            f["cov_w"] = cw = torch.mm(w, self.data.cov, out=self._buffer("cov_w", d))  # Σw, row by row
-            f["var"] = torch.mul(cw, w, out=self._buffer("tmp_d", d)).sum(1)  # wᵀΣw: the batch variance
+            f["cov_w"] = cw = torch.mm(
+                w, self.data.cov, out=self._buffer("cov_w", d)
+            )  # Σw, row by row
+            f["var"] = torch.mul(cw, w, out=self._buffer("tmp_d", d)).sum(
+                1
+            )  # wᵀΣw: the batch variance
             f["inv_std"] = torch.rsqrt(f["var"] + BN_EPS)
             f["alpha"] = P[:, d + 1] * f["inv_std"]
             torch.mul(w, f["alpha"].unsqueeze(1), out=v[:, :d])
@@ -185,7 +213,9 @@ class _Group:
         else:
             v.copy_(P[:, : d + 1])
         f["v"] = v
-        r = torch.mm(v, xa.T, out=self._buffer("work", n)).clamp_(min=0)  # r_ℓi = ReLU(h_ℓi), k×n
+        r = torch.mm(v, xa.T, out=self._buffer("work", n)).clamp_(
+            min=0
+        )  # r_ℓi = ReLU(h_ℓi), k×n
         f["r"] = r
         a = P[:, d + 3]
         out = torch.empty(len(self.nets), n, dtype=P.dtype, device=P.device)
@@ -207,7 +237,9 @@ class _Group:
         work = f["r"].sign_()  # 1[h > 0]
         for pos, (s, e) in enumerate(self.bounds):
             work[s:e].mul_(dout[pos])
-        gu = torch.mm(work, xa, out=self._buffer("gu", d + 1))  # Σ_i 1[h_ℓi > 0] ∂L/∂f(x_i) [x̃_i, 1]
+        gu = torch.mm(
+            work, xa, out=self._buffer("gu", d + 1)
+        )  # Σ_i 1[h_ℓi > 0] ∂L/∂f(x_i) [x̃_i, 1]
         a = P[:, d + 3]
         grad = self._buffer("grad", d + 4)
         # ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i) = ⟨[α w, β]_ℓ, gu_ℓ⟩ since r_ℓi = 1[h_ℓi > 0] ⟨[α w, β]_ℓ, [x̃_i, 1]⟩
@@ -215,11 +247,19 @@ class _Group:
         g = gu.mul_(a.unsqueeze(1))  # [G, ∂β] = a_ℓ gu_ℓ
         if self.batch_norm:
             inv_std, cw = f["inv_std"], f["cov_w"]
-            wg = torch.mul(P[:, :d], g[:, :d], out=self._buffer("tmp_d", d)).sum(1)  # ⟨w, G⟩
+            wg = torch.mul(P[:, :d], g[:, :d], out=self._buffer("tmp_d", d)).sum(
+                1
+            )  # ⟨w, G⟩
             grad[:, d + 1] = wg * inv_std  # ∂γ
             grad[:, d + 2] = g[:, d]  # ∂β
             grad[:, d] = 0  # ∂b: batch norm subtracts the mean, so b has no effect
-            torch.addcmul(g[:, :d], cw, (wg * inv_std.square()).unsqueeze(1), value=-1, out=grad[:, :d])
+            torch.addcmul(
+                g[:, :d],
+                cw,
+                (wg * inv_std.square()).unsqueeze(1),
+                value=-1,
+                out=grad[:, :d],
+            )
             grad[:, :d].mul_(f["alpha"].unsqueeze(1))  # ∂w = α (G − ⟨w, G⟩/s² Σw)
         else:
             grad[:, : d + 1] = g  # [∂w, ∂b]
@@ -232,7 +272,11 @@ class _Group:
         c1, c2 = 1 - beta1**t, 1 - beta2**t
         self.m1.lerp_(grad, 1 - beta1)
         self.m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = torch.sqrt(self.m2, out=self._buffer("denom", grad.shape[1])).div_(c2**0.5).add_(_ADAM_EPS)
+        denom = (
+            torch.sqrt(self.m2, out=self._buffer("denom", grad.shape[1]))
+            .div_(c2**0.5)
+            .add_(_ADAM_EPS)
+        )
         self.P.addcdiv_(self.m1, denom, value=-lr / c1)
 
     def weights(self, pos: int, f: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -240,14 +284,24 @@ class _Group:
         s, e = self.bounds[pos]
         d = self.data.xa.shape[1] - 1
         p = self.P[s:e]
-        out = {"weight": p[:, :d].clone(), "bias": p[:, d].clone(), "a": p[:, d + 3].clone()}
+        out = {
+            "weight": p[:, :d].clone(),
+            "bias": p[:, d].clone(),
+            "a": p[:, d + 3].clone(),
+        }
         if self.batch_norm:
-            out.update(gamma=p[:, d + 1].clone(), beta=p[:, d + 2].clone(),
-                       mean=out["weight"] @ self.data.mean + out["bias"], var=f["var"][s:e].clone())
+            out.update(
+                gamma=p[:, d + 1].clone(),
+                beta=p[:, d + 2].clone(),
+                mean=out["weight"] @ self.data.mean + out["bias"],
+                var=f["var"][s:e].clone(),
+            )
         return out
 
 
-def _hidden(x: torch.Tensor, p: dict[str, torch.Tensor], batch_norm: bool) -> torch.Tensor:
+def _hidden(
+    x: torch.Tensor, p: dict[str, torch.Tensor], batch_norm: bool
+) -> torch.Tensor:
     """Eval-mode hidden pre-activations (after batch norm with the stored statistics, before the ReLU)."""
     pre = torch.addmm(p["bias"], x, p["weight"].T)
     if not batch_norm:
@@ -274,10 +328,14 @@ class BatchedResult:
         """A standalone eval-mode copy of network ``j``: Linear(d, k) → [BatchNorm1d(k)] → ReLU → Linear(k, 1) → Flatten."""
         j = check_int("j", j, minimum=0)
         if j >= len(self._weights):
-            raise ValueError(f"j must be < {len(self._weights)} (the number of networks), got {j}")
+            raise ValueError(
+                f"j must be < {len(self._weights)} (the number of networks), got {j}"
+            )
         w = self._weights[j]
         k = int(self.widths[j])
-        net = two_layer_relu(self.d, k, batch_norm=self.batch_norm).to(device=w["weight"].device, dtype=w["weight"].dtype)
+        net = two_layer_relu(self.d, k, batch_norm=self.batch_norm).to(
+            device=w["weight"].device, dtype=w["weight"].dtype
+        )
         with torch.no_grad():
             net[0].weight.copy_(w["weight"])
             net[0].bias.copy_(w["bias"])
@@ -294,14 +352,17 @@ class BatchedResult:
         keys = list(self._weights[0])
         cat = {k: torch.cat([w[k] for w in self._weights]) for k in keys}
         owner = torch.repeat_interleave(
-            torch.arange(len(self._weights), device=cat["a"].device), torch.as_tensor(self.widths, device=cat["a"].device)
+            torch.arange(len(self._weights), device=cat["a"].device),
+            torch.as_tensor(self.widths, device=cat["a"].device),
         )
         return cat, owner
 
     def _check_points(self, name: str, z: torch.Tensor) -> torch.Tensor:
         z = check_tensor(name, z, ndim=2)
         if z.shape[1] != self.d:
-            raise ValueError(f"{name} must have {self.d} columns (the dimension d), got {z.shape[1]}")
+            raise ValueError(
+                f"{name} must have {self.d} columns (the dimension d), got {z.shape[1]}"
+            )
         return z.to(self._weights[0]["weight"])
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
@@ -309,8 +370,12 @@ class BatchedResult:
         x = self._check_points("x", x)
         p, owner = self._stacked()
         with torch.no_grad():
-            out = torch.zeros(x.shape[0], len(self._weights), dtype=x.dtype, device=x.device)
-            return out.index_add_(1, owner, torch.relu(_hidden(x, p, self.batch_norm)) * p["a"]).T
+            out = torch.zeros(
+                x.shape[0], len(self._weights), dtype=x.dtype, device=x.device
+            )
+            return out.index_add_(
+                1, owner, torch.relu(_hidden(x, p, self.batch_norm)) * p["a"]
+            ).T
 
     def gradient_norms(self, z: torch.Tensor) -> torch.Tensor:
         """‖∇f_j(z_t)‖ for every network j and point t, shape (m, T), exact.
@@ -319,12 +384,18 @@ class BatchedResult:
         s_ℓ = γ_ℓ/√(v_ℓ + ε) (s_ℓ = 1 without batch norm): one (T×k_j)·(k_j×d) product per network.
         """
         z = self._check_points("z", z)
-        out = torch.empty(len(self._weights), z.shape[0], dtype=z.dtype, device=z.device)
+        out = torch.empty(
+            len(self._weights), z.shape[0], dtype=z.dtype, device=z.device
+        )
         with torch.no_grad():
             for j, w in enumerate(self._weights):
                 h = _hidden(z, w, self.batch_norm)
-                scale = w["a"] * (w["gamma"] / torch.sqrt(w["var"] + BN_EPS) if self.batch_norm else 1)
-                out[j] = torch.linalg.vector_norm(((h > 0) * scale) @ w["weight"], dim=1)
+                scale = w["a"] * (
+                    w["gamma"] / torch.sqrt(w["var"] + BN_EPS) if self.batch_norm else 1
+                )
+                out[j] = torch.linalg.vector_norm(
+                    ((h > 0) * scale) @ w["weight"], dim=1
+                )
         return out
 
     def max_gradient(self, z: torch.Tensor) -> np.ndarray:
@@ -337,23 +408,37 @@ def _check_sweep(x, y, widths, seeds, datasets):
     if x.ndim == 2:
         x = x.unsqueeze(0)
     if x.ndim != 3 or x.shape[1] < 2:
-        raise ValueError(f"x must have shape (n, d) or (s, n, d) with n >= 2, got {tuple(x.shape)}")
+        raise ValueError(
+            f"x must have shape (n, d) or (s, n, d) with n >= 2, got {tuple(x.shape)}"
+        )
     y = check_tensor("y", y).to(x)
     if y.ndim == 1:
         y = y.unsqueeze(0)
     if y.shape != x.shape[:2]:
-        raise ValueError(f"y must have shape {tuple(x.shape[:2])} (one label per point of each data set), got {tuple(y.shape)}")
+        raise ValueError(
+            f"y must have shape {tuple(x.shape[:2])} (one label per point of each data set), got {tuple(y.shape)}"
+        )
     widths = [check_int(f"widths[{i}]", k, minimum=1) for i, k in enumerate(widths)]
     seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
     if len(widths) == 0:
         raise ValueError("widths must list at least one network")
     if len(seeds) != len(widths):
-        raise ValueError(f"seeds must have one entry per network ({len(widths)}), got {len(seeds)}")
-    datasets = [0] * len(widths) if datasets is None else [check_int(f"datasets[{i}]", s, minimum=0) for i, s in enumerate(datasets)]
+        raise ValueError(
+            f"seeds must have one entry per network ({len(widths)}), got {len(seeds)}"
+        )
+    datasets = (
+        [0] * len(widths)
+        if datasets is None
+        else [check_int(f"datasets[{i}]", s, minimum=0) for i, s in enumerate(datasets)]
+    )
     if len(datasets) != len(widths):
-        raise ValueError(f"datasets must have one entry per network ({len(widths)}), got {len(datasets)}")
+        raise ValueError(
+            f"datasets must have one entry per network ({len(widths)}), got {len(datasets)}"
+        )
     if max(datasets) >= x.shape[0]:
-        raise ValueError(f"datasets must index the {x.shape[0]} data set(s) in x, got {max(datasets)}")
+        raise ValueError(
+            f"datasets must index the {x.shape[0]} data set(s) in x, got {max(datasets)}"
+        )
     return x, y, widths, seeds, datasets
 
 
@@ -394,7 +479,9 @@ def train_batched(
     cap = group_capacity(x.shape[1], dtype, device)
     for s in sorted(set(datasets)):
         data = _Data(x[s], y[s], batch_norm)
-        nets = sorted((j for j in range(m) if datasets[j] == s), key=lambda j: widths[j])
+        nets = sorted(
+            (j for j in range(m) if datasets[j] == s), key=lambda j: widths[j]
+        )
         packs: list[list[int]] = [[]]
         for j in nets:  # narrowest first, packed into groups of at most ``cap`` neurons
             if packs[-1] and sum(widths[i] for i in packs[-1]) + widths[j] > cap:
@@ -403,12 +490,29 @@ def train_batched(
         for pack in packs:
             rows = []
             for j in pack:
-                net = two_layer_relu(d, widths[j], batch_norm=batch_norm, generator=make_generator(seeds[j]))
+                net = two_layer_relu(
+                    d,
+                    widths[j],
+                    batch_norm=batch_norm,
+                    generator=make_generator(seeds[j]),
+                )
                 k = widths[j]
-                rows.append(torch.cat([net[0].weight.detach(), net[0].bias.detach()[:, None], torch.ones(k, 1),
-                                       torch.zeros(k, 1), net[-2].weight.detach()[0][:, None]], 1))
+                rows.append(
+                    torch.cat(
+                        [
+                            net[0].weight.detach(),
+                            net[0].bias.detach()[:, None],
+                            torch.ones(k, 1),
+                            torch.zeros(k, 1),
+                            net[-2].weight.detach()[0][:, None],
+                        ],
+                        1,
+                    )
+                )
             params = torch.cat(rows).to(device=device, dtype=dtype)
-            groups.append(_Group(pack, [widths[j] for j in pack], params, data, batch_norm))
+            groups.append(
+                _Group(pack, [widths[j] for j in pack], params, data, batch_norm)
+            )
 
     done_steps = np.zeros(m, dtype=np.int64)
     final_loss = np.full(m, np.nan)
@@ -424,11 +528,17 @@ def train_batched(
                 final_loss[j], memorized[j] = loss[pos], mem[pos]
 
     with torch.no_grad():
-        for t in progress_bar(range(steps), total=steps, desc=f"training {m} networks",
-                              enabled=None if progress else False):
+        for t in progress_bar(
+            range(steps),
+            total=steps,
+            desc=f"training {m} networks",
+            enabled=None if progress else False,
+        ):
             for g in list(groups):
                 f = g.forward(eps)
-                if bool(f["memorized"].any()):  # memorized: leave the batch without a further step
+                if bool(
+                    f["memorized"].any()
+                ):  # memorized: leave the batch without a further step
                     stop = f["memorized"].tolist()
                     freeze(g, stop, f)
                     if all(stop):
@@ -446,8 +556,15 @@ def train_batched(
 
     per_net = np.array([k * (d + 1) + k + (2 * k if batch_norm else 0) for k in widths])
     return BatchedResult(
-        widths=np.array(widths), seeds=np.array(seeds), datasets=np.array(datasets), memorized=memorized,
-        steps=done_steps, final_loss=final_loss, n_parameters=per_net, batch_norm=batch_norm, d=d,
+        widths=np.array(widths),
+        seeds=np.array(seeds),
+        datasets=np.array(datasets),
+        memorized=memorized,
+        steps=done_steps,
+        final_loss=final_loss,
+        n_parameters=per_net,
+        batch_norm=batch_norm,
+        d=d,
         _weights=weights,  # type: ignore[arg-type]
     )
 
@@ -487,19 +604,47 @@ def max_gradient_experiment(
     net_w = [k for _ in seeds for k in widths]
     net_seed = [10**6 * (s + 1) + i for s in seeds for i in range(len(widths))]
     net_data = [si for si in range(len(seeds)) for _ in widths]
-    res = train_batched(x, y, net_w, net_seed, datasets=net_data, batch_norm=batch_norm, steps=steps, lr=lr, eps=eps,
-                        progress=progress)
+    res = train_batched(
+        x,
+        y,
+        net_w,
+        net_seed,
+        datasets=net_data,
+        batch_norm=batch_norm,
+        steps=steps,
+        lr=lr,
+        eps=eps,
+        progress=progress,
+    )
     grads = np.empty(len(net_w))
     for si, s in enumerate(seeds):
         z = sample_gaussian(n_fresh, d, make_generator(2**31 + s, device))
         sel = [j for j in range(len(net_w)) if net_data[j] == si]
-        sub = BatchedResult(res.widths[sel], res.seeds[sel], res.datasets[sel], res.memorized[sel], res.steps[sel],
-                            res.final_loss[sel], res.n_parameters[sel], batch_norm, d, [res._weights[j] for j in sel])
+        sub = BatchedResult(
+            res.widths[sel],
+            res.seeds[sel],
+            res.datasets[sel],
+            res.memorized[sel],
+            res.steps[sel],
+            res.final_loss[sel],
+            res.n_parameters[sel],
+            batch_norm,
+            d,
+            [res._weights[j] for j in sel],
+        )
         grads[sel] = sub.max_gradient(z)
     m = len(net_w)
-    return dict(n=np.full(m, n), d=np.full(m, d), k=res.widths, seed=np.array([s for s in seeds for _ in widths]),
-                n_parameters=res.n_parameters, memorized=res.memorized, steps=res.steps, final_loss=res.final_loss,
-                max_gradient=grads)
+    return dict(
+        n=np.full(m, n),
+        d=np.full(m, d),
+        k=res.widths,
+        seed=np.array([s for s in seeds for _ in widths]),
+        n_parameters=res.n_parameters,
+        memorized=res.memorized,
+        steps=res.steps,
+        final_loss=res.final_loss,
+        max_gradient=grads,
+    )
 
 
 def concat_records(records: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -56,7 +56,14 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ._checks import check_generator, check_int, check_labels, check_points, check_positive, check_tensor
+from ._checks import (
+    check_generator,
+    check_int,
+    check_labels,
+    check_points,
+    check_positive,
+    check_tensor,
+)
 from .device import float64_device
 
 __all__ = ["BaumNetwork", "baum_network"]
@@ -86,7 +93,9 @@ class BaumNetwork(nn.Sequential):
       ``anchor_labels`` (G,): the point of each group with the largest |label|.
     """
 
-    def __init__(self, first: nn.Linear, second: nn.Linear, buffers: dict[str, torch.Tensor]) -> None:
+    def __init__(
+        self, first: nn.Linear, second: nn.Linear, buffers: dict[str, torch.Tensor]
+    ) -> None:
         super().__init__(first, nn.ReLU(), second, nn.Flatten(0))
         for name, value in buffers.items():
             self.register_buffer(name, value)
@@ -122,12 +131,18 @@ class BaumNetwork(nn.Sequential):
         (The other ramp, where only φ_ε(h_m) is linear, has slope 1/η_m.)
         Lip(f) ≥ the maximum over the slabs.
         """
-        return torch.sqrt(self.etas.reciprocal() ** 2 + (self.affine_slopes**2).sum(dim=1))
+        return torch.sqrt(
+            self.etas.reciprocal() ** 2 + (self.affine_slopes**2).sum(dim=1)
+        )
 
     def group_values(self, x: torch.Tensor) -> torch.Tensor:
         """The contribution s_m(x) of every slab, shape (len(x), G), without autograd; f(x) = its row sums."""
         first, second = self[0], self[2]
-        x = torch.as_tensor(x).detach().to(device=first.weight.device, dtype=first.weight.dtype)
+        x = (
+            torch.as_tensor(x)
+            .detach()
+            .to(device=first.weight.device, dtype=first.weight.dtype)
+        )
         with torch.no_grad():
             hidden = torch.relu(x @ first.weight.T + first.bias) * second.weight[0]
             return hidden.reshape(x.shape[0], -1, 4).sum(dim=2)
@@ -141,7 +156,9 @@ class BaumNetwork(nn.Sequential):
         ‖∇f‖ = ``ramp_slopes`` (when no other slab overlaps, as in general position).
         """
         keep = self.anchor_labels != 0
-        s = torch.sign(self.anchor_labels) * (self.slab_widths + self.etas * self.anchor_labels.abs() / 2)
+        s = torch.sign(self.anchor_labels) * (
+            self.slab_widths + self.etas * self.anchor_labels.abs() / 2
+        )
         return (self.anchors - s[:, None] * self.normals)[keep]
 
 
@@ -160,28 +177,49 @@ def _hyperplanes_full(groups: torch.Tensor, yg: torch.Tensor, first_index: int):
     normals = vh[:, -1]  # (B, d), unit, orthogonal to every difference
     dy = (yg[:, 1:] - yg[:, :1]).unsqueeze(2)  # (B, d-1, 1)
     # least-norm v with ⟨v, x_i − x_0⟩ = y_i − y_0: v = D⁺ dy = V_r S⁻¹ Uᵀ dy (v ⊥ u)
-    slopes = (vh[:, :-1].transpose(1, 2) @ ((u_svd.transpose(1, 2) @ dy) / s.unsqueeze(2))).squeeze(2)
+    slopes = (
+        vh[:, :-1].transpose(1, 2) @ ((u_svd.transpose(1, 2) @ dy) / s.unsqueeze(2))
+    ).squeeze(2)
     return normals, slopes
 
 
-def _hyperplane_partial(pts: torch.Tensor, yg: torch.Tensor, x: torch.Tensor, others: torch.Tensor,
-                        g: int, generator: torch.Generator, tries: int):
+def _hyperplane_partial(
+    pts: torch.Tensor,
+    yg: torch.Tensor,
+    x: torch.Tensor,
+    others: torch.Tensor,
+    g: int,
+    generator: torch.Generator,
+    tries: int,
+):
     """A hyperplane through r < d points avoiding the other points, and the affine fit on it."""
     r, d = pts.shape
     diffs = pts[1:] - pts[:1]
     if r > 1:
         u_svd, s, vh = torch.linalg.svd(diffs, full_matrices=True)
-        if float(s[-1]) <= DEGENERACY_RTOL * max(float(s[0]), torch.finfo(x.dtype).tiny) or float(s[0]) == 0:
+        if (
+            float(s[-1])
+            <= DEGENERACY_RTOL * max(float(s[0]), torch.finfo(x.dtype).tiny)
+            or float(s[0]) == 0
+        ):
             raise ValueError(
                 f"x: group {g} is degenerate: its points do not span a hyperplane "
                 "(duplicate or affinely dependent points); Baum's construction needs points in general position"
             )
-        null = vh[r - 1 :]  # (d-m+1, d), orthonormal basis of directions orthogonal to the group
+        null = vh[
+            r - 1 :
+        ]  # (d-m+1, d), orthonormal basis of directions orthogonal to the group
         slope = vh[: r - 1].T @ ((u_svd.T @ (yg[1:] - yg[0])) / s)
     else:
         null = torch.eye(d, dtype=x.dtype, device=x.device)
         slope = torch.zeros(d, dtype=x.dtype, device=x.device)
-    coef = torch.randn(tries, null.shape[0], generator=generator, dtype=x.dtype, device=generator.device).to(x.device)
+    coef = torch.randn(
+        tries,
+        null.shape[0],
+        generator=generator,
+        dtype=x.dtype,
+        device=generator.device,
+    ).to(x.device)
     cand = coef @ null
     cand = cand / cand.norm(dim=1, keepdim=True)
     offsets = cand @ pts[0]
@@ -235,7 +273,9 @@ def baum_network(
     tries = check_int("tries", tries, minimum=1)
     chunk = check_int("chunk", chunk, minimum=1)
     check_generator("generator", generator)
-    device = float64_device(x.device)  # MPS has no float64: the construction runs on the CPU there
+    device = float64_device(
+        x.device
+    )  # MPS has no float64: the construction runs on the CPU there
     x = x.detach().to(device=device, dtype=torch.float64)
     y = y.detach().to(device=device, dtype=torch.float64)
     if generator is None:
@@ -246,28 +286,40 @@ def baum_network(
     group_index = torch.arange(n, device=device) // d
     normals = torch.empty(n_groups, d, dtype=x.dtype, device=device)
     slopes = torch.empty(n_groups, d, dtype=x.dtype, device=device)
-    svd_chunk = max(1, min(chunk, (1 << 24) // (d * d)))  # keeps the batched SVD's (B, d, d) factors ~128 MB
+    svd_chunk = max(
+        1, min(chunk, (1 << 24) // (d * d))
+    )  # keeps the batched SVD's (B, d, d) factors ~128 MB
     for start in range(0, n_full, svd_chunk):
         stop = min(start + svd_chunk, n_full)
         pts = x[start * d : stop * d].reshape(stop - start, d, d)
-        normals[start:stop], slopes[start:stop] = _hyperplanes_full(pts, y[start * d : stop * d].reshape(-1, d), start)
+        normals[start:stop], slopes[start:stop] = _hyperplanes_full(
+            pts, y[start * d : stop * d].reshape(-1, d), start
+        )
     if rest:
         others = group_index != n_full
-        normals[-1], slopes[-1] = _hyperplane_partial(x[n_full * d :], y[n_full * d :], x, others, n_full, generator, tries)
+        normals[-1], slopes[-1] = _hyperplane_partial(
+            x[n_full * d :], y[n_full * d :], x, others, n_full, generator, tries
+        )
 
-    first_points = x[:: d][:n_groups]
+    first_points = x[::d][:n_groups]
     offsets = (normals * first_points).sum(dim=1)
-    intercepts = y[:: d][:n_groups] - (slopes * first_points).sum(dim=1)
+    intercepts = y[::d][:n_groups] - (slopes * first_points).sum(dim=1)
 
     # D_m (distance of the nearest other point) and E_m (the widest admissible slab), chunked over groups
-    label_max = torch.cat([y.abs(), torch.zeros(n_groups * d - n, dtype=x.dtype, device=device)])
+    label_max = torch.cat(
+        [y.abs(), torch.zeros(n_groups * d - n, dtype=x.dtype, device=device)]
+    )
     label_max = label_max.reshape(n_groups, d).max(dim=1).values  # Y_m
     separations = torch.empty(n_groups, dtype=x.dtype, device=device)
     max_widths = torch.empty(n_groups, dtype=x.dtype, device=device)
     for start in range(0, n_groups, chunk):
         stop = min(start + chunk, n_groups)
         own = group_index[:, None] == torch.arange(start, stop, device=device)[None, :]
-        h = (x @ normals[start:stop].T - offsets[start:stop]).abs().masked_fill(own, math.inf)
+        h = (
+            (x @ normals[start:stop].T - offsets[start:stop])
+            .abs()
+            .masked_fill(own, math.inf)
+        )
         a = (x @ slopes[start:stop].T + intercepts[start:stop]).abs()
         ratio = a / (2 * label_max[start:stop]).clamp_min(torch.finfo(x.dtype).tiny)
         separations[start:stop] = h.min(dim=0).values
@@ -280,28 +332,51 @@ def baum_network(
             f"x: a data point lies on the hyperplane of group {g}: the points are not in general position"
         )
     # a single group has no other point to avoid: any width works, take the data's scale
-    max_widths = torch.where(torch.isinf(max_widths), torch.full_like(max_widths, max(scale, 1.0)), max_widths)
+    max_widths = torch.where(
+        torch.isinf(max_widths),
+        torch.full_like(max_widths, max(scale, 1.0)),
+        max_widths,
+    )
 
     if slab_width is None:
         widths = max_widths / 2
     elif isinstance(slab_width, (int, float)) and not isinstance(slab_width, bool):
-        widths = torch.full((n_groups,), check_positive("slab_width", slab_width), dtype=x.dtype, device=device)
+        widths = torch.full(
+            (n_groups,),
+            check_positive("slab_width", slab_width),
+            dtype=x.dtype,
+            device=device,
+        )
     else:
-        widths = check_tensor("slab_width", slab_width, ndim=1).to(device=device, dtype=x.dtype)
+        widths = check_tensor("slab_width", slab_width, ndim=1).to(
+            device=device, dtype=x.dtype
+        )
         if widths.shape[0] != n_groups:
-            raise ValueError(f"slab_width must be a number or have one entry per group ({n_groups}), got {widths.shape[0]}")
+            raise ValueError(
+                f"slab_width must be a number or have one entry per group ({n_groups}), got {widths.shape[0]}"
+            )
         if bool((widths <= 0).any()):
             raise ValueError("slab_width must be > 0")
     epsilons = widths
-    etas = torch.where(label_max > 0, epsilons / (2 * label_max.clamp_min(torch.finfo(x.dtype).tiny)), epsilons)
+    etas = torch.where(
+        label_max > 0,
+        epsilons / (2 * label_max.clamp_min(torch.finfo(x.dtype).tiny)),
+        epsilons,
+    )
 
     # the four units of each group, in the order +(h+ε+ηA) −(h+ε) −(h−ε+ηA) +(h−ε), all divided by η
     steep = normals / etas[:, None]
-    w_first = torch.stack([steep + slopes, steep, steep + slopes, steep], dim=1).reshape(4 * n_groups, d)
+    w_first = torch.stack(
+        [steep + slopes, steep, steep + slopes, steep], dim=1
+    ).reshape(4 * n_groups, d)
     b_plus = (epsilons - offsets) / etas
     b_minus = (-epsilons - offsets) / etas
-    b_first = torch.stack([b_plus + intercepts, b_plus, b_minus + intercepts, b_minus], dim=1).reshape(-1)
-    signs = torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=x.dtype, device=device).repeat(n_groups)
+    b_first = torch.stack(
+        [b_plus + intercepts, b_plus, b_minus + intercepts, b_minus], dim=1
+    ).reshape(-1)
+    signs = torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=x.dtype, device=device).repeat(
+        n_groups
+    )
 
     first = nn.Linear(d, 4 * n_groups, dtype=x.dtype, device=device)
     second = nn.Linear(4 * n_groups, 1, dtype=x.dtype, device=device)
@@ -312,11 +387,25 @@ def baum_network(
         second.bias.zero_()
 
     # anchors: the point of each group with the largest |label| (for slab_points)
-    y_pad = torch.cat([y.abs(), torch.full((n_groups * d - n,), -1.0, dtype=x.dtype, device=device)])
-    best = y_pad.reshape(n_groups, d).argmax(dim=1) + torch.arange(n_groups, device=device) * d
+    y_pad = torch.cat(
+        [y.abs(), torch.full((n_groups * d - n,), -1.0, dtype=x.dtype, device=device)]
+    )
+    best = (
+        y_pad.reshape(n_groups, d).argmax(dim=1)
+        + torch.arange(n_groups, device=device) * d
+    )
     buffers = dict(
-        normals=normals, offsets=offsets, affine_slopes=slopes, intercepts=intercepts,
-        slab_widths=widths, etas=etas, separations=separations, max_slab_widths=max_widths,
-        label_max=label_max, group_index=group_index, anchors=x[best].clone(), anchor_labels=y[best].clone(),
+        normals=normals,
+        offsets=offsets,
+        affine_slopes=slopes,
+        intercepts=intercepts,
+        slab_widths=widths,
+        etas=etas,
+        separations=separations,
+        max_slab_widths=max_widths,
+        label_max=label_max,
+        group_index=group_index,
+        anchors=x[best].clone(),
+        anchor_labels=y[best].clone(),
     )
     return BaumNetwork(first, second, buffers).eval()

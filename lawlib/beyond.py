@@ -34,7 +34,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_generator, check_int, check_labels, check_points, check_positive
+from ._checks import (
+    check_choice,
+    check_generator,
+    check_int,
+    check_labels,
+    check_points,
+    check_positive,
+)
 from .attacks import minimal_perturbation
 from .constructions import RBFMemorizer
 from .data import make_generator, random_signs, sample_gaussian
@@ -99,11 +106,21 @@ def sample_cube(
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=1)
     check_generator("generator", generator)
-    g = generator if generator is not None else make_generator(0 if seed is None else seed, device)
+    g = (
+        generator
+        if generator is not None
+        else make_generator(0 if seed is None else seed, device)
+    )
     return torch.rand(n, d, generator=g, device=g.device, dtype=dtype)
 
 
-def cube_grid(m: int, d: int, *, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def cube_grid(
+    m: int,
+    d: int,
+    *,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
     """The m^d points (i_1, …, i_d)/(m − 1), i_k ∈ {0, …, m − 1}, of the regular grid of [0, 1]^d.
 
     Neighbouring points are 1/(m − 1) apart, the minimum distance. With labels ±1
@@ -115,7 +132,9 @@ def cube_grid(m: int, d: int, *, device: torch.device | str = "cpu", dtype: torc
     m = check_int("m", m, minimum=2)
     d = check_int("d", d, minimum=1)
     if m**d > _MAX_GRID:
-        raise ValueError(f"m**d must be at most {_MAX_GRID:,} points, got m = {m}, d = {d}")
+        raise ValueError(
+            f"m**d must be at most {_MAX_GRID:,} points, got m = {m}, d = {d}"
+        )
     # On MPS (no float64) the grid is float32: i/(m - 1) is then within 6e-8 relatively of the float64 grid,
     # so the minimum distance 1/(m - 1) and the constant 2(m - 1) read from it are exact to about 1e-7.
     axis = torch.arange(m, device=device, dtype=exact_dtype(device, dtype)) / (m - 1)
@@ -174,12 +193,16 @@ def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
     else:  # the key would overflow int64: compare rows instead
         _, cell = torch.unique(idx, dim=0, return_inverse=True)
     cells = int(cell.max()) + 1
-    count = torch.zeros(cells, dtype=torch.float64, device=x.device).index_add_(0, cell, torch.ones_like(y))
+    count = torch.zeros(cells, dtype=torch.float64, device=x.device).index_add_(
+        0, cell, torch.ones_like(y)
+    )
     total = torch.zeros_like(count).index_add_(0, cell, y)
     return float((y * y).sum() - (total * total / count).sum())
 
 
-def cube_fit_lipschitz_bound(x: torch.Tensor, y: torch.Tensor, mse: float, ms: Sequence[int]) -> tuple[float, int]:
+def cube_fit_lipschitz_bound(
+    x: torch.Tensor, y: torch.Tensor, mse: float, ms: Sequence[int]
+) -> tuple[float, int]:
     """A lower bound on Lip(f) for any f that fits labels in [−1, 1] to mean squared error ``mse``.
 
     For every m ≥ 1 and every L-Lipschitz f on [0, 1]^d,
@@ -249,7 +272,9 @@ def median_nn_distance_uniform(n: int, d: int) -> float:
     return (math.log(2) / ((n - 1) * unit_ball_volume(d))) ** (1.0 / d)
 
 
-def opposite_label_distance(x: torch.Tensor, y: torch.Tensor, p: float = 2.0, chunk: int = 1024) -> float:
+def opposite_label_distance(
+    x: torch.Tensor, y: torch.Tensor, p: float = 2.0, chunk: int = 1024
+) -> float:
     """min { ‖x_i − x_j‖_p : y_i ≠ y_j }, in blocks of ``chunk`` rows, p ∈ [1, ∞].
 
     For labels ±1 the smallest Lipschitz constant, for the ℓ_p distance, of a
@@ -265,11 +290,18 @@ def opposite_label_distance(x: torch.Tensor, y: torch.Tensor, p: float = 2.0, ch
     chunk = check_int("chunk", chunk, minimum=1)
     values = torch.unique(y)
     if values.numel() != 2:
-        raise ValueError(f"y must take exactly two distinct values, got {values.numel()}")
+        raise ValueError(
+            f"y must take exactly two distinct values, got {values.numel()}"
+        )
     a, b = x[y == values[0]], x[y == values[1]]
     best = math.inf
     for start in range(0, a.shape[0], chunk):
-        block = torch.cdist(a[start : start + chunk], b, p=p, compute_mode="donot_use_mm_for_euclid_dist")
+        block = torch.cdist(
+            a[start : start + chunk],
+            b,
+            p=p,
+            compute_mode="donot_use_mm_for_euclid_dist",
+        )
         best = min(best, float(block.min()))
     return best
 
@@ -286,7 +318,9 @@ def nearest_neighbour_distances(x: torch.Tensor, chunk: int = 1024) -> torch.Ten
     out = torch.empty(n, dtype=x.dtype, device=x.device)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
-        block = torch.cdist(x[start:stop], x, compute_mode="donot_use_mm_for_euclid_dist")
+        block = torch.cdist(
+            x[start:stop], x, compute_mode="donot_use_mm_for_euclid_dist"
+        )
         rows = torch.arange(stop - start, device=x.device)
         block[rows, rows + start] = math.inf
         out[start:stop] = block.min(dim=1).values
@@ -323,22 +357,40 @@ def nd_law_experiment(
         raise ValueError("ns must list at least one number of points")
     d = check_int("d", d, minimum=1)
     seeds = check_int("seeds", seeds, minimum=1)
-    cell_seeds = seeds if cell_seeds is None else check_int("cell_seeds", cell_seeds, minimum=0)
+    cell_seeds = (
+        seeds if cell_seeds is None else check_int("cell_seeds", cell_seeds, minimum=0)
+    )
     mse = check_positive("mse", mse, allow_zero=True)
-    keys = ("n", "lipschitz", "lipschitz_predicted", "min_distance", "min_distance_predicted", "nn_distance",
-            "nn_predicted", "cell_bound", "pigeonhole", "bound_below_lipschitz")
+    keys = (
+        "n",
+        "lipschitz",
+        "lipschitz_predicted",
+        "min_distance",
+        "min_distance_predicted",
+        "nn_distance",
+        "nn_predicted",
+        "cell_bound",
+        "pigeonhole",
+        "bound_below_lipschitz",
+    )
     out: dict[str, list] = {k: [] for k in keys}
     for n in ns:
         lips, mins, nns, bounds, ok = [], [], [], [], True
         ms = sorted({max(1, round(n ** (1.0 / d) * 2 ** (-j / 2))) for j in range(11)})
         for s in range(seeds):
-            g = make_generator(10**4 * d + s, float64_device(device))  # float64 points: MPS runs them on the CPU
+            g = make_generator(
+                10**4 * d + s, float64_device(device)
+            )  # float64 points: MPS runs them on the CPU
             x = sample_cube(n, d, g, dtype=torch.float64)
             y = random_signs(n, g, dtype=torch.float64)
-            lip = 2 / opposite_label_distance(x, y)  # = max_pairwise_slope(x, y), 4 times cheaper
+            lip = 2 / opposite_label_distance(
+                x, y
+            )  # = max_pairwise_slope(x, y), 4 times cheaper
             lips.append(lip)
             nn_d = nearest_neighbour_distances(x)
-            mins.append(float(nn_d.min()))  # the closest pair is the smallest nearest-neighbour distance
+            mins.append(
+                float(nn_d.min())
+            )  # the closest pair is the smallest nearest-neighbour distance
             nns.append(float(nn_d.median()))
             if s < cell_seeds:
                 b = cube_fit_lipschitz_bound(x, y, mse, ms)[0]
@@ -371,7 +423,9 @@ def _reinit(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
             with torch.no_grad():
                 for p in (layer.weight, layer.bias):
                     if p is not None:
-                        u = torch.rand(p.shape, generator=generator, device=generator.device)
+                        u = torch.rand(
+                            p.shape, generator=generator, device=generator.device
+                        )
                         p.copy_((2 * u - 1) * bound)
     return model
 
@@ -401,7 +455,9 @@ def conv_net(
     layers = check_int("layers", layers, minimum=1)
     kernel_size = check_int("kernel_size", kernel_size, minimum=1)
     if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd (so the padding keeps the size), got {kernel_size}")
+        raise ValueError(
+            f"kernel_size must be odd (so the padding keeps the size), got {kernel_size}"
+        )
     if not isinstance(image, bool):
         raise ValueError(f"image must be True or False, got {image!r}")
     check_generator("generator", generator)
@@ -421,7 +477,9 @@ def conv_net(
     return _reinit(nn.Sequential(*mods), generator)
 
 
-def width_for_parameters(build: Callable[[int], nn.Module], target: int, max_width: int = 100_000) -> int:
+def width_for_parameters(
+    build: Callable[[int], nn.Module], target: int, max_width: int = 100_000
+) -> int:
     """The width w ≥ 1 whose model ``build(w)`` has the parameter count closest to ``target``.
 
     ``build`` maps a width to a model whose parameter count
@@ -429,7 +487,9 @@ def width_for_parameters(build: Callable[[int], nn.Module], target: int, max_wid
     the ``meta`` device, so nothing is allocated. Ties go to the smaller width.
     """
     if not callable(build):
-        raise ValueError(f"build must be a callable width -> model, got {type(build).__name__}")
+        raise ValueError(
+            f"build must be a callable width -> model, got {type(build).__name__}"
+        )
     target = check_int("target", target, minimum=1)
     max_width = check_int("max_width", max_width, minimum=1)
 
@@ -487,10 +547,14 @@ def architecture_sweep(
     (mean_t ‖∇f(z_t)‖²)^{1/2} and fresh_std = the standard deviation of the f(z_t).
     """
     if not isinstance(builders, Mapping) or not builders:
-        raise ValueError("builders must be a non-empty mapping name -> build(width, generator=...)")
+        raise ValueError(
+            "builders must be a non-empty mapping name -> build(width, generator=...)"
+        )
     for name, b in builders.items():
         if not callable(b):
-            raise ValueError(f"builders[{name!r}] must be callable, got {type(b).__name__}")
+            raise ValueError(
+                f"builders[{name!r}] must be callable, got {type(b).__name__}"
+            )
     targets = [check_int(f"targets[{i}]", t, minimum=1) for i, t in enumerate(targets)]
     seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
     if not targets or not seeds:
@@ -501,16 +565,39 @@ def architecture_sweep(
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)
     n_fresh = check_int("n_fresh", n_fresh, minimum=1)
-    rows: dict[str, list] = {k: [] for k in ("architecture", "width", "n_parameters", "seed", "memorized", "steps",
-                                             "final_loss", "max_gradient", "law", "rms_gradient", "fresh_std")}
-    widths = {name: [width_for_parameters(b, t) for t in targets] for name, b in builders.items()}
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "architecture",
+            "width",
+            "n_parameters",
+            "seed",
+            "memorized",
+            "steps",
+            "final_loss",
+            "max_gradient",
+            "law",
+            "rms_gradient",
+            "fresh_std",
+        )
+    }
+    widths = {
+        name: [width_for_parameters(b, t) for t in targets]
+        for name, b in builders.items()
+    }
     models: list[nn.Module] = []
     for s in seeds:
         g = make_generator(s, device)
         x, y = sample_gaussian(n, d, g), random_signs(n, g)
         z = sample_gaussian(n_fresh, d, make_generator(2**31 + s, device))
-        jobs = [(name, b, i, w) for name, b in builders.items() for i, w in enumerate(widths[name])]
-        for name, b, i, w in progress(jobs, total=len(jobs), desc=f"networks, seed {s}"):
+        jobs = [
+            (name, b, i, w)
+            for name, b in builders.items()
+            for i, w in enumerate(widths[name])
+        ]
+        for name, b, i, w in progress(
+            jobs, total=len(jobs), desc=f"networks, seed {s}"
+        ):
             net = b(w, generator=make_generator(10**6 * (s + 1) + i)).to(device)
             run = train_until_memorized(net, x, y, steps, lr, eps)
             models.append(net.eval())
@@ -533,7 +620,9 @@ def architecture_sweep(
             rows["rms_gradient"].append(float(grads.pow(2).mean().sqrt()))
             rows["fresh_std"].append(float(values.std()))
     out = {k: np.array(v) for k, v in rows.items()}
-    out["model"] = np.empty(len(models), dtype=object)  # (a list of nn.Sequential would be unpacked by np.array)
+    out["model"] = np.empty(
+        len(models), dtype=object
+    )  # (a list of nn.Sequential would be unpacked by np.array)
     for j, net in enumerate(models):
         out["model"][j] = net
     return out
@@ -543,7 +632,9 @@ def architecture_sweep(
 # other norms
 
 
-def gradient_lp_norms(f: Function, x: torch.Tensor, p: float = 2.0, batch_size: int = 4096) -> torch.Tensor:
+def gradient_lp_norms(
+    f: Function, x: torch.Tensor, p: float = 2.0, batch_size: int = 4096
+) -> torch.Tensor:
     """‖∇f(x_i)‖_p for every row x_i of ``x`` (shape (m,)), p ∈ [1, ∞].
 
     The Lipschitz constant of f for the ℓ_q norm on inputs is sup_x ‖∇f(x)‖_p with
@@ -591,8 +682,16 @@ def flip_radii(
 
     with torch.no_grad():
         labels = (batch_values(f, z) > 0).long()
-    return minimal_perturbation(logits, z, labels, norm=norm, max_radius=max_radius, steps=steps,
-                                bisection_steps=bisection_steps, box=None).norms
+    return minimal_perturbation(
+        logits,
+        z,
+        labels,
+        norm=norm,
+        max_radius=max_radius,
+        steps=steps,
+        bisection_steps=bisection_steps,
+        box=None,
+    ).norms
 
 
 def rbf_mean_square_gradient(rbf: nn.Module, d: int) -> float:
@@ -616,5 +715,6 @@ def rbf_mean_square_gradient(rbf: nn.Module, d: int) -> float:
     y = rbf.labels.detach().double().cpu().numpy()
     r = rbf.radius
     from scipy import stats  # lazily: scipy.stats takes ~0.5 s to import
+
     prob = stats.ncx2.cdf(d * r * r, df=c.shape[1], nc=d * (c * c).sum(axis=1))
     return float(((y / r) ** 2 * prob).sum())

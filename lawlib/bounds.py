@@ -11,7 +11,9 @@ import math
 from ._checks import check_int, check_positive
 
 
-def noise_floor_pass_probability_bound(n: int, sigma: float, epsilon: float, kurtosis: float = 3.0) -> float:
+def noise_floor_pass_probability_bound(
+    n: int, sigma: float, epsilon: float, kurtosis: float = 3.0
+) -> float:
     """Chebyshev bound on the chance that a predictor chosen *independently of the noise* passes
     the partial-memorization test (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
 
@@ -63,7 +65,13 @@ def universal_law_scale(n: int, d: int, p: float, sigma: float = 1.0) -> float:
     return sigma * math.sqrt(n * d / p)
 
 
-def _check_theorem3(epsilon: float, c: float, weight_diameter: float, weight_lipschitz: float, delta: float):
+def _check_theorem3(
+    epsilon: float,
+    c: float,
+    weight_diameter: float,
+    weight_lipschitz: float,
+    delta: float,
+):
     epsilon = check_positive("epsilon", epsilon)
     if epsilon >= 1:
         raise ValueError(f"epsilon must be in (0, 1), got {epsilon}")
@@ -74,11 +82,15 @@ def _check_theorem3(epsilon: float, c: float, weight_diameter: float, weight_lip
     if delta >= 1:
         raise ValueError(f"delta must be in (0, 1), got {delta}")
     if 60 * weight_diameter * weight_lipschitz <= epsilon:
-        raise ValueError("weight_diameter * weight_lipschitz must exceed epsilon / 60 (so that log(60 W J / epsilon) > 0)")
+        raise ValueError(
+            "weight_diameter * weight_lipschitz must exceed epsilon / 60 (so that log(60 W J / epsilon) > 0)"
+        )
     return epsilon, c, weight_diameter, weight_lipschitz, delta
 
 
-def net_log_size(p: int, epsilon: float, weight_diameter: float, weight_lipschitz: float) -> float:
+def net_log_size(
+    p: int, epsilon: float, weight_diameter: float, weight_lipschitz: float
+) -> float:
     """p · log(60 W J / ε): the logarithm of the bound (60 W J ε⁻¹)^p on the size of the
     ε/(6J)-net of the parameter set that Bubeck–Sellke use.
 
@@ -86,7 +98,9 @@ def net_log_size(p: int, epsilon: float, weight_diameter: float, weight_lipschit
     behaves like a finite class of about (60 W J / ε)^p functions.
     """
     p = check_int("p", p, minimum=1)
-    epsilon, _, w, j, _ = _check_theorem3(epsilon, 1.0, weight_diameter, weight_lipschitz, 0.5)
+    epsilon, _, w, j, _ = _check_theorem3(
+        epsilon, 1.0, weight_diameter, weight_lipschitz, 0.5
+    )
     return p * math.log(60 * w * j / epsilon)
 
 
@@ -115,13 +129,21 @@ def bubeck_sellke_bound(
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=1)
     p = check_int("p", p, minimum=1)
-    epsilon, c, w, j, delta = _check_theorem3(epsilon, c, weight_diameter, weight_lipschitz, delta)
+    epsilon, c, w, j, delta = _check_theorem3(
+        epsilon, c, weight_diameter, weight_lipschitz, delta
+    )
     return _theorem3_bound(n, d, p, math.log(60 * w * j / epsilon), epsilon, c, delta)
 
 
-def _theorem3_bound(n: int, d: int, p: int, log_net: float, epsilon: float, c: float, delta: float) -> float:
+def _theorem3_bound(
+    n: int, d: int, p: int, log_net: float, epsilon: float, c: float, delta: float
+) -> float:
     """ε / (2⁹ √c) · √( n d / (p · log_net + log(4/δ)) ), with log_net = log(60 W J / ε) (checked inputs)."""
-    return epsilon / (2**9 * math.sqrt(c)) * math.sqrt(n * d / (p * log_net + math.log(4 / delta)))
+    return (
+        epsilon
+        / (2**9 * math.sqrt(c))
+        * math.sqrt(n * d / (p * log_net + math.log(4 / delta)))
+    )
 
 
 def bubeck_sellke_sample_size(
@@ -137,18 +159,29 @@ def bubeck_sellke_sample_size(
 ) -> int:
     """The smallest n at which :func:`bubeck_sellke_bound` reaches ``lipschitz``:
 
-        n = ⌈ (2⁹ √c · L / ε)² (p log(60 W J / ε) + log(4/δ)) / d ⌉.
+    n = ⌈ (2⁹ √c · L / ε)² (p log(60 W J / ε) + log(4/δ)) / d ⌉.
     """
     d = check_int("d", d, minimum=1)
     p = check_int("p", p, minimum=1)
     lipschitz = check_positive("lipschitz", lipschitz)
-    epsilon, c, w, j, delta = _check_theorem3(epsilon, c, weight_diameter, weight_lipschitz, delta)
+    epsilon, c, w, j, delta = _check_theorem3(
+        epsilon, c, weight_diameter, weight_lipschitz, delta
+    )
     denominator = p * math.log(60 * w * j / epsilon) + math.log(4 / delta)
-    return max(1, math.ceil((2**9 * math.sqrt(c) * lipschitz / epsilon) ** 2 * denominator / d * (1 - 1e-12)))
+    return max(
+        1,
+        math.ceil(
+            (2**9 * math.sqrt(c) * lipschitz / epsilon) ** 2
+            * denominator
+            / d
+            * (1 - 1e-12)
+        ),
+    )
 
 
-def deep_network_log_lipschitz(p: int, depth: int, weight_bound: float = 1.0, sharing: int = 1,
-                                radius: float = 1.0) -> float:
+def deep_network_log_lipschitz(
+    p: int, depth: int, weight_bound: float = 1.0, sharing: int = 1, radius: float = 1.0
+) -> float:
     """log J for J = R (W Q p)^D: how fast a depth-D network moves with its parameters.
 
     Bubeck–Sellke (2021, section 3): for depth-D networks with 1-Lipschitz
@@ -195,7 +228,9 @@ def deep_network_law_bound(
     log_j = deep_network_log_lipschitz(p, depth, weight_bound, sharing, radius)
     log_net = math.log(60 * 2 * weight_bound * math.sqrt(p) / epsilon) + log_j
     if log_net <= 0:
-        raise ValueError("60 · 2W√p · J / epsilon must exceed 1 (so that the logarithm is positive)")
+        raise ValueError(
+            "60 · 2W√p · J / epsilon must exceed 1 (so that the logarithm is positive)"
+        )
     return _theorem3_bound(n, d, p, log_net, epsilon, c, delta)
 
 
@@ -254,7 +289,9 @@ def _check_fraction(fraction: float) -> float:
 def _check_epsilon_unit(epsilon: float) -> float:
     epsilon = check_positive("epsilon", epsilon)
     if epsilon > 1:
-        raise ValueError(f"epsilon must be in (0, 1] (labels ±1 have noise level 1), got {epsilon}")
+        raise ValueError(
+            f"epsilon must be in (0, 1] (labels ±1 have noise level 1), got {epsilon}"
+        )
     return epsilon
 
 
@@ -273,7 +310,9 @@ def fit_rademacher_lower_bound(epsilon: float = 1.0, fraction: float = 1.0) -> f
     return _check_fraction(fraction) * _check_epsilon_unit(epsilon) / 2
 
 
-def two_layer_rademacher_bound(n: int, B: float, path_norm: float, bias: bool = False) -> float:
+def two_layer_rademacher_bound(
+    n: int, B: float, path_norm: float, bias: bool = False
+) -> float:
     """R̂_S ≤ 2 B C / √n for x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) with C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ ≤ ``path_norm``.
 
     Without biases (``bias=False``, b_ℓ = 0) the inputs have ‖x_i‖ ≤ B; with
@@ -291,13 +330,17 @@ def two_layer_rademacher_bound(n: int, B: float, path_norm: float, bias: bool = 
 
 def _check_layer_norms(M, D) -> list[float]:
     if isinstance(M, (str, bytes, bool)):
-        raise ValueError(f"M must be a number or a sequence of per-layer norms, got {M!r}")
+        raise ValueError(
+            f"M must be a number or a sequence of per-layer norms, got {M!r}"
+        )
     if hasattr(M, "__iter__"):
         norms = [check_positive(f"M[{j}]", m, allow_zero=True) for j, m in enumerate(M)]
         if not norms:
             raise ValueError("M must list at least one per-layer norm")
         if D is not None and check_int("D", D, minimum=1) != len(norms):
-            raise ValueError(f"D must equal len(M) = {len(norms)} when M lists per-layer norms, got {D}")
+            raise ValueError(
+                f"D must equal len(M) = {len(norms)} when M lists per-layer norms, got {D}"
+            )
         return norms
     if D is None:
         raise ValueError("D must be given when M is a single per-layer bound")
@@ -305,7 +348,9 @@ def _check_layer_norms(M, D) -> list[float]:
     return [check_positive("M", M, allow_zero=True)] * D
 
 
-def deep_rademacher_bound(n: int, B: float, M: float | Sequence[float], D: int | None = None) -> float:
+def deep_rademacher_bound(
+    n: int, B: float, M: float | Sequence[float], D: int | None = None
+) -> float:
     """Golowich–Rakhlin–Shamir (Inf. Inference 2020), Theorem 1: R̂_S ≤ B (√(2 D log 2) + 1) Π_j M_j / √n.
 
     For bias-free depth-D networks x ↦ W_D σ(W_{D−1} σ(⋯ σ(W_1 x))) with a
@@ -330,14 +375,20 @@ def frobenius_bounds_from_spectral(M: float, sizes: Sequence[int]) -> list[float
     """
     M = check_positive("M", M)
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-        raise ValueError(f"sizes must be the sequence of layer sizes (d, w_1, ..., 1), got {sizes!r}")
+        raise ValueError(
+            f"sizes must be the sequence of layer sizes (d, w_1, ..., 1), got {sizes!r}"
+        )
     s = [check_int(f"sizes[{j}]", v, minimum=1) for j, v in enumerate(sizes)]
     if len(s) < 2:
-        raise ValueError(f"sizes must list at least an input and an output size, got {s}")
+        raise ValueError(
+            f"sizes must list at least an input and an output size, got {s}"
+        )
     return [M * math.sqrt(min(a, b)) for a, b in zip(s[:-1], s[1:])]
 
 
-def forced_norm_product(n: int, B: float, D: int, epsilon: float = 1.0, fraction: float = 1.0) -> float:
+def forced_norm_product(
+    n: int, B: float, D: int, epsilon: float = 1.0, fraction: float = 1.0
+) -> float:
     """The smallest Π_j M_j compatible with fitting: p ε √n / (2 B (√(2 D log 2) + 1)).
 
     If depth-D networks with per-layer Frobenius norms M_j fit a fraction p
@@ -349,10 +400,16 @@ def forced_norm_product(n: int, B: float, D: int, epsilon: float = 1.0, fraction
     n = check_int("n", n, minimum=1)
     B = check_positive("B", B)
     D = check_int("D", D, minimum=1)
-    return fit_rademacher_lower_bound(epsilon, fraction) * math.sqrt(n) / (B * (math.sqrt(2 * D * _LOG2) + 1))
+    return (
+        fit_rademacher_lower_bound(epsilon, fraction)
+        * math.sqrt(n)
+        / (B * (math.sqrt(2 * D * _LOG2) + 1))
+    )
 
 
-def fit_probability_bound(n: int, B: float, D: int, norm_product: float, epsilon: float = 1.0) -> float:
+def fit_probability_bound(
+    n: int, B: float, D: int, norm_product: float, epsilon: float = 1.0
+) -> float:
     """P_σ[some f in the class fits σ below the noise level] ≤ 2 B K (√(2 D log 2) + 1) / (ε √n).
 
     For the class of bias-free depth-D ReLU networks with Π_j ‖W_j‖_F ≤ K
@@ -365,11 +422,18 @@ def fit_probability_bound(n: int, B: float, D: int, norm_product: float, epsilon
     D = check_int("D", D, minimum=1)
     K = check_positive("norm_product", norm_product, allow_zero=True)
     epsilon = _check_epsilon_unit(epsilon)
-    return min(1.0, 2 * B * K * (math.sqrt(2 * D * _LOG2) + 1) / (epsilon * math.sqrt(n)))
+    return min(
+        1.0, 2 * B * K * (math.sqrt(2 * D * _LOG2) + 1) / (epsilon * math.sqrt(n))
+    )
 
 
 def forced_depth(
-    n: int, B: float, M: float, epsilon: float = 1.0, fraction: float = 1.0, max_depth: int = 10**12
+    n: int,
+    B: float,
+    M: float,
+    epsilon: float = 1.0,
+    fraction: float = 1.0,
+    max_depth: int = 10**12,
 ) -> float:
     """The smallest depth D with B (√(2 D log 2) + 1) M^D / √n ≥ p ε / 2: below it, per-layer Frobenius bound M cannot fit.
 
@@ -417,12 +481,17 @@ def _linear_layers(model) -> list:
 
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    mods = [m for m in (model.modules() if not isinstance(model, nn.Linear) else [model])
-            if not isinstance(m, nn.Sequential)]
+    mods = [
+        m
+        for m in (model.modules() if not isinstance(model, nn.Linear) else [model])
+        if not isinstance(m, nn.Sequential)
+    ]
     allowed = (nn.Linear, nn.ReLU, nn.Flatten, nn.Identity)
     for m in mods:
         if not isinstance(m, allowed):
-            raise ValueError(f"model must be a chain of nn.Linear and nn.ReLU layers, found {type(m).__name__}")
+            raise ValueError(
+                f"model must be a chain of nn.Linear and nn.ReLU layers, found {type(m).__name__}"
+            )
     layers = [m for m in mods if isinstance(m, nn.Linear)]
     if not layers:
         raise ValueError("model has no nn.Linear layer")
@@ -443,13 +512,22 @@ def deep_rademacher_bound_for_model(model, x) -> float:
 
     layers = _linear_layers(model)
     if any(layer.bias is not None for layer in layers):
-        raise ValueError("model must have no biases (Golowich-Rakhlin-Shamir's theorem is for bias-free networks)")
+        raise ValueError(
+            "model must have no biases (Golowich-Rakhlin-Shamir's theorem is for bias-free networks)"
+        )
     x = check_points("x", x, min_points=1)
     if x.shape[1] != layers[0].in_features:
-        raise ValueError(f"x must have {layers[0].in_features} columns, got {x.shape[1]}")
+        raise ValueError(
+            f"x must have {layers[0].in_features} columns, got {x.shape[1]}"
+        )
     fro = math.prod(float(layer.weight.detach().double().norm()) for layer in layers)
     D = len(layers)
-    return float(x.detach().double().norm()) * (math.sqrt(2 * D * _LOG2) + 1) * fro / x.shape[0]
+    return (
+        float(x.detach().double().norm())
+        * (math.sqrt(2 * D * _LOG2) + 1)
+        * fro
+        / x.shape[0]
+    )
 
 
 def path_norm_two_layer(model) -> float:
@@ -467,7 +545,9 @@ def path_norm_two_layer(model) -> float:
         raise ValueError(f"model must have exactly 2 linear layers, got {len(layers)}")
     first, second = layers
     if second.bias is not None:
-        raise ValueError("model must have no output bias (a free constant adds to the Rademacher complexity)")
+        raise ValueError(
+            "model must have no output bias (a free constant adds to the Rademacher complexity)"
+        )
     w = first.weight.detach().double()
     if first.bias is not None:
         w = torch.cat([w, first.bias.detach().double()[:, None]], dim=1)

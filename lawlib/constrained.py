@@ -36,7 +36,13 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_generator, check_int, check_positive, check_tensor
+from ._checks import (
+    check_choice,
+    check_generator,
+    check_int,
+    check_positive,
+    check_tensor,
+)
 from .hardware import progress
 
 __all__ = [
@@ -71,7 +77,9 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
     """
     w = check_tensor("weight", weight)
     if w.ndim < 2:
-        raise ValueError(f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(w.shape)}")
+        raise ValueError(
+            f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(w.shape)}"
+        )
     norm = check_norm(norm)
     w = w.detach()
     if norm == "frobenius":
@@ -79,7 +87,9 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
     return torch.linalg.matrix_norm(w, ord=2)
 
 
-def project_weight_norm(weight: torch.Tensor, max_norm: float, norm: str = "frobenius") -> torch.Tensor:
+def project_weight_norm(
+    weight: torch.Tensor, max_norm: float, norm: str = "frobenius"
+) -> torch.Tensor:
     """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in place**.
 
     Frobenius: W ← W · min(1, M/‖W‖_F). Spectral: W = U diag(S) Vᵀ ← U diag(min(S, M)) Vᵀ.
@@ -89,9 +99,13 @@ def project_weight_norm(weight: torch.Tensor, max_norm: float, norm: str = "frob
     Returns ``weight``.
     """
     if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
-        raise ValueError(f"weight must be a floating torch.Tensor, got {type(weight).__name__}")
+        raise ValueError(
+            f"weight must be a floating torch.Tensor, got {type(weight).__name__}"
+        )
     if weight.ndim < 2:
-        raise ValueError(f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(weight.shape)}")
+        raise ValueError(
+            f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(weight.shape)}"
+        )
     if weight.numel() and not bool(torch.isfinite(weight).all()):
         raise ValueError("weight contains NaN or infinite values")
     max_norm = check_positive("max_norm", max_norm)
@@ -151,11 +165,20 @@ class LayerwiseAdam:
     also avoided because it imports ``torch._dynamo`` (seconds on a busy CPU).
     """
 
-    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        params,
+        lr: float,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         self.params = [p for p in params]
         self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
         self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros(*p.shape[:-2], 1, 1, dtype=p.dtype, device=p.device) for p in self.params]
+        self.v = [
+            torch.zeros(*p.shape[:-2], 1, 1, dtype=p.dtype, device=p.device)
+            for p in self.params
+        ]
         self.t = 0
 
     def zero_grad(self) -> None:
@@ -170,7 +193,9 @@ class LayerwiseAdam:
             if p.grad is None:
                 continue
             m.mul_(self.b1).add_(p.grad, alpha=1 - self.b1)
-            v.mul_(self.b2).add_((p.grad * p.grad).mean(dim=(-2, -1), keepdim=True), alpha=1 - self.b2)
+            v.mul_(self.b2).add_(
+                (p.grad * p.grad).mean(dim=(-2, -1), keepdim=True), alpha=1 - self.b2
+            )
             p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
 
 
@@ -179,11 +204,15 @@ def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
     d = check_int("d", d, minimum=1)
     depth = check_int("depth", depth, minimum=1)
     if isinstance(width, (str, bytes, bool)):
-        raise ValueError(f"width must be an integer or a sequence of {depth - 1} hidden widths, got {width!r}")
+        raise ValueError(
+            f"width must be an integer or a sequence of {depth - 1} hidden widths, got {width!r}"
+        )
     if isinstance(width, Sequence) or hasattr(width, "__iter__"):
         hidden = list(width)
         if len(hidden) != depth - 1:
-            raise ValueError(f"width must list depth - 1 = {depth - 1} hidden widths, got {len(hidden)}")
+            raise ValueError(
+                f"width must list depth - 1 = {depth - 1} hidden widths, got {len(hidden)}"
+            )
         hidden = [check_int(f"width[{i}]", w, minimum=1) for i, w in enumerate(hidden)]
     else:
         w = check_int("width", width, minimum=1)
@@ -229,7 +258,14 @@ class ConstrainedMLP(nn.Module):
             generator = torch.Generator(device=device).manual_seed(0)
         params = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
-            u = torch.rand(self.n_networks, fan_out, fan_in, generator=generator, device=generator.device, dtype=dtype)
+            u = torch.rand(
+                self.n_networks,
+                fan_out,
+                fan_in,
+                generator=generator,
+                device=generator.device,
+                dtype=dtype,
+            )
             params.append(nn.Parameter(((2 * u - 1) / math.sqrt(fan_in)).to(device)))
         self.weights = nn.ParameterList(params)
         self.project_()
@@ -240,9 +276,13 @@ class ConstrainedMLP(nn.Module):
         elif x.ndim == 3 and x.shape[0] == self.n_networks:
             h = x
         else:
-            raise ValueError(f"x must have shape (m, {self.sizes[0]}) or ({self.n_networks}, m, {self.sizes[0]}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (m, {self.sizes[0]}) or ({self.n_networks}, m, {self.sizes[0]}), got {tuple(x.shape)}"
+            )
         if h.shape[-1] != self.sizes[0]:
-            raise ValueError(f"x must have {self.sizes[0]} columns (the input dimension d), got {h.shape[-1]}")
+            raise ValueError(
+                f"x must have {self.sizes[0]} columns (the input dimension d), got {h.shape[-1]}"
+            )
         for j, w in enumerate(self.weights):
             h = torch.bmm(h, w.transpose(1, 2))
             if j < self.depth - 1:
@@ -267,7 +307,9 @@ class ConstrainedMLP(nn.Module):
             raise ValueError(f"g must be < n_networks = {self.n_networks}, got {g}")
         layers: list[nn.Module] = []
         for j, w in enumerate(self.weights):
-            lin = nn.Linear(w.shape[2], w.shape[1], bias=False, device=w.device, dtype=w.dtype)
+            lin = nn.Linear(
+                w.shape[2], w.shape[1], bias=False, device=w.device, dtype=w.dtype
+            )
             with torch.no_grad():
                 lin.weight.copy_(w[g])
             layers.append(lin)
@@ -280,12 +322,21 @@ class ConstrainedMLP(nn.Module):
         """A new module holding copies of the networks listed in ``index``."""
         idx = torch.as_tensor(index, dtype=torch.long).reshape(-1)
         if idx.numel() == 0 or int(idx.min()) < 0 or int(idx.max()) >= self.n_networks:
-            raise ValueError(f"index must list networks in 0..{self.n_networks - 1}, got {idx.tolist()}")
+            raise ValueError(
+                f"index must list networks in 0..{self.n_networks - 1}, got {idx.tolist()}"
+            )
         new = ConstrainedMLP.__new__(ConstrainedMLP)
         nn.Module.__init__(new)
-        new.sizes, new.depth, new.max_norm, new.norm = list(self.sizes), self.depth, self.max_norm, self.norm
+        new.sizes, new.depth, new.max_norm, new.norm = (
+            list(self.sizes),
+            self.depth,
+            self.max_norm,
+            self.norm,
+        )
         new.n_networks = int(idx.numel())
-        new.weights = nn.ParameterList([nn.Parameter(w.detach()[idx.to(w.device)].clone()) for w in self.weights])
+        new.weights = nn.ParameterList(
+            [nn.Parameter(w.detach()[idx.to(w.device)].clone()) for w in self.weights]
+        )
         return new
 
     def extra_repr(self) -> str:
@@ -326,28 +377,44 @@ def _check_batched_data(x, y, mask, n_networks: int | None):
         if mask.ndim == 1:
             mask = mask.unsqueeze(0)
         if mask.ndim != 2:
-            raise ValueError(f"mask must have shape (n,) or (G, n), got {tuple(mask.shape)}")
-    G = max(x.shape[0], y.shape[0], 1 if mask is None else mask.shape[0]) if n_networks is None else n_networks
+            raise ValueError(
+                f"mask must have shape (n,) or (G, n), got {tuple(mask.shape)}"
+            )
+    G = (
+        max(x.shape[0], y.shape[0], 1 if mask is None else mask.shape[0])
+        if n_networks is None
+        else n_networks
+    )
     if x.shape[0] not in (1, G) or y.shape[0] not in (1, G):
-        raise ValueError(f"x and y must hold 1 or {G} data sets, got {x.shape[0]} and {y.shape[0]}")
+        raise ValueError(
+            f"x and y must hold 1 or {G} data sets, got {x.shape[0]} and {y.shape[0]}"
+        )
     if y.shape[1] != x.shape[1]:
-        raise ValueError(f"y must have one label per point: length {x.shape[1]}, got {y.shape[1]}")
+        raise ValueError(
+            f"y must have one label per point: length {x.shape[1]}, got {y.shape[1]}"
+        )
     x = x.expand(G, *x.shape[1:])
     y = y.expand(G, y.shape[1]).to(device=x.device, dtype=x.dtype)
     if mask is None:
         mask = torch.ones(G, x.shape[1], dtype=x.dtype, device=x.device)
     else:
         if mask.shape[1] != x.shape[1] or mask.shape[0] not in (1, G):
-            raise ValueError(f"mask must have shape (n,) or (G, n) = ({G}, {x.shape[1]}), got {tuple(mask.shape)}")
+            raise ValueError(
+                f"mask must have shape (n,) or (G, n) = ({G}, {x.shape[1]}), got {tuple(mask.shape)}"
+            )
         if not bool(((mask == 0) | (mask == 1)).all()):
-            raise ValueError("mask must hold 0/1 (or booleans): 1 for a real point, 0 for padding")
+            raise ValueError(
+                "mask must hold 0/1 (or booleans): 1 for a real point, 0 for padding"
+            )
         mask = mask.expand(G, x.shape[1]).to(device=x.device, dtype=x.dtype)
         if bool((mask.sum(1) < 1).any()):
             raise ValueError("mask must keep at least one point of every data set")
     return x, y, mask
 
 
-def _fit_loop(model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses) -> None:
+def _fit_loop(
+    model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses
+) -> None:
     """The loop of :func:`train_constrained` (updates ``fitted``, ``fit_step``, ``best`` and ``result_losses`` in place)."""
     for t in range(steps + 1):
         opt.zero_grad()
@@ -393,11 +460,15 @@ def train_constrained(
         raise ValueError(f"model must be a ConstrainedMLP, got {type(model).__name__}")
     x, y, mask = _check_batched_data(x, y, mask, model.n_networks)
     if x.shape[2] != model.sizes[0]:
-        raise ValueError(f"x must have {model.sizes[0]} columns (the model's input dimension), got {x.shape[2]}")
+        raise ValueError(
+            f"x must have {model.sizes[0]} columns (the model's input dimension), got {x.shape[2]}"
+        )
     sigma = check_positive("sigma", sigma)
     epsilon = check_positive("epsilon", epsilon)
     if epsilon > sigma**2:
-        raise ValueError(f"epsilon must be at most sigma**2 = {sigma**2}, got {epsilon}")
+        raise ValueError(
+            f"epsilon must be at most sigma**2 = {sigma**2}, got {epsilon}"
+        )
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive("lr", lr)
     target = sigma**2 - epsilon
@@ -410,14 +481,33 @@ def train_constrained(
     result_losses: list[torch.Tensor] = []
     model.train()
     with one_cpu_thread(x.device):
-        _fit_loop(model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses)
+        _fit_loop(
+            model,
+            opt,
+            x,
+            y,
+            mask,
+            counts,
+            target,
+            steps,
+            fitted,
+            fit_step,
+            best,
+            result_losses,
+        )
     with torch.no_grad():
         for b, w in zip(best, model.weights):
             w.copy_(torch.where(fitted[:, None, None], b, w))
         final = (mask * (model(x) - y) ** 2).sum(1) / counts
     model.eval()
-    return ConstrainedFit(model=model, fitted=fitted.cpu(), steps=fit_step.cpu(), mse=final.cpu(), target=target,
-                          losses=result_losses)
+    return ConstrainedFit(
+        model=model,
+        fitted=fitted.cpu(),
+        steps=fit_step.cpu(),
+        mse=final.cpu(),
+        target=target,
+        losses=result_losses,
+    )
 
 
 @dataclass
@@ -465,9 +555,15 @@ def smallest_fitting_depth(
     an upper bound on the true smallest depth of the class (given ``steps``).
     """
     x, y, mask = _check_batched_data(x, y, mask, None)
-    ds = sorted({check_int("depths", D, minimum=1) for D in depths}) if hasattr(depths, "__iter__") else None
+    ds = (
+        sorted({check_int("depths", D, minimum=1) for D in depths})
+        if hasattr(depths, "__iter__")
+        else None
+    )
     if not ds:
-        raise ValueError(f"depths must be a non-empty sequence of depths >= 1, got {depths!r}")
+        raise ValueError(
+            f"depths must be a non-empty sequence of depths >= 1, got {depths!r}"
+        )
     width = check_int("width", width, minimum=1)
     max_norm = check_positive("max_norm", max_norm)
     norm = check_norm(norm)
@@ -486,10 +582,27 @@ def smallest_fitting_depth(
         if not todo:
             break
         rows = torch.tensor(todo, device=x.device).repeat_interleave(restarts)
-        model = ConstrainedMLP(x.shape[2], width, D, max_norm, norm, n_networks=len(rows), generator=generator,
-                               device=x.device, dtype=x.dtype)
-        fit = train_constrained(model, x[rows], y[rows], epsilon=epsilon, sigma=sigma, steps=steps, lr=lr,
-                                mask=mask[rows])
+        model = ConstrainedMLP(
+            x.shape[2],
+            width,
+            D,
+            max_norm,
+            norm,
+            n_networks=len(rows),
+            generator=generator,
+            device=x.device,
+            dtype=x.dtype,
+        )
+        fit = train_constrained(
+            model,
+            x[rows],
+            y[rows],
+            epsilon=epsilon,
+            sigma=sigma,
+            steps=steps,
+            lr=lr,
+            mask=mask[rows],
+        )
         for k, g in enumerate(todo):
             tried[g].append(D)
             block = slice(k * restarts, (k + 1) * restarts)
@@ -544,7 +657,11 @@ def depth_experiment(
     1, …, ``max_depth`` with per-layer ``norm`` bounded by ``max_norm``,
     "fitting" meaning (1/n) Σ (f(x_i) − y_i)² ≤ 1 − ε.
     """
-    ns = sorted({check_int("ns", n, minimum=2) for n in ns}) if hasattr(ns, "__iter__") else []
+    ns = (
+        sorted({check_int("ns", n, minimum=2) for n in ns})
+        if hasattr(ns, "__iter__")
+        else []
+    )
     if not ns:
         raise ValueError("ns must be a non-empty sequence of sample sizes >= 2")
     d = check_int("d", d, minimum=2)
@@ -564,14 +681,39 @@ def depth_experiment(
         ys.append(random_signs(n_max, generator=g))
     x = torch.stack(xs).repeat_interleave(G, dim=0)
     y = torch.stack(ys).repeat_interleave(G, dim=0)
-    prefix = torch.arange(n_max, device=x.device)[None, :] < torch.tensor(ns, device=x.device)[:, None]
+    prefix = (
+        torch.arange(n_max, device=x.device)[None, :]
+        < torch.tensor(ns, device=x.device)[:, None]
+    )
     mask = prefix.repeat(len(seeds), 1).to(x.dtype)
-    search = smallest_fitting_depth(x, y, range(1, max_depth + 1), width, max_norm, norm=norm, epsilon=epsilon,
-                                    steps=steps, lr=lr, restarts=restarts, mask=mask,
-                                    generator=make_generator(10_000 + seeds[0], device))
+    search = smallest_fitting_depth(
+        x,
+        y,
+        range(1, max_depth + 1),
+        width,
+        max_norm,
+        norm=norm,
+        epsilon=epsilon,
+        steps=steps,
+        lr=lr,
+        restarts=restarts,
+        mask=mask,
+        generator=make_generator(10_000 + seeds[0], device),
+    )
 
     def rows(values: list) -> list[list]:
-        return [values[i * G:(i + 1) * G] for i in range(len(seeds))]
+        return [values[i * G : (i + 1) * G] for i in range(len(seeds))]
 
-    return DepthExperiment(ns, seeds, rows(search.depth), rows(search.networks), rows(search.mse), rows(search.steps),
-                           xs, ys, search.max_norm, search.norm, max_depth)
+    return DepthExperiment(
+        ns,
+        seeds,
+        rows(search.depth),
+        rows(search.networks),
+        rows(search.mse),
+        rows(search.steps),
+        xs,
+        ys,
+        search.max_norm,
+        search.norm,
+        max_depth,
+    )

@@ -34,27 +34,39 @@ from ._checks import check_int, check_labels, check_points, check_positive, chec
 from .geometry import max_inner_product, min_pairwise_distance
 from .lipschitz import max_pairwise_slope
 
-__all__ = ["McShaneExtension", "WhitneyExtension", "RBFMemorizer", "NeuronPerPoint", "CapOverlapWarning"]
+__all__ = [
+    "McShaneExtension",
+    "WhitneyExtension",
+    "RBFMemorizer",
+    "NeuronPerPoint",
+    "CapOverlapWarning",
+]
 
 
 class CapOverlapWarning(UserWarning):
     """The caps of :class:`NeuronPerPoint` overlap: its Lipschitz constant is only bounded, not exact."""
 
 
-def _check_data(x: torch.Tensor, y: torch.Tensor, min_dim: int = 1) -> tuple[torch.Tensor, torch.Tensor, float]:
+def _check_data(
+    x: torch.Tensor, y: torch.Tensor, min_dim: int = 1
+) -> tuple[torch.Tensor, torch.Tensor, float]:
     """Validate (x, y), refuse duplicate points, and return them with the minimum pairwise distance."""
     x = check_points("x", x, min_points=2, min_dim=min_dim)
     y = check_labels("y", y, x.shape[0]).to(device=x.device, dtype=x.dtype)
     closest = min_pairwise_distance(x)
     if closest.value <= 0.0:
-        raise ValueError(f"x contains duplicate points (rows {closest.i} and {closest.j}): no construction can separate them")
+        raise ValueError(
+            f"x contains duplicate points (rows {closest.i} and {closest.j}): no construction can separate them"
+        )
     return x.detach(), y.detach(), closest.value
 
 
 def _check_query(z: torch.Tensor, d: int, dtype: torch.dtype) -> torch.Tensor:
     z = check_tensor("z", z, ndim=2)
     if z.shape[1] != d:
-        raise ValueError(f"z must have {d} columns (the dimension of the data), got shape {tuple(z.shape)}")
+        raise ValueError(
+            f"z must have {d} columns (the dimension of the data), got shape {tuple(z.shape)}"
+        )
     return z.to(dtype)
 
 
@@ -74,7 +86,9 @@ def _distances(z: torch.Tensor, c: torch.Tensor, c_sq: torch.Tensor) -> torch.Te
     near = (d2 <= 1e-2 * scale).nonzero(as_tuple=True)
     if near[0].numel():
         pieces = []
-        for s in range(0, near[0].numel(), 65536):  # bounded memory even when many pairs are close
+        for s in range(
+            0, near[0].numel(), 65536
+        ):  # bounded memory even when many pairs are close
             r, k = near[0][s : s + 65536], near[1][s : s + 65536]
             pieces.append(torch.linalg.vector_norm(z[r] - c[k], dim=1))
         dist = dist.index_put(near, torch.cat(pieces))
@@ -103,7 +117,12 @@ class _Memorizer(nn.Module):
         z = _check_query(z, self.d, self.centres.dtype)
         if z.shape[0] == 0:
             return z.new_zeros(0)
-        return torch.cat([self._block(z[s : s + self.chunk]) for s in range(0, z.shape[0], self.chunk)])
+        return torch.cat(
+            [
+                self._block(z[s : s + self.chunk])
+                for s in range(0, z.shape[0], self.chunk)
+            ]
+        )
 
 
 class McShaneExtension(_Memorizer):
@@ -134,7 +153,13 @@ class McShaneExtension(_Memorizer):
 
     sign = 1.0
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, lipschitz: float | None = None, chunk: int = 1024) -> None:
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        lipschitz: float | None = None,
+        chunk: int = 1024,
+    ) -> None:
         x, y, self.min_distance = _check_data(x, y)
         minimal = max_pairwise_slope(x, y)
         if lipschitz is None:
@@ -154,7 +179,9 @@ class McShaneExtension(_Memorizer):
         self.n_neurons: int = self.n
 
     def _block(self, z: torch.Tensor) -> torch.Tensor:
-        cones = self.labels[None, :] + self.sign * self.lipschitz * _distances(z, self.centres, self.centres_sq)
+        cones = self.labels[None, :] + self.sign * self.lipschitz * _distances(
+            z, self.centres, self.centres_sq
+        )
         return cones.min(dim=1).values if self.sign > 0 else cones.max(dim=1).values
 
     def extra_repr(self) -> str:
@@ -204,7 +231,13 @@ class RBFMemorizer(_Memorizer):
     ``n_neurons`` = n (one bump per point).
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, radius: float | None = None, chunk: int = 1024) -> None:
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        radius: float | None = None,
+        chunk: int = 1024,
+    ) -> None:
         x, y, self.min_distance = _check_data(x, y)
         half = self.min_distance / 2
         if radius is None:
@@ -223,7 +256,9 @@ class RBFMemorizer(_Memorizer):
         self.n_neurons: int = self.n
 
     def _block(self, z: torch.Tensor) -> torch.Tensor:
-        bumps = (1.0 - _distances(z, self.centres, self.centres_sq) / self.radius).clamp_min(0.0)
+        bumps = (
+            1.0 - _distances(z, self.centres, self.centres_sq) / self.radius
+        ).clamp_min(0.0)
         return bumps @ self.labels
 
     def extra_repr(self) -> str:
@@ -290,18 +325,26 @@ class NeuronPerPoint(nn.Module):
         x = check_points("x", x, min_points=2, min_dim=2)
         y = check_labels("y", y, x.shape[0]).to(device=x.device, dtype=x.dtype)
         x, y = x.detach(), y.detach()
-        tau = float(tau) if isinstance(tau, (int, float)) and not isinstance(tau, bool) else tau
+        tau = (
+            float(tau)
+            if isinstance(tau, (int, float)) and not isinstance(tau, bool)
+            else tau
+        )
         if not isinstance(tau, float) or not math.isfinite(tau) or not 0.0 < tau < 1.0:
             raise ValueError(f"tau must be a number in (0, 1), got {tau!r}")
         if c is None:
             c = 1.0 / (1.0 - tau)
         c = check_positive("c", c)
         if abs(c * (1.0 - tau) - 1.0) > 1e-9:
-            raise ValueError(f"c must equal 1/(1 - tau) = {1.0 / (1.0 - tau):.6g} for f(x_i) = y_i, got {c:.6g}")
+            raise ValueError(
+                f"c must equal 1/(1 - tau) = {1.0 / (1.0 - tau):.6g} for f(x_i) = y_i, got {c:.6g}"
+            )
         norms = x.norm(dim=1)
         worst = int((norms - 1).abs().argmax())
         if abs(float(norms[worst]) - 1.0) > 1e-5:
-            raise ValueError(f"x must lie on the unit sphere; row {worst} has norm {float(norms[worst]):.6g}")
+            raise ValueError(
+                f"x must lie on the unit sphere; row {worst} has norm {float(norms[worst]):.6g}"
+            )
         self.chunk = check_int("chunk", chunk, minimum=1)
         self.tau, self.c = tau, c
         self.n, self.d = x.shape
@@ -311,7 +354,12 @@ class NeuronPerPoint(nn.Module):
                 f"x: points {self.max_inner.i} and {self.max_inner.j} have inner product "
                 f"{self.max_inner.value:.4g} >= tau = {tau}: a cap holds two data points, no exact fit"
             )
-        self.net = nn.Sequential(nn.Linear(self.d, self.n), nn.ReLU(), nn.Linear(self.n, 1, bias=False), nn.Flatten(0))
+        self.net = nn.Sequential(
+            nn.Linear(self.d, self.n),
+            nn.ReLU(),
+            nn.Linear(self.n, 1, bias=False),
+            nn.Flatten(0),
+        )
         self.net.to(device=x.device, dtype=x.dtype)
         with torch.no_grad():
             self.net[0].weight.copy_(x)
@@ -322,7 +370,9 @@ class NeuronPerPoint(nn.Module):
         self.lipschitz_lower: float = c * float(y.abs().max())
         self.lipschitz_upper: float = self._neighbour_bound()
         self.lipschitz_exact: bool = self.caps_disjoint()
-        self.lipschitz: float = self.lipschitz_lower if self.lipschitz_exact else self.lipschitz_upper
+        self.lipschitz: float = (
+            self.lipschitz_lower if self.lipschitz_exact else self.lipschitz_upper
+        )
         self.n_parameters: int = self.n * (self.d + 2)
         self.n_neurons: int = self.n
         if not self.lipschitz_exact:
@@ -369,14 +419,18 @@ class NeuronPerPoint(nn.Module):
         like √n: far from the sphere the caps are no longer disjoint.
         """
         op = float(torch.linalg.matrix_norm(self.centres, ord=2))
-        return self.c * min(float(self.labels.abs().sum()), op * float(self.labels.norm()))
+        return self.c * min(
+            float(self.labels.abs().sum()), op * float(self.labels.norm())
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """The values at the rows of ``z`` (shape (m, d)), as a tensor of shape (m,), in chunks of rows."""
         z = _check_query(z, self.d, self.centres.dtype)
         if z.shape[0] == 0:
             return z.new_zeros(0)
-        return torch.cat([self.net(z[s : s + self.chunk]) for s in range(0, z.shape[0], self.chunk)])
+        return torch.cat(
+            [self.net(z[s : s + self.chunk]) for s in range(0, z.shape[0], self.chunk)]
+        )
 
     def extra_repr(self) -> str:
         return f"n={self.n}, d={self.d}, c={self.c:.4g}, tau={self.tau}, lipschitz={self.lipschitz:.4g}"
@@ -412,7 +466,14 @@ class ProjectedRBF(nn.Module):
     naming ``d_proj``.
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, d_proj: int, radius: float | None = None, chunk: int = 1024) -> None:
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        d_proj: int,
+        radius: float | None = None,
+        chunk: int = 1024,
+    ) -> None:
         super().__init__()
         x = check_points("x", x, min_points=2, min_dim=1)
         self.n, self.d = x.shape
@@ -451,7 +512,9 @@ class ProjectedRBF(nn.Module):
         rest are zero, so Π x = Π x_i but in general x ≠ x_i; x′ = x + r √(d'/d) e₁.
         """
         i = int(self.rbf.labels.abs().argmax())
-        x = torch.zeros(1, self.d, dtype=self.rbf.centres.dtype, device=self.rbf.centres.device)
+        x = torch.zeros(
+            1, self.d, dtype=self.rbf.centres.dtype, device=self.rbf.centres.device
+        )
         x[0, : self.d_proj] = self.rbf.centres[i] / self.scale
         x2 = x.clone()
         x2[0, 0] += self.radius / self.scale

@@ -12,7 +12,13 @@ from typing import Callable
 
 import torch
 
-from ._checks import check_generator, check_int, check_labels, check_positive, check_tensor
+from ._checks import (
+    check_generator,
+    check_int,
+    check_labels,
+    check_positive,
+    check_tensor,
+)
 
 __all__ = [
     "make_generator",
@@ -39,7 +45,9 @@ def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gener
     return g
 
 
-def _gen(generator: torch.Generator | None, seed: int | None, device: torch.device | str) -> torch.Generator:
+def _gen(
+    generator: torch.Generator | None, seed: int | None, device: torch.device | str
+) -> torch.Generator:
     check_generator("generator", generator)
     if generator is not None:
         return generator
@@ -156,7 +164,9 @@ def memorization_task(
     n = check_int("n", n, minimum=2)
     d = check_int("d", d, minimum=2)
     if distribution not in ("sphere", "gaussian"):
-        raise ValueError(f"distribution must be 'sphere' or 'gaussian', got {distribution!r}")
+        raise ValueError(
+            f"distribution must be 'sphere' or 'gaussian', got {distribution!r}"
+        )
     if noise not in ("gaussian", "sign"):
         raise ValueError(f"noise must be 'gaussian' or 'sign', got {noise!r}")
     g = _gen(generator, seed, device)
@@ -169,7 +179,9 @@ def memorization_task(
     fn = linear_signal if signal is None else signal
     s = fn(x)
     if not isinstance(s, torch.Tensor) or s.shape != (n,):
-        raise ValueError(f"signal must map an (n, d) tensor to shape ({n},), got {getattr(s, 'shape', type(s))}")
+        raise ValueError(
+            f"signal must map an (n, d) tensor to shape ({n},), got {getattr(s, 'shape', type(s))}"
+        )
     return MemorizationTask(x=x, signal=s, noise=z, y=s + z, sigma=sigma)
 
 
@@ -180,7 +192,9 @@ def mean_squared_error(predictions: torch.Tensor, y: torch.Tensor) -> float:
     return float(((predictions - y) ** 2).mean())
 
 
-def partially_memorizes(predictions: torch.Tensor, y: torch.Tensor, sigma: float, epsilon: float) -> bool:
+def partially_memorizes(
+    predictions: torch.Tensor, y: torch.Tensor, sigma: float, epsilon: float
+) -> bool:
     """The partial-memorization test of the memorization-model chapter: (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
 
     ``epsilon`` is an absolute gap in (0, σ²]. A predictor that knows the
@@ -190,7 +204,9 @@ def partially_memorizes(predictions: torch.Tensor, y: torch.Tensor, sigma: float
     sigma = check_positive("sigma", sigma)
     epsilon = check_positive("epsilon", epsilon)
     if epsilon > sigma**2:
-        raise ValueError(f"epsilon must be at most sigma**2 = {sigma**2}, got {epsilon}")
+        raise ValueError(
+            f"epsilon must be at most sigma**2 = {sigma**2}, got {epsilon}"
+        )
     return mean_squared_error(predictions, y) <= sigma**2 - epsilon
 
 
@@ -205,11 +221,16 @@ class DigitsData:
     images_shape: tuple[int, int] = (8, 8)
 
 
-def load_digits(test_fraction: float = 0.25, generator: torch.Generator | None = None, *, seed: int | None = None) -> DigitsData:
+def load_digits(
+    test_fraction: float = 0.25,
+    generator: torch.Generator | None = None,
+    *,
+    seed: int | None = None,
+) -> DigitsData:
     """Load scikit-learn's digits (shipped inside its wheel: no download), pixels scaled to [0, 1].
 
     Returns a random train/test split of fraction ``test_fraction``.
-   
+
     """
     test_fraction = check_positive("test_fraction", test_fraction)
     if test_fraction >= 1:
@@ -223,6 +244,8 @@ def load_digits(test_fraction: float = 0.25, generator: torch.Generator | None =
     perm = torch.randperm(x.shape[0], generator=g)
     n_test = int(round(test_fraction * x.shape[0]))
     if not 1 <= n_test < x.shape[0]:
-        raise ValueError(f"test_fraction = {test_fraction} leaves an empty train or test set of {x.shape[0]} digits")
+        raise ValueError(
+            f"test_fraction = {test_fraction} leaves an empty train or test set of {x.shape[0]} digits"
+        )
     te, tr = perm[:n_test], perm[n_test:]
     return DigitsData(x[tr], y[tr], x[te], y[te])

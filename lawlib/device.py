@@ -66,9 +66,13 @@ def pick_device(name: str | None = None) -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if choice == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but torch.cuda.is_available() is False")
+        raise ValueError(
+            "device 'cuda' was requested but torch.cuda.is_available() is False"
+        )
     if choice == "mps" and not _mps_available():
-        raise ValueError("device 'mps' was requested but the MPS backend is not available")
+        raise ValueError(
+            "device 'mps' was requested but the MPS backend is not available"
+        )
     return torch.device(choice)
 
 
@@ -83,7 +87,9 @@ def float64_device(device: torch.device | str) -> torch.device:
     return torch.device("cpu") if lacks_float64(device) else device
 
 
-def exact_dtype(device: torch.device | str, dtype: torch.dtype = torch.float64) -> torch.dtype:
+def exact_dtype(
+    device: torch.device | str, dtype: torch.dtype = torch.float64
+) -> torch.dtype:
     """``dtype`` on ``device``, except float64 becomes float32 on a device without float64.
 
     For computations where float32 is exact enough (the caller says why).

@@ -150,14 +150,20 @@ def _interval(name: str, value: float | Sequence[float]) -> Interval:
     if isinstance(value, Interval):
         return value
     if isinstance(value, (str, bytes)):
-        raise ValueError(f"{name} must be a number or a (low, high) pair, got {value!r}")
+        raise ValueError(
+            f"{name} must be a number or a (low, high) pair, got {value!r}"
+        )
     if hasattr(value, "__iter__"):
         values = list(value)
         if len(values) != 2:
-            raise ValueError(f"{name} must be a number or a (low, high) pair, got {len(values)} values")
+            raise ValueError(
+                f"{name} must be a number or a (low, high) pair, got {len(values)} values"
+            )
         low, high = (check_positive(name, v) for v in values)
         if low > high:
-            raise ValueError(f"{name} must be a (low, high) pair with low <= high, got ({low}, {high})")
+            raise ValueError(
+                f"{name} must be a (low, high) pair with low <= high, got ({low}, {high})"
+            )
         return Interval(low, high)
     v = check_positive(name, value)
     return Interval(v, v)
@@ -211,13 +217,21 @@ def _init_uniform_(model: nn.Module, generator: torch.Generator | None) -> nn.Mo
             with torch.no_grad():
                 for p in (layer.weight, layer.bias):
                     if p is not None:
-                        u = torch.rand(p.shape, generator=generator, device=generator.device, dtype=p.dtype)
+                        u = torch.rand(
+                            p.shape,
+                            generator=generator,
+                            device=generator.device,
+                            dtype=p.dtype,
+                        )
                         p.copy_((2 * u - 1).to(p.device) * bound)
     return model
 
 
 def madry_mnist_cnn(
-    scale: int = 1, *, kernel_size: int = 5, generator: torch.Generator | None = None,
+    scale: int = 1,
+    *,
+    kernel_size: int = 5,
+    generator: torch.Generator | None = None,
     device: torch.device | str | None = None,
 ) -> nn.Sequential:
     """The MNIST network of Madry et al. (2018) at capacity scale s.
@@ -242,15 +256,24 @@ def madry_mnist_cnn(
     scale = check_int("scale", scale, minimum=1)
     kernel_size = check_int("kernel_size", kernel_size, minimum=1)
     if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd (for 'same' padding), got {kernel_size}")
+        raise ValueError(
+            f"kernel_size must be odd (for 'same' padding), got {kernel_size}"
+        )
     check_generator("generator", generator)
     c1, c2, h = 2 * scale, 4 * scale, 64 * scale
     pad = kernel_size // 2
     model = nn.Sequential(
         nn.Unflatten(1, (1, 28, 28)),
-        nn.Conv2d(1, c1, kernel_size, padding=pad), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(c1, c2, kernel_size, padding=pad), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(7 * 7 * c2, h), nn.ReLU(), nn.Linear(h, 10),
+        nn.Conv2d(1, c1, kernel_size, padding=pad),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, kernel_size, padding=pad),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * c2, h),
+        nn.ReLU(),
+        nn.Linear(h, 10),
     )
     if device is not None:
         model = model.to(device)
@@ -266,7 +289,12 @@ def madry_mnist_parameter_count(scale: int, kernel_size: int = 5) -> int:
     """
     s = check_int("scale", scale, minimum=1)
     k = check_int("kernel_size", kernel_size, minimum=1)
-    return (k * k * 2 * s + 2 * s) + (k * k * 2 * s * 4 * s + 4 * s) + (49 * 4 * s * 64 * s + 64 * s) + (64 * s * 10 + 10)
+    return (
+        (k * k * 2 * s + 2 * s)
+        + (k * k * 2 * s * 4 * s + 4 * s)
+        + (49 * 4 * s * 64 * s + 64 * s)
+        + (64 * s * 10 + 10)
+    )
 
 
 # ----------------------------------------------------------------------------- well-known architectures
@@ -279,13 +307,22 @@ class _Bottleneck(nn.Module):
         super().__init__()
         out = planes * 4
         self.body = nn.Sequential(
-            nn.Conv2d(inplanes, width, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
-            nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU(inplace=True),
-            nn.Conv2d(width, out, 1, bias=False), nn.BatchNorm2d(out),
+            nn.Conv2d(inplanes, width, 1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(width, out, 1, bias=False),
+            nn.BatchNorm2d(out),
         )
         self.shortcut = (
-            nn.Sequential(nn.Conv2d(inplanes, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out))
-            if stride != 1 or inplanes != out else nn.Identity()
+            nn.Sequential(
+                nn.Conv2d(inplanes, out, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out),
+            )
+            if stride != 1 or inplanes != out
+            else nn.Identity()
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -293,7 +330,10 @@ class _Bottleneck(nn.Module):
 
 
 def resnet_imagenet(
-    layers: Sequence[int] = (3, 4, 6, 3), *, width_per_group: int = 64, num_classes: int = 1000,
+    layers: Sequence[int] = (3, 4, 6, 3),
+    *,
+    width_per_group: int = 64,
+    num_classes: int = 1000,
     device: torch.device | str = "meta",
 ) -> nn.Module:
     """A bottleneck ResNet for 224×224 ImageNet images, laid out as torchvision's (He et al. 2016), the ImageNet chapter.
@@ -306,18 +346,28 @@ def resnet_imagenet(
         raise ValueError(f"layers must be a sequence of 4 block counts, got {layers!r}")
     layers = [check_int(f"layers[{i}]", v, minimum=1) for i, v in enumerate(layers)]
     if len(layers) != 4:
-        raise ValueError(f"layers must list 4 block counts (one per stage), got {len(layers)}")
+        raise ValueError(
+            f"layers must list 4 block counts (one per stage), got {len(layers)}"
+        )
     width_per_group = check_int("width_per_group", width_per_group, minimum=1)
     num_classes = check_int("num_classes", num_classes, minimum=1)
     with torch.device(device):
-        stem = [nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
-                nn.MaxPool2d(3, stride=2, padding=1)]
+        stem = [
+            nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, stride=2, padding=1),
+        ]
         blocks: list[nn.Module] = []
         inplanes = 64
         for stage, (planes, count) in enumerate(zip((64, 128, 256, 512), layers)):
             width = planes * width_per_group // 64
             for i in range(count):
-                blocks.append(_Bottleneck(inplanes, planes, width, 2 if (i == 0 and stage > 0) else 1))
+                blocks.append(
+                    _Bottleneck(
+                        inplanes, planes, width, 2 if (i == 0 and stage > 0) else 1
+                    )
+                )
                 inplanes = planes * 4
         head = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(inplanes, num_classes)]
         return nn.Sequential(*stem, *blocks, *head)
@@ -328,9 +378,19 @@ class _WideBasic(nn.Module):
 
     def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
-        self.bn1, self.conv1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-        self.bn2, self.conv2 = nn.BatchNorm2d(cout), nn.Conv2d(cout, cout, 3, padding=1, bias=False)
-        self.shortcut = nn.Conv2d(cin, cout, 1, stride=stride, bias=False) if (cin != cout or stride != 1) else None
+        self.bn1, self.conv1 = (
+            nn.BatchNorm2d(cin),
+            nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
+        )
+        self.bn2, self.conv2 = (
+            nn.BatchNorm2d(cout),
+            nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        )
+        self.shortcut = (
+            nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
+            if (cin != cout or stride != 1)
+            else None
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a = torch.relu(self.bn1(x))
@@ -339,7 +399,11 @@ class _WideBasic(nn.Module):
 
 
 def wide_resnet_cifar(
-    depth: int = 28, widen: int = 10, *, num_classes: int = 10, device: torch.device | str = "meta"
+    depth: int = 28,
+    widen: int = 10,
+    *,
+    num_classes: int = 10,
+    device: torch.device | str = "meta",
 ) -> nn.Module:
     """WRN-depth-widen for 32×32 CIFAR images (Zagoruyko and Komodakis 2016), the ImageNet chapter.
 
@@ -364,8 +428,13 @@ def wide_resnet_cifar(
             for i in range(n_blocks):
                 layers.append(_WideBasic(cin, w, 2 if (i == 0 and stage > 0) else 1))
                 cin = w
-        layers += [nn.BatchNorm2d(cin), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                   nn.Linear(cin, num_classes)]
+        layers += [
+            nn.BatchNorm2d(cin),
+            nn.ReLU(inplace=True),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(cin, num_classes),
+        ]
         return nn.Sequential(*layers)
 
 
@@ -378,29 +447,54 @@ class VisionTransformer(nn.Module):
     ``mlp_dim`` with GELU), a final layer norm and a linear head.
     """
 
-    def __init__(self, image_size: int, patch_size: int, dim: int, depth: int, heads: int, mlp_dim: int,
-                 num_classes: int) -> None:
+    def __init__(
+        self,
+        image_size: int,
+        patch_size: int,
+        dim: int,
+        depth: int,
+        heads: int,
+        mlp_dim: int,
+        num_classes: int,
+    ) -> None:
         super().__init__()
         self.patch_size = patch_size
         self.conv_proj = nn.Conv2d(3, dim, patch_size, stride=patch_size)
         self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
         tokens = (image_size // patch_size) ** 2 + 1
         self.pos_embedding = nn.Parameter(torch.zeros(1, tokens, dim))
-        layer = nn.TransformerEncoderLayer(dim, heads, mlp_dim, dropout=0.0, activation="gelu", batch_first=True,
-                                           norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            dim,
+            heads,
+            mlp_dim,
+            dropout=0.0,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
         self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
         self.ln = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.conv_proj(x).flatten(2).transpose(1, 2)  # (m, tokens − 1, dim)
-        z = torch.cat([self.class_token.expand(z.shape[0], -1, -1), z], dim=1) + self.pos_embedding
+        z = (
+            torch.cat([self.class_token.expand(z.shape[0], -1, -1), z], dim=1)
+            + self.pos_embedding
+        )
         return self.head(self.ln(self.encoder(z))[:, 0])
 
 
 def vision_transformer(
-    image_size: int = 224, patch_size: int = 16, dim: int = 768, depth: int = 12, heads: int = 12,
-    mlp_dim: int = 3072, *, num_classes: int = 1000, device: torch.device | str = "meta",
+    image_size: int = 224,
+    patch_size: int = 16,
+    dim: int = 768,
+    depth: int = 12,
+    heads: int = 12,
+    mlp_dim: int = 3072,
+    *,
+    num_classes: int = 1000,
+    device: torch.device | str = "meta",
 ) -> VisionTransformer:
     """Build a :class:`VisionTransformer`; the defaults are ViT-B/16 at 224×224 (86,567,656 parameters), the ImageNet chapter.
 
@@ -411,7 +505,9 @@ def vision_transformer(
     image_size = check_int("image_size", image_size, minimum=1)
     patch_size = check_int("patch_size", patch_size, minimum=1)
     if patch_size > image_size:
-        raise ValueError(f"patch_size must be <= image_size = {image_size}, got {patch_size}")
+        raise ValueError(
+            f"patch_size must be <= image_size = {image_size}, got {patch_size}"
+        )
     dim = check_int("dim", dim, minimum=1)
     depth = check_int("depth", depth, minimum=1)
     heads = check_int("heads", heads, minimum=1)
@@ -420,7 +516,9 @@ def vision_transformer(
     mlp_dim = check_int("mlp_dim", mlp_dim, minimum=1)
     num_classes = check_int("num_classes", num_classes, minimum=1)
     with torch.device(device):
-        return VisionTransformer(image_size, patch_size, dim, depth, heads, mlp_dim, num_classes)
+        return VisionTransformer(
+            image_size, patch_size, dim, depth, heads, mlp_dim, num_classes
+        )
 
 
 @dataclass(frozen=True)
@@ -436,16 +534,56 @@ class ModelSize:
 
 #: (name, data set, builder, keyword arguments, note) of the architectures the ImageNet chapter builds and counts.
 _REFERENCE: tuple[tuple[str, str, Any, dict, str], ...] = (
-    ("WRN-28-10", "CIFAR-10", wide_resnet_cifar, dict(depth=28, widen=10), "common robust CIFAR-10 model"),
-    ("WRN-34-10", "CIFAR-10", wide_resnet_cifar, dict(depth=34, widen=10), "wide net of Madry et al. (2018)"),
-    ("WRN-70-16", "CIFAR-10", wide_resnet_cifar, dict(depth=70, widen=16), "largest of Gowal et al. (2020)"),
-    ("ResNet-50", "ImageNet", resnet_imagenet, dict(), "standard robust ImageNet baseline"),
-    ("WRN-50-2", "ImageNet", resnet_imagenet, dict(width_per_group=128), "wide ResNet-50"),
+    (
+        "WRN-28-10",
+        "CIFAR-10",
+        wide_resnet_cifar,
+        dict(depth=28, widen=10),
+        "common robust CIFAR-10 model",
+    ),
+    (
+        "WRN-34-10",
+        "CIFAR-10",
+        wide_resnet_cifar,
+        dict(depth=34, widen=10),
+        "wide net of Madry et al. (2018)",
+    ),
+    (
+        "WRN-70-16",
+        "CIFAR-10",
+        wide_resnet_cifar,
+        dict(depth=70, widen=16),
+        "largest of Gowal et al. (2020)",
+    ),
+    (
+        "ResNet-50",
+        "ImageNet",
+        resnet_imagenet,
+        dict(),
+        "standard robust ImageNet baseline",
+    ),
+    (
+        "WRN-50-2",
+        "ImageNet",
+        resnet_imagenet,
+        dict(width_per_group=128),
+        "wide ResNet-50",
+    ),
     ("ViT-B/16", "ImageNet", vision_transformer, dict(), "Dosovitskiy et al. (2021)"),
-    ("ViT-L/16", "ImageNet", vision_transformer, dict(dim=1024, depth=24, heads=16, mlp_dim=4096),
-     "Dosovitskiy et al. (2021)"),
-    ("ViT-H/14", "ImageNet", vision_transformer,
-     dict(patch_size=14, dim=1280, depth=32, heads=16, mlp_dim=5120), "Dosovitskiy et al. (2021)"),
+    (
+        "ViT-L/16",
+        "ImageNet",
+        vision_transformer,
+        dict(dim=1024, depth=24, heads=16, mlp_dim=4096),
+        "Dosovitskiy et al. (2021)",
+    ),
+    (
+        "ViT-H/14",
+        "ImageNet",
+        vision_transformer,
+        dict(patch_size=14, dim=1280, depth=32, heads=16, mlp_dim=5120),
+        "Dosovitskiy et al. (2021)",
+    ),
 )
 
 

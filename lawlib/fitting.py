@@ -23,7 +23,14 @@ import torch
 
 from ._checks import check_int, check_positive
 
-__all__ = ["LinearFit", "BootstrapFit", "PowerLawFit", "linear_fit", "bootstrap_fit", "power_law_fit"]
+__all__ = [
+    "LinearFit",
+    "BootstrapFit",
+    "PowerLawFit",
+    "linear_fit",
+    "bootstrap_fit",
+    "power_law_fit",
+]
 
 
 def _pair(x: Any, y: Any, minimum: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -34,19 +41,27 @@ def _pair(x: Any, y: Any, minimum: int = 3) -> tuple[np.ndarray, np.ndarray]:
         try:
             a = np.asarray(a, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be an array of numbers, got {type(a).__name__}") from None
+            raise ValueError(
+                f"{name} must be an array of numbers, got {type(a).__name__}"
+            ) from None
         if a.ndim != 1:
             raise ValueError(f"{name} must have 1 dimension(s), got shape {a.shape}")
         if a.shape[0] < minimum:
-            raise ValueError(f"{name} must have at least {minimum} points, got {a.shape[0]}")
+            raise ValueError(
+                f"{name} must have at least {minimum} points, got {a.shape[0]}"
+            )
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} contains NaN or infinite values")
         out.append(a)
     x, y = out
     if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}")
+        raise ValueError(
+            f"x and y must have the same length, got {x.shape[0]} and {y.shape[0]}"
+        )
     if np.ptp(x) == 0:
-        raise ValueError("x must take at least two distinct values (otherwise the slope is undefined)")
+        raise ValueError(
+            "x must take at least two distinct values (otherwise the slope is undefined)"
+        )
     return x, y
 
 
@@ -77,6 +92,7 @@ class LinearFit:
 
     def _half_width(self, se: float, level: float) -> float:
         from scipy import stats  # lazily: scipy.stats takes ~0.5 s to import
+
         return float(stats.t.ppf(0.5 + _level(level) / 2, self.n - 2)) * se
 
     def slope_interval(self, level: float = 0.95) -> tuple[float, float]:
@@ -142,14 +158,19 @@ class BootstrapFit:
     intercepts: np.ndarray = field(repr=False)
 
 
-def _weighted_ols(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _weighted_ols(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Weighted least-squares lines: rows of the (B, N) weights w against one sample x, y (shape (N,)).
 
     Weight w_bi = how many times point i occurs in resample b, so this equals
     :func:`_ols` on the concatenated resample.
     """
     total = w.sum(axis=-1, keepdims=True)
-    xm, ym = (w * x).sum(axis=-1, keepdims=True) / total, (w * y).sum(axis=-1, keepdims=True) / total
+    xm, ym = (
+        (w * x).sum(axis=-1, keepdims=True) / total,
+        (w * y).sum(axis=-1, keepdims=True) / total,
+    )
     sxx = (w * (x - xm) ** 2).sum(axis=-1)
     sxy = (w * (x - xm) * (y - ym)).sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -162,15 +183,23 @@ def _group_labels(groups: Any, n: int) -> np.ndarray:
         groups = groups.detach().cpu().numpy()
     labels = np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != n:
-        raise ValueError(f"groups must have 1 dimension(s) and length {n} (one label per point), got shape {labels.shape}")
+        raise ValueError(
+            f"groups must have 1 dimension(s) and length {n} (one label per point), got shape {labels.shape}"
+        )
     _, codes = np.unique(labels, return_inverse=True)
     if codes.max() + 1 < 2:
         raise ValueError("groups must contain at least 2 distinct groups")
     return codes.reshape(-1)
 
 
-def bootstrap_fit(x: Any, y: Any, n_boot: int = 2000, level: float = 0.95, seed: int = 0,
-                  groups: Any = None) -> BootstrapFit:
+def bootstrap_fit(
+    x: Any,
+    y: Any,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+    groups: Any = None,
+) -> BootstrapFit:
     """Case-resampling bootstrap of the least-squares line.
 
     Draws ``n_boot`` samples of N pairs (x_i, y_i) with replacement (NumPy
@@ -237,7 +266,14 @@ class PowerLawFit:
         return self.prefactor * np.asarray(x, dtype=np.float64) ** self.exponent
 
 
-def power_law_fit(x: Any, y: Any, n_boot: int = 0, level: float = 0.95, seed: int = 0, groups: Any = None) -> PowerLawFit:
+def power_law_fit(
+    x: Any,
+    y: Any,
+    n_boot: int = 0,
+    level: float = 0.95,
+    seed: int = 0,
+    groups: Any = None,
+) -> PowerLawFit:
     """Fit y ≈ C x^β by least squares on log y = log C + β log x.
 
     x and y must be > 0. With ``n_boot`` > 0 also bootstraps the log-log line
@@ -252,7 +288,11 @@ def power_law_fit(x: Any, y: Any, n_boot: int = 0, level: float = 0.95, seed: in
     n_boot = check_int("n_boot", n_boot, minimum=0)
     lx, ly = np.log(x), np.log(y)
     fit = linear_fit(lx, ly)
-    boot = bootstrap_fit(lx, ly, n_boot=n_boot, level=level, seed=seed, groups=groups) if n_boot else None
+    boot = (
+        bootstrap_fit(lx, ly, n_boot=n_boot, level=level, seed=seed, groups=groups)
+        if n_boot
+        else None
+    )
     return PowerLawFit(
         exponent=fit.slope,
         prefactor=float(np.exp(fit.intercept)),

@@ -70,7 +70,11 @@ _ADAM_EPS = 1e-8
 
 
 def penalty_points(
-    n_points: int, x: torch.Tensor, penalty: str, noise: float, generator: torch.Generator
+    n_points: int,
+    x: torch.Tensor,
+    penalty: str,
+    noise: float,
+    generator: torch.Generator,
 ) -> torch.Tensor:
     """The T = ``n_points`` points at which one step evaluates the penalty.
 
@@ -85,7 +89,9 @@ def penalty_points(
     n, d = x.shape
     if penalty == "gaussian":
         return sample_gaussian(n_points, d, generator, dtype=x.dtype).to(x.device)
-    idx = torch.randint(0, n, (n_points,), generator=generator, device=generator.device).to(x.device)
+    idx = torch.randint(
+        0, n, (n_points,), generator=generator, device=generator.device
+    ).to(x.device)
     g = sample_gaussian(n_points, d, generator, dtype=x.dtype).to(x.device)
     return x[idx] + noise * g
 
@@ -95,9 +101,13 @@ def _weights(weight, bias, a):
     bias = check_tensor("bias", bias, ndim=1)
     a = check_tensor("a", a, ndim=1)
     if bias.shape[0] != weight.shape[0]:
-        raise ValueError(f"bias must have length {weight.shape[0]} (one per neuron), got {bias.shape[0]}")
+        raise ValueError(
+            f"bias must have length {weight.shape[0]} (one per neuron), got {bias.shape[0]}"
+        )
     if a.shape[0] != weight.shape[0]:
-        raise ValueError(f"a must have length {weight.shape[0]} (one per neuron), got {a.shape[0]}")
+        raise ValueError(
+            f"a must have length {weight.shape[0]} (one per neuron), got {a.shape[0]}"
+        )
     return weight, bias, a
 
 
@@ -113,7 +123,9 @@ def penalty_and_gradient(
     weight, bias, a = _weights(weight, bias, a)
     z = check_points("z", z, min_points=1)
     if z.shape[1] != weight.shape[1]:
-        raise ValueError(f"z must have {weight.shape[1]} columns (the dimension d), got {z.shape[1]}")
+        raise ValueError(
+            f"z must have {weight.shape[1]} columns (the dimension d), got {z.shape[1]}"
+        )
     with torch.no_grad():
         mask = (torch.addmm(bias, z, weight.T) > 0).to(weight.dtype)  # (T, k): m_ℓt
         grads_x = (mask * a) @ weight  # (T, d): G_t = ∇f(z_t)
@@ -151,8 +163,10 @@ class _Sweep:
 
     def _index(self):
         dev = self.x.device
-        self.owner = torch.repeat_interleave(torch.arange(len(self.nets), device=dev),
-                                             torch.tensor(self.widths, device=dev))
+        self.owner = torch.repeat_interleave(
+            torch.arange(len(self.nets), device=dev),
+            torch.tensor(self.widths, device=dev),
+        )
         self.runs = _runs(self.widths)
 
     def keep(self, keep_nets: torch.Tensor) -> None:
@@ -170,7 +184,9 @@ class _Sweep:
         p = self.params
         pre = torch.addmm(p["bias"][:, None], p["weight"], self.x.T)  # (K, n)
         f = {"r": pre.clamp_(min=0)}
-        seg = torch.zeros(len(self.nets), pre.shape[0], dtype=pre.dtype, device=pre.device)
+        seg = torch.zeros(
+            len(self.nets), pre.shape[0], dtype=pre.dtype, device=pre.device
+        )
         seg[self.owner, torch.arange(pre.shape[0], device=pre.device)] = p["a"]
         f["seg"] = seg
         out = seg @ f["r"]
@@ -179,11 +195,15 @@ class _Sweep:
         f["memorized"] = (torch.sign(out) == self.y).all(1) & (f["loss"] <= eps)
         return f
 
-    def backward(self, f: dict[str, torch.Tensor], z: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def backward(
+        self, f: dict[str, torch.Tensor], z: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
         p, n = self.params, self.x.shape[0]
         kk = p["a"].shape[0]
         dout = f["residual"] * (2.0 / n)
-        grads = {"a": (f["r"] @ dout.T)[torch.arange(kk, device=dout.device), self.owner]}
+        grads = {
+            "a": (f["r"] @ dout.T)[torch.arange(kk, device=dout.device), self.owner]
+        }
         g = (f["seg"].T @ dout).mul_(torch.sign(f["r"]))
         grads["bias"] = g.sum(1)
         grads["weight"] = g @ self.x
@@ -191,10 +211,14 @@ class _Sweep:
             self._penalty_backward(z, grads)
         return grads
 
-    def penalty(self, z: torch.Tensor, grads: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    def penalty(
+        self, z: torch.Tensor, grads: dict[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """R_j = (1/T) Σ_t ‖∇f_j(z_t)‖² of every network; with ``grads``, add λ_j ∂R_j/∂θ_j to them."""
         p, (t, d) = self.params, z.shape
-        mask = (torch.addmm(p["bias"][:, None], p["weight"], z.T) > 0).to(z.dtype)  # (K, T)
+        mask = (torch.addmm(p["bias"][:, None], p["weight"], z.T) > 0).to(
+            z.dtype
+        )  # (K, T)
         values = torch.empty(len(self.nets), dtype=z.dtype, device=z.device)
         for net0, col0, k, r in self.runs:
             col1 = col0 + k * r
@@ -202,12 +226,15 @@ class _Sweep:
             m = mask[col0:col1].view(r, k, t)
             am = m * p["a"][col0:col1].view(r, k, 1)
             g = torch.bmm(am.transpose(1, 2), w)  # (r, T, d): ∇f_j(z_t)
-            values[net0:net0 + r] = g.square().sum(2).mean(1)
+            values[net0 : net0 + r] = g.square().sum(2).mean(1)
             if grads is not None:
-                d_g = g * (2.0 / t * self.lams[net0:net0 + r]).view(r, 1, 1)
-                grads["a"][col0:col1] += (m * torch.bmm(w, d_g.transpose(1, 2))).sum(2).reshape(-1)
-                grads["weight"][col0:col1] += (p["a"][col0:col1].view(r, k, 1)
-                                               * torch.bmm(m, d_g)).reshape(k * r, d)
+                d_g = g * (2.0 / t * self.lams[net0 : net0 + r]).view(r, 1, 1)
+                grads["a"][col0:col1] += (
+                    (m * torch.bmm(w, d_g.transpose(1, 2))).sum(2).reshape(-1)
+                )
+                grads["weight"][col0:col1] += (
+                    p["a"][col0:col1].view(r, k, 1) * torch.bmm(m, d_g)
+                ).reshape(k * r, d)
         return values
 
     def _penalty_backward(self, z, grads):
@@ -250,7 +277,9 @@ class FrontierResult:
     def _j(self, j: int) -> int:
         j = check_int("j", j, minimum=0)
         if j >= len(self._weights):
-            raise ValueError(f"j must be < {len(self._weights)} (the number of networks), got {j}")
+            raise ValueError(
+                f"j must be < {len(self._weights)} (the number of networks), got {j}"
+            )
         return j
 
     def weights(self, j: int) -> dict[str, torch.Tensor]:
@@ -260,7 +289,9 @@ class FrontierResult:
     def network(self, j: int) -> nn.Sequential:
         """A standalone copy of network ``j`` as ``two_layer_relu(d, k)`` (Linear → ReLU → Linear → Flatten)."""
         w = self.weights(j)
-        net = two_layer_relu(self.d, int(self.widths[j])).to(device=w["a"].device, dtype=w["a"].dtype)
+        net = two_layer_relu(self.d, int(self.widths[j])).to(
+            device=w["a"].device, dtype=w["a"].dtype
+        )
         with torch.no_grad():
             net[0].weight.copy_(w["weight"])
             net[0].bias.copy_(w["bias"])
@@ -270,30 +301,54 @@ class FrontierResult:
     def _points(self, name: str, z: torch.Tensor) -> torch.Tensor:
         z = check_points(name, z, min_points=1)
         if z.shape[1] != self.d:
-            raise ValueError(f"{name} must have {self.d} columns (the dimension d), got {z.shape[1]}")
+            raise ValueError(
+                f"{name} must have {self.d} columns (the dimension d), got {z.shape[1]}"
+            )
         return z.to(self._weights[0]["a"])
 
     def predict(self, z: torch.Tensor) -> torch.Tensor:
         """f_j(z_t) for every network j and point t, shape (m, T)."""
         z = self._points("z", z)
         with torch.no_grad():
-            return torch.stack([torch.relu(torch.addmm(w["bias"], z, w["weight"].T)) @ w["a"] for w in self._weights])
+            return torch.stack(
+                [
+                    torch.relu(torch.addmm(w["bias"], z, w["weight"].T)) @ w["a"]
+                    for w in self._weights
+                ]
+            )
 
     def gradient_norms(self, z: torch.Tensor) -> torch.Tensor:
         """‖∇f_j(z_t)‖ = ‖Σ_ℓ a_ℓ 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0] w_ℓ‖ for every network and point, shape (m, T), exact."""
         z = self._points("z", z)
         with torch.no_grad():
-            return torch.stack([
-                torch.linalg.vector_norm(((torch.addmm(w["bias"], z, w["weight"].T) > 0) * w["a"]) @ w["weight"], dim=1)
-                for w in self._weights])
+            return torch.stack(
+                [
+                    torch.linalg.vector_norm(
+                        ((torch.addmm(w["bias"], z, w["weight"].T) > 0) * w["a"])
+                        @ w["weight"],
+                        dim=1,
+                    )
+                    for w in self._weights
+                ]
+            )
 
     def path_norm(self) -> np.ndarray:
         """Σ_ℓ |a_ℓ| ‖w_ℓ‖ per network: an upper bound on Lip(f_j) (each neuron is |a_ℓ|‖w_ℓ‖-Lipschitz)."""
-        return np.array([float((w["a"].abs() * w["weight"].norm(dim=1)).sum()) for w in self._weights])
+        return np.array(
+            [
+                float((w["a"].abs() * w["weight"].norm(dim=1)).sum())
+                for w in self._weights
+            ]
+        )
 
     def spectral_product(self) -> np.ndarray:
         """‖W‖₂ · ‖a‖₂ per network: the product of the layers' spectral norms, an upper bound on Lip(f_j)."""
-        return np.array([float(torch.linalg.matrix_norm(w["weight"], 2) * w["a"].norm()) for w in self._weights])
+        return np.array(
+            [
+                float(torch.linalg.matrix_norm(w["weight"], 2) * w["a"].norm())
+                for w in self._weights
+            ]
+        )
 
 
 def train_penalized(
@@ -330,14 +385,20 @@ def train_penalized(
     x = check_points("x", x, min_points=2)
     y = check_labels("y", y, x.shape[0]).to(x)
     widths = [check_int(f"widths[{i}]", k, minimum=1) for i, k in enumerate(widths)]
-    lams = [check_positive(f"lams[{i}]", v, allow_zero=True) for i, v in enumerate(lams)]
+    lams = [
+        check_positive(f"lams[{i}]", v, allow_zero=True) for i, v in enumerate(lams)
+    ]
     seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
     if not widths:
         raise ValueError("widths must list at least one network")
     if len(lams) != len(widths):
-        raise ValueError(f"lams must have one entry per network ({len(widths)}), got {len(lams)}")
+        raise ValueError(
+            f"lams must have one entry per network ({len(widths)}), got {len(lams)}"
+        )
     if len(seeds) != len(widths):
-        raise ValueError(f"seeds must have one entry per network ({len(widths)}), got {len(seeds)}")
+        raise ValueError(
+            f"seeds must have one entry per network ({len(widths)}), got {len(seeds)}"
+        )
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
     n_penalty = check_int("n_penalty", n_penalty, minimum=1)
@@ -349,7 +410,9 @@ def train_penalized(
     m, d = len(widths), x.shape[1]
     dev, dtype = x.device, x.dtype
 
-    order = sorted(range(m), key=lambda j: widths[j])  # equal widths contiguous: one bmm per width
+    order = sorted(
+        range(m), key=lambda j: widths[j]
+    )  # equal widths contiguous: one bmm per width
     parts: dict[str, list[torch.Tensor]] = {"weight": [], "bias": [], "a": []}
     for j in order:
         net = two_layer_relu(d, widths[j], generator=make_generator(seeds[j]))
@@ -357,8 +420,14 @@ def train_penalized(
         parts["bias"].append(net[0].bias.detach())
         parts["a"].append(net[2].weight.detach()[0])
     params = {k: torch.cat(v).to(device=dev, dtype=dtype) for k, v in parts.items()}
-    sweep = _Sweep(order, params, [widths[j] for j in order],
-                   torch.tensor([lams[j] for j in order], device=dev, dtype=dtype), x, y)
+    sweep = _Sweep(
+        order,
+        params,
+        [widths[j] for j in order],
+        torch.tensor([lams[j] for j in order], device=dev, dtype=dtype),
+        x,
+        y,
+    )
     gen = make_generator(point_seed, dev)
     any_penalty = any(v > 0 for v in lams)
 
@@ -371,11 +440,16 @@ def train_penalized(
         for pos in torch.nonzero(stop).flatten().tolist():
             j, cols = sweep.nets[pos], sweep.owner == pos
             weights[j] = {k: v[cols].clone() for k, v in sweep.params.items()}
-            final_loss[j], memorized[j] = float(f["loss"][pos]), bool(f["memorized"][pos])
+            final_loss[j], memorized[j] = (
+                float(f["loss"][pos]),
+                bool(f["memorized"][pos]),
+            )
 
     alive = True
     with torch.no_grad():
-        for t in _progress_bar(range(steps), total=steps, desc=f"training {m} networks", enabled=progress):
+        for t in _progress_bar(
+            range(steps), total=steps, desc=f"training {m} networks", enabled=progress
+        ):
             f = sweep.forward(eps)
             if bool(f["memorized"].any()):
                 freeze(f["memorized"], f)
@@ -384,16 +458,27 @@ def train_penalized(
                     break
                 sweep.keep(~f["memorized"])
                 f = sweep.forward(eps)
-            z = penalty_points(n_penalty, x, penalty, noise, gen) if any_penalty else None
+            z = (
+                penalty_points(n_penalty, x, penalty, noise, gen)
+                if any_penalty
+                else None
+            )
             sweep.adam_step(sweep.backward(f, z), t + 1, lr)
             done[sweep.nets] += 1
         if alive:
             f = sweep.forward(eps)
             freeze(torch.ones(len(sweep.nets), dtype=torch.bool, device=dev), f)
     return FrontierResult(
-        widths=np.array(widths), lams=np.array(lams, dtype=float), seeds=np.array(seeds), memorized=memorized,
-        steps=done, final_loss=final_loss, n_parameters=np.array([k * (d + 2) for k in widths]), penalty=penalty,
-        d=d, _weights=weights,
+        widths=np.array(widths),
+        lams=np.array(lams, dtype=float),
+        seeds=np.array(seeds),
+        memorized=memorized,
+        steps=done,
+        final_loss=final_loss,
+        n_parameters=np.array([k * (d + 2) for k in widths]),
+        penalty=penalty,
+        d=d,
+        _weights=weights,
     )
 
 
@@ -415,13 +500,23 @@ class LipschitzBracket:
     pairwise: float
 
 
-def _midpoints(x: torch.Tensor, y: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
+def _midpoints(
+    x: torch.Tensor, y: torch.Tensor, count: int, generator: torch.Generator
+) -> torch.Tensor:
     """Midpoints of ``count`` random pairs of data points with opposite labels."""
     pos, neg = torch.nonzero(y > 0).flatten(), torch.nonzero(y < 0).flatten()
     if len(pos) == 0 or len(neg) == 0:
         return x[:0]
-    i = pos[torch.randint(0, len(pos), (count,), generator=generator, device=generator.device).to(pos.device)]
-    j = neg[torch.randint(0, len(neg), (count,), generator=generator, device=generator.device).to(neg.device)]
+    i = pos[
+        torch.randint(
+            0, len(pos), (count,), generator=generator, device=generator.device
+        ).to(pos.device)
+    ]
+    j = neg[
+        torch.randint(
+            0, len(neg), (count,), generator=generator, device=generator.device
+        ).to(neg.device)
+    ]
     return (x[i] + x[j]) / 2
 
 
@@ -449,7 +544,9 @@ def lipschitz_bracket(
     y = check_labels("y", y, x.shape[0]).to(x)
     z = check_points("z", z, min_points=1)
     if z.shape[1] != x.shape[1]:
-        raise ValueError(f"z must have {x.shape[1]} columns (the dimension d), got {z.shape[1]}")
+        raise ValueError(
+            f"z must have {x.shape[1]} columns (the dimension d), got {z.shape[1]}"
+        )
     upper = float(upper)
     if not upper > 0:
         raise ValueError(f"upper must be > 0, got {upper}")
@@ -463,14 +560,17 @@ def lipschitz_bracket(
     at_data = gradient_norms(f, x)
     idx = at_data.argsort(descending=True)[:ascent_starts]  # the steepest data points
     starts = torch.cat([x[idx], _midpoints(x, y, ascent_starts, generator)])
-    ascent = gradient_ascent_lipschitz(f, starts, steps=ascent_steps, step_size=step_size,
-                                       generator=generator).value
+    ascent = gradient_ascent_lipschitz(
+        f, starts, steps=ascent_steps, step_size=step_size, generator=generator
+    ).value
     with torch.no_grad():
         values = f(x).reshape(-1)
     pairwise = max_pairwise_slope(x, values)
     lower = max(fresh, float(at_data.max()), ascent, pairwise)
     if upper < lower * (1 - 1e-6):
-        raise ValueError(f"upper = {upper:.6g} is below the lower bound {lower:.6g}: not an upper bound")
+        raise ValueError(
+            f"upper = {upper:.6g} is below the lower bound {lower:.6g}: not an upper bound"
+        )
     return LipschitzBracket(lower, upper, fresh, float(at_data.max()), ascent, pairwise)
 
 
@@ -511,7 +611,9 @@ def memorizer_floor(x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
     return best
 
 
-def neuron_per_point(x: torch.Tensor, y: torch.Tensor, tau: float = 0.9) -> nn.Sequential:
+def neuron_per_point(
+    x: torch.Tensor, y: torch.Tensor, tau: float = 0.9
+) -> nn.Sequential:
     """One neuron per data point for data off the sphere: a ``two_layer_relu(d, n)`` network.
 
     Neuron i has weight u_i = x_i/‖x_i‖, bias −τ‖x_i‖ and output weight y_i/((1 − τ)‖x_i‖), so at
@@ -530,7 +632,9 @@ def neuron_per_point(x: torch.Tensor, y: torch.Tensor, tau: float = 0.9) -> nn.S
     pre = x @ u.T - thresholds[None, :]  # (point j, neuron i)
     pre.fill_diagonal_(-1.0)
     if bool((pre > 0).any()):
-        raise ValueError("x has a point inside another point's cap (⟨u_i, x_j⟩ ≥ τ‖x_i‖): raise tau")
+        raise ValueError(
+            "x has a point inside another point's cap (⟨u_i, x_j⟩ ≥ τ‖x_i‖): raise tau"
+        )
     net = two_layer_relu(x.shape[1], x.shape[0]).to(device=x.device, dtype=x.dtype)
     with torch.no_grad():
         net[0].weight.copy_(u)

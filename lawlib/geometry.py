@@ -53,8 +53,14 @@ def _tiled_extreme(x: torch.Tensor, rows: int, mode: str) -> PairExtreme:
     rows = max(1, min(rows, n))
     cols = min(n, max(rows, TILE_BYTES // (x.element_size() * rows)))
     sq = (x * x).sum(dim=1)
-    buf = torch.empty(rows, cols, dtype=x.dtype, device=x.device) if mode != "min_dist_exact" else None
-    lower = torch.ones(rows, rows, dtype=torch.bool, device=x.device).tril()  # pairs with j <= i
+    buf = (
+        torch.empty(rows, cols, dtype=x.dtype, device=x.device)
+        if mode != "min_dist_exact"
+        else None
+    )
+    lower = torch.ones(
+        rows, rows, dtype=torch.bool, device=x.device
+    ).tril()  # pairs with j <= i
     maximize = mode == "max_inner"
     fill = float("-inf") if maximize else float("inf")
     best, best_row, best_tile = fill, 0, 0
@@ -64,7 +70,9 @@ def _tiled_extreme(x: torch.Tensor, rows: int, mode: str) -> PairExtreme:
         for j0 in range(i0, n, cols):
             j1 = min(j0 + cols, n)
             xj = x[j0:j1]
-            if buf is None:  # ‖x_i − x_j‖ from the differences: no cancellation (rare path)
+            if (
+                buf is None
+            ):  # ‖x_i − x_j‖ from the differences: no cancellation (rare path)
                 blk = torch.cdist(xi, xj, compute_mode="donot_use_mm_for_euclid_dist")
             else:
                 blk = buf[: i1 - i0, : j1 - j0]
@@ -94,7 +102,9 @@ def _tiled_extreme(x: torch.Tensor, rows: int, mode: str) -> PairExtreme:
     elif mode == "min_dist":
         row = sq[j0 : j0 + xj.shape[0]] - 2 * (xj @ x[i])
     else:
-        row = torch.cdist(x[i : i + 1], xj, compute_mode="donot_use_mm_for_euclid_dist")[0]
+        row = torch.cdist(
+            x[i : i + 1], xj, compute_mode="donot_use_mm_for_euclid_dist"
+        )[0]
     cols = torch.arange(j0, j0 + xj.shape[0], device=x.device)
     row = row.masked_fill(cols <= i, float("-inf") if maximize else float("inf"))
     j = j0 + (int(row.argmax()) if maximize else int(row.argmin()))
@@ -130,7 +140,9 @@ def min_pairwise_distance(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
-    xc = x - x.mean(dim=0)  # distances are translation invariant; centring shrinks the cancellation error
+    xc = x - x.mean(
+        dim=0
+    )  # distances are translation invariant; centring shrinks the cancellation error
     best = _tiled_extreme(xc, chunk, "min_dist")
     # ‖a‖² + ‖b‖² − 2⟨a, b⟩ carries an absolute error ~ eps · max‖x‖²: unless the minimum is far above
     # it (close pairs: low dimension, many points), the pair found may be the wrong one, so search again
@@ -150,7 +162,9 @@ def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None) -> torch.
     return torch.cdist(x, y)
 
 
-def sample_pair_inner_products(x: torch.Tensor, n_pairs: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_pair_inner_products(
+    x: torch.Tensor, n_pairs: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """⟨x_i, x_j⟩ for ``n_pairs`` random pairs i ≠ j (with replacement over pairs).
 
     On S^{d-1} these have mean 0 and variance 1/d, and (1 + t)/2 ~
@@ -160,7 +174,11 @@ def sample_pair_inner_products(x: torch.Tensor, n_pairs: int, generator: torch.G
     n_pairs = check_int("n_pairs", n_pairs, minimum=1)
     check_generator("generator", generator)
     n = x.shape[0]
-    g = generator if generator is not None else torch.Generator(device=x.device).manual_seed(0)
+    g = (
+        generator
+        if generator is not None
+        else torch.Generator(device=x.device).manual_seed(0)
+    )
     i = torch.randint(0, n, (n_pairs,), generator=g, device=g.device).to(x.device)
     offset = torch.randint(1, n, (n_pairs,), generator=g, device=g.device).to(x.device)
     j = (i + offset) % n  # j ≠ i always

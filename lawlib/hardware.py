@@ -56,8 +56,12 @@ def matmul_throughput(
     if cached and key in _CACHE:
         return _CACHE[key]
     gen = torch.Generator(device="cpu").manual_seed(0)
-    a = torch.randn(size, size, generator=gen, dtype=torch.float32).to(device=device, dtype=dtype)
-    b = torch.randn(size, size, generator=gen, dtype=torch.float32).to(device=device, dtype=dtype)
+    a = torch.randn(size, size, generator=gen, dtype=torch.float32).to(
+        device=device, dtype=dtype
+    )
+    b = torch.randn(size, size, generator=gen, dtype=torch.float32).to(
+        device=device, dtype=dtype
+    )
     out = torch.empty_like(a)
     torch.mm(a, b, out=out)
     synchronize(device)
@@ -83,8 +87,12 @@ def progress_enabled() -> bool:
     return os.environ.get("LAWLIB_PROGRESS", "1") not in ("0", "false", "False", "")
 
 
-def progress(iterable: Iterable[T], total: int | None = None, desc: str | None = None,
-             enabled: bool | None = None) -> Iterator[T]:
+def progress(
+    iterable: Iterable[T],
+    total: int | None = None,
+    desc: str | None = None,
+    enabled: bool | None = None,
+) -> Iterator[T]:
     """``iterable`` with a ``tqdm.auto`` progress bar (count, rate and ETA).
 
     ``enabled=None`` follows :func:`progress_enabled`; ``enabled=False`` turns

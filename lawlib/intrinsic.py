@@ -56,7 +56,14 @@ from typing import NamedTuple, Sequence
 
 import torch
 
-from ._checks import check_choice, check_finite, check_int, check_points, check_positive, check_tensor
+from ._checks import (
+    check_choice,
+    check_finite,
+    check_int,
+    check_points,
+    check_positive,
+    check_tensor,
+)
 from .device import float64_device
 
 __all__ = [
@@ -103,17 +110,25 @@ def knn_distances(x: torch.Tensor, k: int, chunk: int = 512) -> torch.Tensor:
     n = x.shape[0]
     k = check_int("k", k, minimum=1)
     if k > n - 1:
-        raise ValueError(f"k must be <= n - 1 = {n - 1} (each point has n - 1 neighbours), got {k}")
+        raise ValueError(
+            f"k must be <= n - 1 = {n - 1} (each point has n - 1 neighbours), got {k}"
+        )
     chunk = check_int("chunk", chunk, minimum=1)
-    m = min(n - 1, k + min(k, 8))  # a few spare candidates, in case rounding reorders near-ties
+    m = min(
+        n - 1, k + min(k, 8)
+    )  # a few spare candidates, in case rounding reorders near-ties
     with torch.no_grad():
-        xc = x - x.mean(dim=0)  # translation invariant; centring shrinks the cancellation error
+        xc = x - x.mean(
+            dim=0
+        )  # translation invariant; centring shrinks the cancellation error
         sq = (xc * xc).sum(dim=1)
         out = torch.empty(n, k, dtype=x.dtype, device=x.device)
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             b = stop - start
-            block = torch.addmm(sq[None, :].expand(b, -1), xc[start:stop], xc.T, alpha=-2)
+            block = torch.addmm(
+                sq[None, :].expand(b, -1), xc[start:stop], xc.T, alpha=-2
+            )
             rows = torch.arange(b, device=x.device)
             block[rows, start + rows] = float("inf")  # not its own neighbour
             idx = block.topk(m, dim=1, largest=False).indices
@@ -127,8 +142,10 @@ def _knn_without_duplicates(x: torch.Tensor, k: int, chunk: int) -> torch.Tensor
     """:func:`knn_distances`, refusing data with repeated rows (a zero distance breaks log(T_k / T_1))."""
     t = knn_distances(x, k, chunk=chunk)
     if bool((t[:, 0] <= 0).any()):
-        raise ValueError("x has duplicate rows (a zero nearest-neighbour distance); remove them first, "
-                         "e.g. with torch.unique(x, dim=0)")
+        raise ValueError(
+            "x has duplicate rows (a zero nearest-neighbour distance); remove them first, "
+            "e.g. with torch.unique(x, dim=0)"
+        )
     return t
 
 
@@ -137,7 +154,9 @@ def _check_distances(distances: torch.Tensor, min_cols: int) -> torch.Tensor:
     if bool((t < 0).any()):
         raise ValueError("distances must be >= 0 (they are neighbour distances)")
     if t.shape[1] > 1 and bool((t[:, 1:] < t[:, :-1]).any()):
-        raise ValueError("distances must be sorted in increasing order along each row (T_1 <= ... <= T_k)")
+        raise ValueError(
+            "distances must be sorted in increasing order along each row (T_1 <= ... <= T_k)"
+        )
     if bool((t[:, 0] <= 0).any()):
         raise ValueError(
             "distances has a zero nearest-neighbour distance: the points contain duplicates; "
@@ -159,7 +178,9 @@ class MLEEstimate:
     average: str
 
 
-def mle_from_distances(distances: torch.Tensor, average: str = "inverse") -> MLEEstimate:
+def mle_from_distances(
+    distances: torch.Tensor, average: str = "inverse"
+) -> MLEEstimate:
     """Levina–Bickel maximum-likelihood dimension from sorted neighbour distances (n, k), k ≥ 2.
 
     S_k(x_i) = Σ_{j<k} log(T_k(x_i)/T_j(x_i)); local estimate m̂(x_i) = (k − 1)/S_k(x_i).
@@ -175,7 +196,9 @@ def mle_from_distances(distances: torch.Tensor, average: str = "inverse") -> MLE
     if average == "inverse":
         mean_s = float(s.mean())
         if mean_s <= 0:
-            raise ValueError("distances: every point's k neighbour distances are all equal; the estimate is infinite")
+            raise ValueError(
+                "distances: every point's k neighbour distances are all equal; the estimate is infinite"
+            )
         dimension = (k - 1) / mean_s
     else:
         if bool((s <= 0).any()):
@@ -187,7 +210,9 @@ def mle_from_distances(distances: torch.Tensor, average: str = "inverse") -> MLE
     return MLEEstimate(float(dimension), local, k, average)
 
 
-def mle_dimension(x: torch.Tensor, k: int = 10, *, average: str = "inverse", chunk: int = 512) -> MLEEstimate:
+def mle_dimension(
+    x: torch.Tensor, k: int = 10, *, average: str = "inverse", chunk: int = 512
+) -> MLEEstimate:
     """Levina–Bickel MLE of the intrinsic dimension of the rows of ``x`` with k neighbours.
 
     See :func:`mle_from_distances` for the formula; the distances come from
@@ -220,7 +245,9 @@ def mle_dimension_curve(
 # ----------------------------------------------------------------------------- TwoNN
 
 
-def twonn_from_distances(distances: torch.Tensor, method: str = "mle", discard: float = 0.1) -> float:
+def twonn_from_distances(
+    distances: torch.Tensor, method: str = "mle", discard: float = 0.1
+) -> float:
     """TwoNN dimension (Facco et al. 2017) from the two nearest-neighbour distances (n, ≥ 2) of n ≥ 2 points.
 
     μ_i = T_2(x_i)/T_1(x_i) is Pareto: P(μ > t) = t^{−m}, so log μ_i ~ Exp(m) and
@@ -244,7 +271,9 @@ def twonn_from_distances(distances: torch.Tensor, method: str = "mle", discard: 
     if method == "mle":
         total = float(log_mu.sum())
         if total <= 0:
-            raise ValueError("distances: T_2 = T_1 for every point; the TwoNN estimate is infinite")
+            raise ValueError(
+                "distances: T_2 = T_1 for every point; the TwoNN estimate is infinite"
+            )
         return (n - 1) / total
     log_mu = log_mu.sort().values
     keep = min(int((1 - discard) * n), n - 1)
@@ -254,15 +283,21 @@ def twonn_from_distances(distances: torch.Tensor, method: str = "mle", discard: 
     xs, ys = log_mu[:keep], -torch.log1p(-f)
     denom = float((xs * xs).sum())
     if denom <= 0:
-        raise ValueError("distances: T_2 = T_1 for every point kept; the TwoNN fit is undefined")
+        raise ValueError(
+            "distances: T_2 = T_1 for every point kept; the TwoNN fit is undefined"
+        )
     return float((xs * ys).sum()) / denom
 
 
-def twonn_dimension(x: torch.Tensor, *, method: str = "mle", discard: float = 0.1, chunk: int = 512) -> float:
+def twonn_dimension(
+    x: torch.Tensor, *, method: str = "mle", discard: float = 0.1, chunk: int = 512
+) -> float:
     """TwoNN intrinsic dimension of the rows of ``x`` (no duplicate rows); see :func:`twonn_from_distances`."""
     x = check_points("x", x, min_points=3)
     method = check_choice("method", method, TWONN_METHODS)
-    return twonn_from_distances(_knn_without_duplicates(x, 2, chunk), method=method, discard=discard)
+    return twonn_from_distances(
+        _knn_without_duplicates(x, 2, chunk), method=method, discard=discard
+    )
 
 
 # ----------------------------------------------------------------------------- PCA
@@ -280,7 +315,9 @@ class PCAProfile:
         """The smallest m with λ_1 + … + λ_m ≥ ``fraction`` · Σ_j λ_j, for 0 < fraction ≤ 1."""
         fraction = check_positive("fraction", fraction)
         if fraction > 1:
-            raise ValueError(f"fraction must be <= 1 (a share of the variance), got {fraction}")
+            raise ValueError(
+                f"fraction must be <= 1 (a share of the variance), got {fraction}"
+            )
         m = int((self.cumulative < fraction - 1e-12).sum()) + 1
         return min(m, self.cumulative.numel())
 
@@ -294,14 +331,18 @@ def pca_profile(x: torch.Tensor) -> PCAProfile:
     cumulative sums. Raises ``ValueError`` for data with zero variance.
     """
     x = check_points("x", x, min_points=2)
-    xc = x.detach().to(float64_device(x.device), torch.float64)  # MPS has no float64: the CPU
+    xc = x.detach().to(
+        float64_device(x.device), torch.float64
+    )  # MPS has no float64: the CPU
     xc = xc - xc.mean(dim=0)
     n, d = xc.shape
     gram = xc @ xc.T if n < d else xc.T @ xc
     eig = torch.linalg.eigvalsh(gram).flip(0).clamp_min(0) / (n - 1)
     total = float(eig.sum())
     if total <= 0:
-        raise ValueError("x has zero variance (all rows equal): no principal components")
+        raise ValueError(
+            "x has zero variance (all rows equal): no principal components"
+        )
     ratios = eig / total
     return PCAProfile(eig, ratios, ratios.cumsum(0))
 
@@ -310,7 +351,9 @@ def pca_components(x: torch.Tensor, fraction: float = 0.95) -> int:
     """The number of principal components that carry ``fraction`` of the variance of ``x``."""
     fraction = check_positive("fraction", fraction)
     if fraction > 1:
-        raise ValueError(f"fraction must be <= 1 (a share of the variance), got {fraction}")
+        raise ValueError(
+            f"fraction must be <= 1 (a share of the variance), got {fraction}"
+        )
     return pca_profile(x).components_for(fraction)
 
 
@@ -318,7 +361,12 @@ def pca_components(x: torch.Tensor, fraction: float = 0.95) -> int:
 
 
 def embedded_gaussian(
-    n: int, intrinsic: int, ambient: int, *, noise: float = 0.0, generator: torch.Generator | None = None,
+    n: int,
+    intrinsic: int,
+    ambient: int,
+    *,
+    noise: float = 0.0,
+    generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """n points z_i ~ N(0, I_m) (m = ``intrinsic``) mapped into R^D (D = ``ambient``) by a random isometry, plus noise.
@@ -335,16 +383,26 @@ def embedded_gaussian(
     noise = check_positive("noise", noise, allow_zero=True)
     g = generator if generator is not None else torch.Generator().manual_seed(0)
     if not isinstance(g, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator or None, got {type(g).__name__}")
-    q, _ = torch.linalg.qr(torch.randn(ambient, intrinsic, generator=g, device=g.device, dtype=dtype))
+        raise ValueError(
+            f"generator must be a torch.Generator or None, got {type(g).__name__}"
+        )
+    q, _ = torch.linalg.qr(
+        torch.randn(ambient, intrinsic, generator=g, device=g.device, dtype=dtype)
+    )
     x = torch.randn(n, intrinsic, generator=g, device=g.device, dtype=dtype) @ q.T
     if noise > 0:
-        x = x + noise * torch.randn(n, ambient, generator=g, device=g.device, dtype=dtype)
+        x = x + noise * torch.randn(
+            n, ambient, generator=g, device=g.device, dtype=dtype
+        )
     return x
 
 
 def embedded_curve(
-    n: int, ambient: int, *, frequencies: int | None = None, generator: torch.Generator | None = None,
+    n: int,
+    ambient: int,
+    *,
+    frequencies: int | None = None,
+    generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """n points on a closed curve in R^D (a 1-dimensional manifold that is far from any line), the ImageNet chapter.
@@ -356,14 +414,26 @@ def embedded_curve(
     """
     n = check_int("n", n, minimum=2)
     ambient = check_int("ambient", ambient, minimum=2)
-    frequencies = max(1, ambient // 2) if frequencies is None else check_int("frequencies", frequencies, minimum=1)
+    frequencies = (
+        max(1, ambient // 2)
+        if frequencies is None
+        else check_int("frequencies", frequencies, minimum=1)
+    )
     g = generator if generator is not None else torch.Generator().manual_seed(0)
     if not isinstance(g, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator or None, got {type(g).__name__}")
+        raise ValueError(
+            f"generator must be a torch.Generator or None, got {type(g).__name__}"
+        )
     t = torch.rand(n, 1, generator=g, device=g.device, dtype=dtype)
     f = torch.arange(1, frequencies + 1, device=g.device, dtype=dtype)
-    a = torch.randn(frequencies, ambient, generator=g, device=g.device, dtype=dtype) / f[:, None]
-    b = torch.randn(frequencies, ambient, generator=g, device=g.device, dtype=dtype) / f[:, None]
+    a = (
+        torch.randn(frequencies, ambient, generator=g, device=g.device, dtype=dtype)
+        / f[:, None]
+    )
+    b = (
+        torch.randn(frequencies, ambient, generator=g, device=g.device, dtype=dtype)
+        / f[:, None]
+    )
     phase = 2 * torch.pi * t * f[None, :]
     return torch.cos(phase) @ a + torch.sin(phase) @ b
 
@@ -381,7 +451,12 @@ class ImageData(NamedTuple):
 
 def offline() -> bool:
     """True when the environment variable ``LAWLIB_OFFLINE`` is set to anything but '', '0', 'false', 'no'."""
-    return os.environ.get("LAWLIB_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+    return os.environ.get("LAWLIB_OFFLINE", "").strip().lower() not in (
+        "",
+        "0",
+        "false",
+        "no",
+    )
 
 
 #: Where MNIST's four IDX files are published (tried in order).
@@ -393,8 +468,14 @@ MNIST_FILES = {
     True: ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     False: ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-_IDX_TYPES = {0x08: torch.uint8, 0x09: torch.int8, 0x0B: torch.int16, 0x0C: torch.int32, 0x0D: torch.float32,
-              0x0E: torch.float64}
+_IDX_TYPES = {
+    0x08: torch.uint8,
+    0x09: torch.int8,
+    0x0B: torch.int16,
+    0x0C: torch.int32,
+    0x0D: torch.float32,
+    0x0E: torch.float64,
+}
 
 
 def read_idx(data: bytes) -> torch.Tensor:
@@ -411,18 +492,27 @@ def read_idx(data: bytes) -> torch.Tensor:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
         raise ValueError("data is not an IDX file (bad magic number)")
     dtype, ndim = _IDX_TYPES[data[2]], data[3]
-    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
-    body = data[4 + 4 * ndim:]
+    shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
+    body = data[4 + 4 * ndim :]
     itemsize = torch.empty((), dtype=dtype).element_size()
     count = math.prod(shape)
     if len(body) != count * itemsize:
-        raise ValueError(f"data holds {len(body)} bytes of values, the header promises {count * itemsize}")
+        raise ValueError(
+            f"data holds {len(body)} bytes of values, the header promises {count * itemsize}"
+        )
     if itemsize == 1:
         return torch.frombuffer(bytearray(body), dtype=dtype).reshape(shape)
-    big = {torch.int16: ">i2", torch.int32: ">i4", torch.float32: ">f4", torch.float64: ">f8"}[dtype]
+    big = {
+        torch.int16: ">i2",
+        torch.int32: ">i4",
+        torch.float32: ">f4",
+        torch.float64: ">f8",
+    }[dtype]
     import numpy as np
 
-    return torch.from_numpy(np.frombuffer(body, dtype=big).astype(big[1:]).copy()).reshape(shape)
+    return torch.from_numpy(
+        np.frombuffer(body, dtype=big).astype(big[1:]).copy()
+    ).reshape(shape)
 
 
 def _fetch(name: str, folder: Path, mirrors: Sequence[str], timeout: float) -> bytes:
@@ -471,12 +561,21 @@ def load_mnist_if_available(
     if offline():
         say("MNIST was not downloaded (LAWLIB_OFFLINE is set).")
         return None
-    root = Path(root if root is not None else os.environ.get("LAWLIB_DATA", Path.home() / ".cache" / "lawlib"))
+    root = Path(
+        root
+        if root is not None
+        else os.environ.get("LAWLIB_DATA", Path.home() / ".cache" / "lawlib")
+    )
     folder = root / "MNIST" / "raw"
     try:
-        images, labels = (read_idx(_fetch(name, folder, mirrors, timeout)) for name in MNIST_FILES[bool(train)])
+        images, labels = (
+            read_idx(_fetch(name, folder, mirrors, timeout))
+            for name in MNIST_FILES[bool(train)]
+        )
     except OSError:
-        say(f"MNIST could not be downloaded here: no mirror answered within {timeout:g} s.")
+        say(
+            f"MNIST could not be downloaded here: no mirror answered within {timeout:g} s."
+        )
         return None
     except ValueError as err:
         say(f"The MNIST files could not be read ({err}).")

@@ -28,7 +28,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_generator, check_int, check_points, check_positive, check_tensor
+from ._checks import (
+    check_choice,
+    check_generator,
+    check_int,
+    check_points,
+    check_positive,
+    check_tensor,
+)
 from .device import float64_device
 
 __all__ = [
@@ -53,7 +60,9 @@ def _as_numpy(name: str, a: Any) -> np.ndarray:
     try:
         arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers, got {type(a).__name__}") from None
+        raise ValueError(
+            f"{name} must be a number or an array of numbers, got {type(a).__name__}"
+        ) from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr
@@ -62,11 +71,15 @@ def _as_numpy(name: str, a: Any) -> np.ndarray:
 def _values(name: str, values: Any) -> np.ndarray:
     v = _as_numpy(name, values)
     if v.ndim != 1 or v.shape[0] < 2:
-        raise ValueError(f"{name} must be a 1-dimensional sample of at least 2 values, got shape {v.shape}")
+        raise ValueError(
+            f"{name} must be a 1-dimensional sample of at least 2 values, got shape {v.shape}"
+        )
     return v
 
 
-def isoperimetric_bound(t: Any, d: int, lipschitz: float = 1.0, c: float = 1.0) -> float | np.ndarray:
+def isoperimetric_bound(
+    t: Any, d: int, lipschitz: float = 1.0, c: float = 1.0
+) -> float | np.ndarray:
     """The c-isoperimetric tail bound 2 exp(−d t² / (2 c L²)) at each t ≥ 0.
 
     ``t`` is a number (returns a float) or an array (returns an array of the same
@@ -98,7 +111,9 @@ def known_isoperimetric_constant(distribution: str, d: int) -> float:
     return d / (d - 2)
 
 
-def empirical_tail(values: Any, t: Any, mean: float | None = None) -> float | np.ndarray:
+def empirical_tail(
+    values: Any, t: Any, mean: float | None = None
+) -> float | np.ndarray:
     """The empirical two-sided tail P̂[|f − E f| ≥ t] = #{i: |v_i − m| ≥ t} / N at each t.
 
     ``values`` are N samples v_i = f(x_i); ``m`` is ``mean`` when the exact mean
@@ -116,7 +131,11 @@ def empirical_tail(values: Any, t: Any, mean: float | None = None) -> float | np
 
 
 def smallest_isoperimetric_constant(
-    values: Any, d: int, lipschitz: float = 1.0, mean: float | None = None, min_count: int = 1
+    values: Any,
+    d: int,
+    lipschitz: float = 1.0,
+    mean: float | None = None,
+    min_count: int = 1,
 ) -> float:
     """The smallest c with P̂[|f − m| ≥ t] ≤ 2 exp(−d t² / (2 c L²)) for every t with P̂ ≥ min_count/N.
 
@@ -164,7 +183,9 @@ class LipschitzTestFunction:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         x = check_points("x", x, min_points=1)
         if x.shape[1] != self.d:
-            raise ValueError(f"x must have {self.d} columns, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have {self.d} columns, got shape {tuple(x.shape)}"
+            )
         return self.fn(x)
 
 
@@ -174,13 +195,17 @@ def coordinate_function(d: int, index: int = 0) -> LipschitzTestFunction:
     index = check_int("index", index, minimum=0)
     if index >= d:
         raise ValueError(f"index must be < d = {d}, got {index}")
-    return LipschitzTestFunction(f"coordinate x_{index + 1}", lambda x: x[:, index], 1.0, d)
+    return LipschitzTestFunction(
+        f"coordinate x_{index + 1}", lambda x: x[:, index], 1.0, d
+    )
 
 
 def norm_function(d: int) -> LipschitzTestFunction:
     """f(x) = ‖x‖: Lip = 1 exactly (triangle inequality; equality along any ray). Constant on the sphere."""
     d = check_int("d", d, minimum=1)
-    return LipschitzTestFunction("norm ‖x‖", lambda x: torch.linalg.vector_norm(x, dim=1), 1.0, d)
+    return LipschitzTestFunction(
+        "norm ‖x‖", lambda x: torch.linalg.vector_norm(x, dim=1), 1.0, d
+    )
 
 
 def distance_function(point: torch.Tensor) -> LipschitzTestFunction:
@@ -189,7 +214,12 @@ def distance_function(point: torch.Tensor) -> LipschitzTestFunction:
     if a.shape[0] < 1:
         raise ValueError("point must have at least 1 coordinate")
     a = a.detach().clone()
-    return LipschitzTestFunction("distance ‖x − a‖", lambda x: torch.linalg.vector_norm(x - a.to(x), dim=1), 1.0, a.shape[0])
+    return LipschitzTestFunction(
+        "distance ‖x − a‖",
+        lambda x: torch.linalg.vector_norm(x - a.to(x), dim=1),
+        1.0,
+        a.shape[0],
+    )
 
 
 def max_coordinate_function(d: int) -> LipschitzTestFunction:
@@ -199,7 +229,9 @@ def max_coordinate_function(d: int) -> LipschitzTestFunction:
     x' = x + s e_j when x_j is the strict maximum and s > 0.
     """
     d = check_int("d", d, minimum=1)
-    return LipschitzTestFunction("max coordinate", lambda x: x.max(dim=1).values, 1.0, d)
+    return LipschitzTestFunction(
+        "max coordinate", lambda x: x.max(dim=1).values, 1.0, d
+    )
 
 
 def orthogonal_relu_network(
@@ -225,17 +257,25 @@ def orthogonal_relu_network(
         raise ValueError(f"k must be <= d = {d} (k orthonormal rows in R^d), got {k}")
     check_generator("generator", generator)
     if generator is None:
-        generator = torch.Generator().manual_seed(0 if seed is None else check_int("seed", seed, minimum=0))
-    dev = float64_device(generator.device)  # on MPS (no float64): drawn there in float32, built on the CPU
+        generator = torch.Generator().manual_seed(
+            0 if seed is None else check_int("seed", seed, minimum=0)
+        )
+    dev = float64_device(
+        generator.device
+    )  # on MPS (no float64): drawn there in float32, built on the CPU
     draw = torch.float64 if dev == generator.device else torch.float32
 
     def randn(*shape: int) -> torch.Tensor:
-        return torch.randn(*shape, generator=generator, device=generator.device, dtype=draw).to(dev, torch.float64)
+        return torch.randn(
+            *shape, generator=generator, device=generator.device, dtype=draw
+        ).to(dev, torch.float64)
 
     q, _ = torch.linalg.qr(randn(d, k))
     b = randn(k) / math.sqrt(d)
     a = randn(k)
-    net = nn.Sequential(nn.Linear(d, k), nn.ReLU(), nn.Linear(k, 1, bias=False), nn.Flatten(0)).to(dev, torch.float64)
+    net = nn.Sequential(
+        nn.Linear(d, k), nn.ReLU(), nn.Linear(k, 1, bias=False), nn.Flatten(0)
+    ).to(dev, torch.float64)
     with torch.no_grad():
         net[0].weight.copy_(q.T)
         net[0].bias.copy_(b)
@@ -263,22 +303,34 @@ def lipschitz_test_functions(
     d = check_int("d", d, minimum=2)
     check_generator("generator", generator)
     if generator is None:
-        generator = torch.Generator().manual_seed(0 if seed is None else check_int("seed", seed, minimum=0))
-    k = min(d, 16) if network_width is None else check_int("network_width", network_width, minimum=1)
+        generator = torch.Generator().manual_seed(
+            0 if seed is None else check_int("seed", seed, minimum=0)
+        )
+    k = (
+        min(d, 16)
+        if network_width is None
+        else check_int("network_width", network_width, minimum=1)
+    )
     net, lip = orthogonal_relu_network(d, min(k, d), generator)
     if device is not None:
-        net = net.to(float64_device(device))  # it stays float64: on MPS it evaluates on the CPU
+        net = net.to(
+            float64_device(device)
+        )  # it stays float64: on MPS it evaluates on the CPU
     e1 = torch.zeros(d)
     e1[0] = 1.0
 
     def network(x: torch.Tensor) -> torch.Tensor:
         p = next(net.parameters())
-        return (net(x.to(device=p.device, dtype=p.dtype)) / lip).to(device=x.device, dtype=x.dtype)
+        return (net(x.to(device=p.device, dtype=p.dtype)) / lip).to(
+            device=x.device, dtype=x.dtype
+        )
 
     return [
         coordinate_function(d),
         norm_function(d),
         distance_function(e1),
         max_coordinate_function(d),
-        LipschitzTestFunction("random ReLU network / its Lipschitz constant", network, 1.0, d),
+        LipschitzTestFunction(
+            "random ReLU network / its Lipschitz constant", network, 1.0, d
+        ),
     ]

@@ -22,7 +22,13 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._checks import check_generator, check_int, check_labels, check_points, check_positive
+from ._checks import (
+    check_generator,
+    check_int,
+    check_labels,
+    check_points,
+    check_positive,
+)
 
 __all__ = [
     "batch_values",
@@ -42,11 +48,15 @@ def batch_values(f: Function, x: torch.Tensor) -> torch.Tensor:
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]
     if out.shape != (x.shape[0],):
-        raise ValueError(f"f must map an (m, d) tensor to shape (m,) or (m, 1), got {tuple(out.shape)}")
+        raise ValueError(
+            f"f must map an (m, d) tensor to shape (m,) or (m, 1), got {tuple(out.shape)}"
+        )
     return out
 
 
-def gradient_norms(f: Function, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+def gradient_norms(
+    f: Function, x: torch.Tensor, batch_size: int = 4096
+) -> torch.Tensor:
     """‖∇f(x_i)‖ for every row x_i of ``x`` (shape (m,)), by automatic differentiation.
 
     ``f`` maps an (m, d) batch to (m,) values row by row (a network in eval
@@ -122,7 +132,9 @@ def gradient_ascent_lipschitz(
     best_x = x.clone()
     current, cur_val = x, best
     for _ in range(steps):
-        noise = torch.randn(x.shape, generator=generator, device=generator.device).to(x.device)
+        noise = torch.randn(x.shape, generator=generator, device=generator.device).to(
+            x.device
+        )
         noise = noise / noise.norm(dim=1, keepdim=True).clamp_min(1e-12)
         proposal = current + step_size * (ascent + noise)
         val, new_ascent = norms_and_ascent(proposal)
@@ -137,7 +149,9 @@ def gradient_ascent_lipschitz(
     return LipschitzEstimate(float(best[i]), best_x[i].detach())
 
 
-def max_pairwise_slope(x: torch.Tensor, values: torch.Tensor, chunk: int = 1024) -> float:
+def max_pairwise_slope(
+    x: torch.Tensor, values: torch.Tensor, chunk: int = 1024
+) -> float:
     """max_{i<j} |v_i − v_j| / ‖x_i − x_j‖, in chunks (memory O(chunk · n)).
 
     With v_i = f(x_i) it is a lower bound on Lip(f). With v_i = y_i (the
@@ -153,12 +167,18 @@ def max_pairwise_slope(x: torch.Tensor, values: torch.Tensor, chunk: int = 1024)
     for start in range(0, n - 1, chunk):
         stop = min(start + chunk, n)
         b = stop - start
-        dist = torch.cdist(x[start:stop], x[start:], compute_mode="donot_use_mm_for_euclid_dist")
+        dist = torch.cdist(
+            x[start:stop], x[start:], compute_mode="donot_use_mm_for_euclid_dist"
+        )
         diff = (values[start:stop, None] - values[None, start:]).abs()
         upper = torch.ones(b, n - start, dtype=torch.bool, device=x.device).triu(1)
         if bool(((dist == 0) & (diff > 0) & upper).any()):
-            raise ValueError("x contains duplicate points with different values: no Lipschitz interpolant exists")
-        slope = torch.where(upper & (dist > 0), diff / dist.clamp_min(1e-300), torch.zeros_like(dist))
+            raise ValueError(
+                "x contains duplicate points with different values: no Lipschitz interpolant exists"
+            )
+        slope = torch.where(
+            upper & (dist > 0), diff / dist.clamp_min(1e-300), torch.zeros_like(dist)
+        )
         best = max(best, float(slope.max()))
     return best
 
@@ -180,7 +200,11 @@ def spectral_norm_product(model: nn.Module) -> float:
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     # _modules, not children(): children() lists a layer applied twice (weight sharing) only once.
-    layers = [model] if isinstance(model, nn.Linear) else [m for m in model._modules.values() if m is not None]
+    layers = (
+        [model]
+        if isinstance(model, nn.Linear)
+        else [m for m in model._modules.values() if m is not None]
+    )
     if not layers:
         raise ValueError("model has no layers")
     bound = 1.0
@@ -191,9 +215,13 @@ def spectral_norm_product(model: nn.Module) -> float:
             bound *= float(torch.linalg.matrix_norm(layer.weight.detach(), ord=2))
         elif isinstance(layer, nn.BatchNorm1d):
             if layer.training:
-                raise ValueError("model has a BatchNorm1d in training mode: call model.eval() first")
+                raise ValueError(
+                    "model has a BatchNorm1d in training mode: call model.eval() first"
+                )
             if layer.running_var is None:
-                raise ValueError("model has a BatchNorm1d without running statistics (track_running_stats=False)")
+                raise ValueError(
+                    "model has a BatchNorm1d without running statistics (track_running_stats=False)"
+                )
             scale = 1.0 / torch.sqrt(layer.running_var + layer.eps)
             if layer.affine:
                 scale = scale * layer.weight.detach()
@@ -207,5 +235,7 @@ def spectral_norm_product(model: nn.Module) -> float:
         elif isinstance(layer, _ONE_LIPSCHITZ):
             continue
         else:
-            raise ValueError(f"model contains a layer spectral_norm_product cannot bound: {type(layer).__name__}")
+            raise ValueError(
+                f"model contains a layer spectral_norm_product cannot bound: {type(layer).__name__}"
+            )
     return bound

@@ -32,10 +32,14 @@ def _init_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
         if isinstance(layer, nn.Linear):
             bound = 1.0 / layer.in_features**0.5
             with torch.no_grad():
-                w = torch.rand(layer.weight.shape, generator=generator, device=generator.device)
+                w = torch.rand(
+                    layer.weight.shape, generator=generator, device=generator.device
+                )
                 layer.weight.copy_((2 * w - 1) * bound)
                 if layer.bias is not None:
-                    b = torch.rand(layer.bias.shape, generator=generator, device=generator.device)
+                    b = torch.rand(
+                        layer.bias.shape, generator=generator, device=generator.device
+                    )
                     layer.bias.copy_((2 * b - 1) * bound)
     return model
 
@@ -60,12 +64,22 @@ def two_layer_relu(
     d = check_int("d", d, minimum=1)
     k = check_int("k", k, minimum=1)
     check_generator("generator", generator)
-    hidden: list[nn.Module] = [nn.Linear(d, k)] + ([nn.BatchNorm1d(k)] if batch_norm else [])
-    model = nn.Sequential(*hidden, nn.ReLU(), nn.Linear(k, 1, bias=output_bias), nn.Flatten(0))
+    hidden: list[nn.Module] = [nn.Linear(d, k)] + (
+        [nn.BatchNorm1d(k)] if batch_norm else []
+    )
+    model = nn.Sequential(
+        *hidden, nn.ReLU(), nn.Linear(k, 1, bias=output_bias), nn.Flatten(0)
+    )
     return _init_(model, generator)
 
 
-def mlp(d: int, widths: Sequence[int], out: int = 1, *, generator: torch.Generator | None = None) -> nn.Sequential:
+def mlp(
+    d: int,
+    widths: Sequence[int],
+    out: int = 1,
+    *,
+    generator: torch.Generator | None = None,
+) -> nn.Sequential:
     """A ReLU network d → widths[0] → … → widths[-1] → out.
 
     For ``out == 1`` the output is flattened to shape (m,).

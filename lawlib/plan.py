@@ -48,12 +48,27 @@ import torch
 
 from .scale import PRESETS, SCALE_NAMES, Scale, get_scale
 
-__all__ = ["Cost", "DeviceProfile", "COSTS", "CHAPTERS", "T4", "device_profile", "experiment_costs",
-           "chapter_seconds", "chapter_totals", "blocks_without_cost", "plan", "choose_scale", "format_seconds"]
+__all__ = [
+    "Cost",
+    "DeviceProfile",
+    "COSTS",
+    "CHAPTERS",
+    "T4",
+    "device_profile",
+    "experiment_costs",
+    "chapter_seconds",
+    "chapter_totals",
+    "blocks_without_cost",
+    "plan",
+    "choose_scale",
+    "format_seconds",
+]
 
 F32 = 4  # bytes per float32 number
 F64 = 8
-RANDOM = 8  # element operations per random number drawn (Box-Muller/Philox and the copy)
+RANDOM = (
+    8  # element operations per random number drawn (Box-Muller/Philox and the copy)
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +82,12 @@ class Cost:
 
     def __add__(self, other: Cost) -> Cost:
         """Run one after the other: work adds up, the peak memory is the larger one."""
-        return Cost(self.flops + other.flops, self.elements + other.elements, self.launches + other.launches,
-                    max(self.memory, other.memory))
+        return Cost(
+            self.flops + other.flops,
+            self.elements + other.elements,
+            self.launches + other.launches,
+            max(self.memory, other.memory),
+        )
 
     def __mul__(self, k: float) -> Cost:
         """``k`` repetitions in sequence (the same peak memory)."""
@@ -88,7 +107,9 @@ def total(costs) -> Cost:
 # Building blocks (hand-checkable: tests/test_device_scale.py counts them for small sizes)
 
 
-def train(n: int, macs: float, params: float, steps: int, nets: int = 1, act: float = 0.0) -> Cost:
+def train(
+    n: int, macs: float, params: float, steps: int, nets: int = 1, act: float = 0.0
+) -> Cost:
     """Full-batch training: per step and network 6·n·macs (forward 2, backward 4) + 16·params (Adam).
 
     ``macs`` are the multiply-adds of one forward pass on one point, ``act`` its hidden units. Memory: the
@@ -101,24 +122,44 @@ def train(n: int, macs: float, params: float, steps: int, nets: int = 1, act: fl
     return Cost(flops, elements, steps, memory)
 
 
-def gradients(m: int, macs: float, act: float = 0.0, nets: int = 1, dtype_bytes: int = F32) -> Cost:
+def gradients(
+    m: int, macs: float, act: float = 0.0, nets: int = 1, dtype_bytes: int = F32
+) -> Cost:
     """Input gradients at ``m`` points: forward and backward, 6·m·macs per network (float64 counted twice)."""
     w = 2.0 if dtype_bytes == F64 else 1.0
-    return Cost(w * 6.0 * m * macs * nets, 4.0 * m * act * nets, 1, dtype_bytes * 3.0 * m * max(act, 1) * nets)
+    return Cost(
+        w * 6.0 * m * macs * nets,
+        4.0 * m * act * nets,
+        1,
+        dtype_bytes * 3.0 * m * max(act, 1) * nets,
+    )
 
 
-def ascent(starts: int, steps: int, macs: float, act: float = 0.0, dtype_bytes: int = F32) -> Cost:
+def ascent(
+    starts: int, steps: int, macs: float, act: float = 0.0, dtype_bytes: int = F32
+) -> Cost:
     """Gradient ascent on ‖∇f‖ (double backward): about 12·macs per start and step."""
     w = 2.0 if dtype_bytes == F64 else 1.0
-    return Cost(w * 12.0 * starts * steps * macs, 8.0 * starts * steps * act, steps,
-                dtype_bytes * 6.0 * starts * max(act, 1))
+    return Cost(
+        w * 12.0 * starts * steps * macs,
+        8.0 * starts * steps * act,
+        steps,
+        dtype_bytes * 6.0 * starts * max(act, 1),
+    )
 
 
-def distances(n: int, m: int, d: int, chunk: int | None = None, dtype_bytes: int = F32) -> Cost:
+def distances(
+    n: int, m: int, d: int, chunk: int | None = None, dtype_bytes: int = F32
+) -> Cost:
     """All n·m distances through the Gram trick: 2·n·m·d flops, a few element operations per entry."""
     w = 2.0 if dtype_bytes == F64 else 1.0
     rows = n if chunk is None else min(n, chunk)
-    return Cost(w * 2.0 * n * m * d, 4.0 * n * m, math.ceil(n / rows), dtype_bytes * (3.0 * rows * m + (n + m) * d))
+    return Cost(
+        w * 2.0 * n * m * d,
+        4.0 * n * m,
+        math.ceil(n / rows),
+        dtype_bytes * (3.0 * rows * m + (n + m) * d),
+    )
 
 
 def draws(count: float, dtype_bytes: int = F32) -> Cost:
@@ -126,10 +167,17 @@ def draws(count: float, dtype_bytes: int = F32) -> Cost:
     return Cost(0.0, RANDOM * count, 1, dtype_bytes * count)
 
 
-def attack(points: int, macs: float, steps: int, bisection: int = 1, act: float = 0.0) -> Cost:
+def attack(
+    points: int, macs: float, steps: int, bisection: int = 1, act: float = 0.0
+) -> Cost:
     """PGD (``steps`` gradient steps) at ``bisection`` radii for ``points`` inputs: 6·macs per point and step."""
     k = steps * bisection
-    return Cost(6.0 * points * macs * k, 6.0 * points * act * k, k, F32 * 4.0 * points * max(act, 1))
+    return Cost(
+        6.0 * points * macs * k,
+        6.0 * points * act * k,
+        k,
+        F32 * 4.0 * points * max(act, 1),
+    )
 
 
 def mlp_macs(sizes) -> float:
@@ -141,7 +189,9 @@ def two_layer(d: int, k: int) -> tuple[float, float, float]:
     return d * k + k, d * k + 2 * k + 1, float(k)
 
 
-def expected_steps(budget: int, measured: int, lr: float = 1e-2, measured_lr: float = 1e-2) -> int:
+def expected_steps(
+    budget: int, measured: int, lr: float = 1e-2, measured_lr: float = 1e-2
+) -> int:
     """The steps a sweep that stops on memorization takes: ``min(budget, measured · measured_lr / lr)``.
 
     ``measured`` is the cost-weighted number of steps observed at the quick scale, with learning rate
@@ -160,7 +210,12 @@ def _get(s: SimpleNamespace, key: str, default):
 
 
 def _intro(s: SimpleNamespace) -> dict[str, Cost]:
-    n_train, n_test, d, C = 1348, 449, 64, 10  # scikit-learn's 1797 digits, a quarter held out
+    n_train, n_test, d, C = (
+        1348,
+        449,
+        64,
+        10,
+    )  # scikit-learn's 1797 digits, a quarter held out
     h = s.hidden
     macs, params, act = d * h + h * C, d * h + h + h * C + C, 2.0 * h + C
     na = min(s.n_attack, n_test)
@@ -168,13 +223,24 @@ def _intro(s: SimpleNamespace) -> dict[str, Cost]:
     # the nearest-neighbour classifier: distances to the whole training set without the Gram trick (exact
     # differences), element-wise, forward and backward: about 4·n_train·d element operations per point and step
     k_steps = s.attack_steps * s.bisection_steps
-    knn = Cost(0.0, 4.0 * s.n_knn * n_train * d * k_steps, k_steps, F32 * 3.0 * s.n_knn * n_train * d)
+    knn = Cost(
+        0.0,
+        4.0 * s.n_knn * n_train * d * k_steps,
+        k_steps,
+        F32 * 3.0 * s.n_knn * n_train * d,
+    )
     return {
-        "train the digits network (true labels)": train(n_train, macs, params, s.epochs, act=act),
-        "train on shuffled labels": train(n_train, macs, params, s.random_epochs, act=act),
+        "train the digits network (true labels)": train(
+            n_train, macs, params, s.epochs, act=act
+        ),
+        "train on shuffled labels": train(
+            n_train, macs, params, s.random_epochs, act=act
+        ),
         "smallest perturbations, network (4 attacks)": mp * 4,
         "smallest perturbations, nearest neighbour": knn,
-        "fixed-radius attacks and the widget grid": attack(na, macs, 1, 2 * s.n_radii, act)
+        "fixed-radius attacks and the widget grid": attack(
+            na, macs, 1, 2 * s.n_radii, act
+        )
         + attack(6 * (s.widget_radii - 1), macs, s.attack_steps, 1, act),
         "distances to the other classes": distances(na, n_train, d) * 4,
     }
@@ -183,25 +249,48 @@ def _intro(s: SimpleNamespace) -> dict[str, Cost]:
 def _memorization(s: SimpleNamespace) -> dict[str, Cost]:
     n, dims, pairs = s.n, s.dims, s.n_pairs
     circle = sum(20 * m for m in (20, 50, 100, 200, 500, 1000))
-    inner = total(draws(n * d) + Cost(0, 3.0 * pairs * d + 40.0 * pairs, 4, F32 * (3.0 * pairs * d + n * d))
-                  for d in dims)
-    gauss = total(draws(n * d) + Cost(0, 3.0 * pairs * d, 3, F32 * (3.0 * pairs * d + n * d)) for d in (10, 100, 1000))
+    inner = total(
+        draws(n * d)
+        + Cost(0, 3.0 * pairs * d + 40.0 * pairs, 4, F32 * (3.0 * pairs * d + n * d))
+        for d in dims
+    )
+    gauss = total(
+        draws(n * d) + Cost(0, 3.0 * pairs * d, 3, F32 * (3.0 * pairs * d + n * d))
+        for d in (10, 100, 1000)
+    )
     floor_n = (25, 50, 100, 200, 500, 1000, 2000, 5000)
     return {
         "inner products and distances against the exact law": inner,
         "Gaussian points: norms and inner products": gauss,
-        "the noise floor, simulated against chi-squared": draws(s.n_trials * sum(floor_n)) + Cost(0, 2e3 * circle, 10),
+        "the noise floor, simulated against chi-squared": draws(
+            s.n_trials * sum(floor_n)
+        )
+        + Cost(0, 2e3 * circle, 10),
     }
 
 
 def _kirszbraun(s: SimpleNamespace) -> dict[str, Cost]:
-    caps = total(draws(2.0 * s.n_cap_pairs * d) + Cost(0, s.n_cap_pairs * (d + 30.0), math.ceil(s.n_cap_pairs / 1e5),
-                                                        F32 * 3 * min(s.n_cap_pairs, 100_000) * d) for d in s.cap_dims)
+    caps = total(
+        draws(2.0 * s.n_cap_pairs * d)
+        + Cost(
+            0,
+            s.n_cap_pairs * (d + 30.0),
+            math.ceil(s.n_cap_pairs / 1e5),
+            F32 * 3 * min(s.n_cap_pairs, 100_000) * d,
+        )
+        for d in s.cap_dims
+    )
     mins = total(distances(n, n, d, chunk=1024) for d in s.dims for n in s.ns)
-    hist = total(Cost(0, 1.5 * s.n_hist**2 * d + 30.0 * s.n_hist**2, 3, F64 * 2.0 * s.n_hist**2) for d in s.dims_hist)
+    hist = total(
+        Cost(0, 1.5 * s.n_hist**2 * d + 30.0 * s.n_hist**2, 3, F64 * 2.0 * s.n_hist**2)
+        for d in s.dims_hist
+    )
     nm, dm = s.n_mc, s.d_mc
-    mcshane = (distances(nm, nm, dm) * 2 + distances(s.n_fresh, nm, dm) * 3
-               + ascent(s.n_starts, s.ascent_steps, nm * dm, nm))
+    mcshane = (
+        distances(nm, nm, dm) * 2
+        + distances(s.n_fresh, nm, dm) * 3
+        + ascent(s.n_starts, s.ascent_steps, nm * dm, nm)
+    )
     lip_n = total(distances(n, n, dm, chunk=1024) * 2 for n in s.ns_lip)
     return {
         "the cap bound against random pairs": caps,
@@ -216,45 +305,82 @@ def _baum_construction(n: int, d: int) -> Cost:
     groups = math.ceil(n / d)
     # per group: a d x d solve in float64 and the distances of every point to the group's hyperplane;
     # the separations: all pairwise distances (float64)
-    return Cost(2.0 * (groups * (2.0 * d**3 + 2.0 * n * d)) + 2 * 2.0 * n * n * d, 10.0 * n * n, 3 * groups,
-                F64 * (3.0 * min(n, 4096) * n + 4 * n * d))
+    return Cost(
+        2.0 * (groups * (2.0 * d**3 + 2.0 * n * d)) + 2 * 2.0 * n * n * d,
+        10.0 * n * n,
+        3 * groups,
+        F64 * (3.0 * min(n, 4096) * n + 4 * n * d),
+    )
 
 
 def _baum(s: SimpleNamespace) -> dict[str, Cost]:
     n, d = s.n, s.d
     k = 4 * math.ceil(n / d)
     macs, params, act = two_layer(d, k)
-    evaluate = (gradients(n + s.n_fresh + 2 * k, macs, act, dtype_bytes=F64) * 3
-                + ascent(s.ascent_starts, s.ascent_steps, macs, act, dtype_bytes=F64))
-    trained = (train(n, macs, params, s.train_steps, act=act) + gradients(s.n_fresh, macs, act)
-               + ascent(s.ascent_starts, s.ascent_steps, macs, act) + distances(n, n, d) * 2)
+    evaluate = gradients(
+        n + s.n_fresh + 2 * k, macs, act, dtype_bytes=F64
+    ) * 3 + ascent(s.ascent_starts, s.ascent_steps, macs, act, dtype_bytes=F64)
+    trained = (
+        train(n, macs, params, s.train_steps, act=act)
+        + gradients(s.n_fresh, macs, act)
+        + ascent(s.ascent_starts, s.ascent_steps, macs, act)
+        + distances(n, n, d) * 2
+    )
     sweep = Cost()
     for m in s.sweep_ns:
         km = 4 * math.ceil(m / s.sweep_d)
         mm, pm, am = two_layer(s.sweep_d, km)
-        sweep = sweep + (_baum_construction(m, s.sweep_d) + train(m, mm, pm, s.train_steps, act=am)
-                         + gradients(s.n_fresh, mm, am) + distances(m, m, s.sweep_d) * 2) * s.sweep_seeds
+        sweep = (
+            sweep
+            + (
+                _baum_construction(m, s.sweep_d)
+                + train(m, mm, pm, s.train_steps, act=am)
+                + gradients(s.n_fresh, mm, am)
+                + distances(m, m, s.sweep_d) * 2
+            )
+            * s.sweep_seeds
+        )
     return {
-        "Baum's network: construction and Lipschitz estimates": _baum_construction(n, d) + evaluate,
+        "Baum's network: construction and Lipschitz estimates": _baum_construction(n, d)
+        + evaluate,
         "a trained network of the same width": trained,
         "Lipschitz constant against n (Baum and trained)": sweep,
-        "the admissible slab width (21 constructions)": _baum_construction(s.width_n, s.width_d) * 22,
+        "the admissible slab width (21 constructions)": _baum_construction(
+            s.width_n, s.width_d
+        )
+        * 22,
     }
 
 
 def _rbf(s: SimpleNamespace) -> dict[str, Cost]:
     n, d = s.n_table, s.d_table
     m = 20_000
-    rbf = (distances(n, n, d) * 2 + distances(s.n_fresh + s.n_starts * s.ascent_steps, n, d) * 3
-           + distances(2 * m, n, d, chunk=4096, dtype_bytes=F64) + draws(4 * m * d, F64))
-    npp = distances(s.n_starts * s.ascent_steps + 2000, n, d) * 4 + distances(n, n, d) * 2
-    against_n = total(distances(m_, m_, s.d, chunk=4096) * 4 + _baum_construction(m_, s.d) for m_ in s.ns)
+    rbf = (
+        distances(n, n, d) * 2
+        + distances(s.n_fresh + s.n_starts * s.ascent_steps, n, d) * 3
+        + distances(2 * m, n, d, chunk=4096, dtype_bytes=F64)
+        + draws(4 * m * d, F64)
+    )
+    npp = (
+        distances(s.n_starts * s.ascent_steps + 2000, n, d) * 4 + distances(n, n, d) * 2
+    )
+    against_n = total(
+        distances(m_, m_, s.d, chunk=4096) * 4 + _baum_construction(m_, s.d)
+        for m_ in s.ns
+    )
     trained = Cost()
     for k in (4 * math.ceil(n / d), n):
         macs, params, act = two_layer(d, k)
-        trained = trained + (train(n, macs, params, s.train_steps, act=act) + gradients(s.n_fresh, macs, act)
-                             + ascent(s.n_starts, s.ascent_steps, macs, act))
-    table = distances(n, n, d) * 4 + _baum_construction(n, d) + gradients(n, 4 * n, 4 * n / d, dtype_bytes=F64)
+        trained = trained + (
+            train(n, macs, params, s.train_steps, act=act)
+            + gradients(s.n_fresh, macs, act)
+            + ascent(s.n_starts, s.ascent_steps, macs, act)
+        )
+    table = (
+        distances(n, n, d) * 4
+        + _baum_construction(n, d)
+        + gradients(n, 4 * n, 4 * n / d, dtype_bytes=F64)
+    )
     return {
         "the RBF memorizer and its Lipschitz checks": rbf,
         "the neuron-per-point memorizer": npp,
@@ -264,31 +390,61 @@ def _rbf(s: SimpleNamespace) -> dict[str, Cost]:
     }
 
 
-def _max_gradient_cell(n: int, d: int, widths, seeds: int, steps: int, n_fresh: int) -> Cost:
+def _max_gradient_cell(
+    n: int, d: int, widths, seeds: int, steps: int, n_fresh: int
+) -> Cost:
     """lawlib.max_gradient_experiment: every width on every data set, trained at once; then fresh gradients."""
     c = Cost()
     mem = 0.0
     for k in widths:
         macs, params, act = two_layer(d, k)
-        c = c + Cost(steps * seeds * (6.0 * n * macs + 16.0 * params), steps * seeds * (12.0 * n * k + 10.0 * params),
-                     0, 0) + gradients(n_fresh, macs, act, nets=seeds)
+        c = (
+            c
+            + Cost(
+                steps * seeds * (6.0 * n * macs + 16.0 * params),
+                steps * seeds * (12.0 * n * k + 10.0 * params),
+                0,
+                0,
+            )
+            + gradients(n_fresh, macs, act, nets=seeds)
+        )
         mem += F32 * seeds * (6.0 * n * k + 4.0 * params)
     return c + Cost(0, 0, steps, mem + F32 * seeds * n * d)
 
 
 def _universal(s: SimpleNamespace) -> dict[str, Cost]:
-    iso = total(draws(s.iso_samples * d) * 2 + Cost(2 * 2.0 * 2 * s.iso_samples * d * min(d, 16),
-                                                    10.0 * s.iso_samples * d, 12, F64 * 3 * s.iso_samples * d)
-                for d in s.iso_dims)
+    iso = total(
+        draws(s.iso_samples * d) * 2
+        + Cost(
+            2 * 2.0 * 2 * s.iso_samples * d * min(d, 16),
+            10.0 * s.iso_samples * d,
+            12,
+            F64 * 3 * s.iso_samples * d,
+        )
+        for d in s.iso_dims
+    )
     seeds1 = len(s.exp1_seeds)
-    exp1 = total(_max_gradient_cell(n, d, [k for k in s.exp1_widths if k <= n], seeds1, s.steps, s.n_fresh)
-                 for n, d in s.exp1_cells)
+    exp1 = total(
+        _max_gradient_cell(
+            n, d, [k for k in s.exp1_widths if k <= n], seeds1, s.steps, s.n_fresh
+        )
+        for n, d in s.exp1_cells
+    )
     n_a, d_a = s.exp1_cells[-1]
-    widths_a = sorted({round(v) for v in _geomspace(max(20, min(s.exp1_widths)), n_a, s.ascent_networks)})
+    widths_a = sorted(
+        {
+            round(v)
+            for v in _geomspace(max(20, min(s.exp1_widths)), n_a, s.ascent_networks)
+        }
+    )
     asc = _max_gradient_cell(n_a, d_a, widths_a, 1, s.steps, s.n_fresh)
     for k in widths_a:
         macs, _, act = two_layer(d_a, k)
-        asc = asc + ascent(s.ascent_starts, s.ascent_steps, macs, act) + gradients(s.n_fresh, macs, act)
+        asc = (
+            asc
+            + ascent(s.ascent_starts, s.ascent_steps, macs, act)
+            + gradients(s.n_fresh, macs, act)
+        )
     n2 = s.exp2_n
     seeds2 = len(s.exp2_seeds)
     exp2 = Cost()
@@ -304,14 +460,27 @@ def _universal(s: SimpleNamespace) -> dict[str, Cost]:
     macs_b, params_b, act_b = two_layer(d_b, n_b)
     # measured at quick scale: 16 to 63 steps per variant (26 on average)
     steps_b = expected_steps(_get(s, "ablation_steps", s.steps), 30, s.lr)
-    ablation = (train(n_b, macs_b, params_b, steps_b, act=act_b)
-                + gradients(s.n_fresh, macs_b, act_b)) * 6
+    ablation = (
+        train(n_b, macs_b, params_b, steps_b, act=act_b)
+        + gradients(s.n_fresh, macs_b, act_b)
+    ) * 6
     n_r, d_r = s.rbf_n, s.rbf_d
     dps = sorted({2**j for j in range(int(math.log2(d_r)) + 1)} | {d_r})
-    proj = total(Cost(2 * 2.0 * n_r * d_r * dp, 0, 4, 0) + distances(n_r, n_r, dp, dtype_bytes=F64) * 3 for dp in dps)
-    rad = total(distances(20_000 + s.rad_n, s.rad_functions, d, chunk=20_000)
-                + Cost(2.0 * s.rad_draws * s.rad_n * s.rad_functions, RANDOM * s.rad_draws * s.rad_n, 3,
-                       F32 * s.rad_draws * (s.rad_n + s.rad_functions)) for d in s.rad_dims)
+    proj = total(
+        Cost(2 * 2.0 * n_r * d_r * dp, 0, 4, 0)
+        + distances(n_r, n_r, dp, dtype_bytes=F64) * 3
+        for dp in dps
+    )
+    rad = total(
+        distances(20_000 + s.rad_n, s.rad_functions, d, chunk=20_000)
+        + Cost(
+            2.0 * s.rad_draws * s.rad_n * s.rad_functions,
+            RANDOM * s.rad_draws * s.rad_n,
+            3,
+            F32 * s.rad_draws * (s.rad_n + s.rad_functions),
+        )
+        for d in s.rad_dims
+    )
     return {
         "isoperimetry of Lipschitz test functions": iso,
         "experiment 1: memorizing networks over (n, d, k)": exp1,
@@ -345,14 +514,23 @@ def _weight_bounded(s: SimpleNamespace) -> dict[str, Cost]:
         c = Cost()
         for D in range(1, max_depth + 1):
             macs, params, act = _deep_macs(s.d, s.width, D)
-            c = c + train(n_max, macs, params, s.steps, nets=max(1, tasks * s.restarts // 2), act=act)
+            c = c + train(
+                n_max,
+                macs,
+                params,
+                s.steps,
+                nets=max(1, tasks * s.restarts // 2),
+                act=act,
+            )
         return c
 
     lip = Cost()
     for D in range(1, s.max_depth + 1):
         macs, _, act = _deep_macs(s.d, s.width, D)
-        lip = lip + (ascent(s.ascent_starts, s.ascent_steps, macs, act) + gradients(s.n_fresh, macs, act)) * (
-            2 * tasks / s.max_depth)
+        lip = lip + (
+            ascent(s.ascent_starts, s.ascent_steps, macs, act)
+            + gradients(s.n_fresh, macs, act)
+        ) * (2 * tasks / s.max_depth)
     rad = Cost()
     for D in list(s.rad_depths) * 2 + [1] + [s.rad_depth] * len(s.ns):
         macs, params, act = _deep_macs(s.d, s.width, D)
@@ -367,11 +545,14 @@ def _weight_bounded(s: SimpleNamespace) -> dict[str, Cost]:
 
 def _envelope(s: SimpleNamespace) -> dict[str, Cost]:
     n, D = s.synthetic_n, s.ambient
-    synth = total(distances(n, n, D, chunk=512) + Cost(0, 3.0 * n * n + RANDOM * n * D, 2, 0)
-                  for _ in range(len(s.synthetic_dims) + 1))
+    synth = total(
+        distances(n, n, D, chunk=512) + Cost(0, 3.0 * n * n + RANDOM * n * D, 2, 0)
+        for _ in range(len(s.synthetic_dims) + 1)
+    )
     digits = distances(1797, 1797, 64, chunk=512) * 2
-    mnist = distances(s.mnist_n, s.mnist_n, 784, chunk=s.knn_chunk) + Cost(2.0 * s.mnist_n * 784**2, 0, 2,
-                                                                           F64 * s.mnist_n * 784)
+    mnist = distances(s.mnist_n, s.mnist_n, 784, chunk=s.knn_chunk) + Cost(
+        2.0 * s.mnist_n * 784**2, 0, 2, F64 * s.mnist_n * 784
+    )
     return {
         "intrinsic dimension of synthetic clouds": synth,
         "intrinsic dimension of the 8 x 8 digits": digits,
@@ -390,9 +571,17 @@ def _beyond(s: SimpleNamespace) -> dict[str, Cost]:
     law = Cost()
     for d in s.dims:
         for n in s.ns:
-            law = law + Cost(0, 12.0 * n * n * s.seeds + 40.0 * n * s.cell_seeds * 11, 4 * s.seeds,
-                             F64 * 3.0 * min(n, 4096) * n)
-    grids = total(Cost(0, 12.0 * n * n, 4, F64 * 3.0 * min(n, 4096) * n) for n in s.ns for _ in s.dims)
+            law = law + Cost(
+                0,
+                12.0 * n * n * s.seeds + 40.0 * n * s.cell_seeds * 11,
+                4 * s.seeds,
+                F64 * 3.0 * min(n, 4096) * n,
+            )
+    grids = total(
+        Cost(0, 12.0 * n * n, 4, F64 * 3.0 * min(n, 4096) * n)
+        for n in s.ns
+        for _ in s.dims
+    )
     n_a, d_a = s.arch_n, s.arch_d
     arch, flips = Cost(), Cost()
     side = round(math.sqrt(d_a))
@@ -405,17 +594,31 @@ def _beyond(s: SimpleNamespace) -> dict[str, Cost]:
         mc = d_a * (c * kk + c * c * kk + c)
         pc, ac = target, 2.0 * c * d_a
         for macs, params, act in ((m2, p2, a2), (mc, pc, ac)):
-            arch = arch + (train(n_a, macs, params, s.arch_steps, act=act) + gradients(s.n_fresh, macs, act)) * len(
-                s.arch_seeds)
+            arch = arch + (
+                train(n_a, macs, params, s.arch_steps, act=act)
+                + gradients(s.n_fresh, macs, act)
+            ) * len(s.arch_seeds)
             flips = flips + attack(s.n_flip, macs, s.flip_steps, s.flip_bisection, act)
     norms = Cost()
     for d in s.norm_dims:
         macs, params, act = two_layer(d, s.norm_n)
-        norms = norms + (train(s.norm_n, macs, params, s.arch_steps, act=act) + gradients(s.n_fresh, macs, act) * 2
-                         + distances(s.norm_n, s.norm_n, d) * 2)
-    rbf = (distances(s.n_mc, s.rbf_n, s.rbf_k, chunk=50_000, dtype_bytes=F64) + draws(s.n_mc * s.rbf_k, F64)
-           + Cost(0, 6.0 * s.n_grad_check * s.rbf_n * s.rbf_k, 2, F64 * 3 * min(s.n_grad_check, 50_000) * s.rbf_n)
-           + distances(s.rbf_n, s.rbf_n, s.rbf_k, dtype_bytes=F64) * (1 + len(s.radius_fractions)))
+        norms = norms + (
+            train(s.norm_n, macs, params, s.arch_steps, act=act)
+            + gradients(s.n_fresh, macs, act) * 2
+            + distances(s.norm_n, s.norm_n, d) * 2
+        )
+    rbf = (
+        distances(s.n_mc, s.rbf_n, s.rbf_k, chunk=50_000, dtype_bytes=F64)
+        + draws(s.n_mc * s.rbf_k, F64)
+        + Cost(
+            0,
+            6.0 * s.n_grad_check * s.rbf_n * s.rbf_k,
+            2,
+            F64 * 3 * min(s.n_grad_check, 50_000) * s.rbf_n,
+        )
+        + distances(s.rbf_n, s.rbf_n, s.rbf_k, dtype_bytes=F64)
+        * (1 + len(s.radius_fractions))
+    )
     return {
         "the n^(1/d) law on cube grids": grids,
         "the n^(1/d) law on random points, with cell bounds": law,
@@ -433,19 +636,41 @@ def _frontier(s: SimpleNamespace) -> dict[str, Cost]:
     passes over the n_penalty penalty points (forward, the input gradient, and its gradient in the parameters).
     """
     n, d = s.n, s.d
-    widths = [max(1, round(a * n / d)) if a else max(1, round(b * n)) for a, b in s.width_factors]
+    widths = [
+        max(1, round(a * n / d)) if a else max(1, round(b * n))
+        for a, b in s.width_factors
+    ]
     nets = len(s.seeds) * (len(s.lams) + len(s.lams_data))
     sweep, brackets = Cost(), Cost()
     for k in widths:
         macs, params, act = two_layer(d, k)
         # measured at quick scale: about 100 of 2000 steps per network on average (weighted by width: the
         # wide networks memorize first; the ones that never memorize are narrow or heavily penalized)
-        sweep = sweep + train(n + 3 * s.n_penalty, macs, params, expected_steps(s.steps, 100, s.lr), nets=nets, act=act)
-        brackets = brackets + (gradients(s.n_fresh + n, macs, act)
-                               + ascent(2 * s.ascent_starts, s.ascent_steps, macs, act)) * nets
+        sweep = sweep + train(
+            n + 3 * s.n_penalty,
+            macs,
+            params,
+            expected_steps(s.steps, 100, s.lr),
+            nets=nets,
+            act=act,
+        )
+        brackets = (
+            brackets
+            + (
+                gradients(s.n_fresh + n, macs, act)
+                + ascent(2 * s.ascent_starts, s.ascent_steps, macs, act)
+            )
+            * nets
+        )
     slopes = distances(n, n, d) * nets
-    homemade = train(s.homemade_n + 3 * s.n_penalty, *two_layer(s.homemade_d, 2 * s.homemade_n)[:2],
-                     s.homemade_steps) * 2
+    homemade = (
+        train(
+            s.homemade_n + 3 * s.n_penalty,
+            *two_layer(s.homemade_d, 2 * s.homemade_n)[:2],
+            s.homemade_steps,
+        )
+        * 2
+    )
     return {
         "one network by a plain Adam loop (the method on the page)": homemade,
         "penalized training over widths, λ and seeds": sweep,
@@ -487,7 +712,9 @@ OPTIONAL = {("envelope", "intrinsic dimension of MNIST (when it can be downloade
 
 def blocks_without_cost() -> list[str]:
     """The blocks of PRESETS with no working cost function (none yet, or one that no longer fits their sizes)."""
-    return sorted(b for b in PRESETS if any(experiment_costs(b, s) is None for s in SCALE_NAMES))
+    return sorted(
+        b for b in PRESETS if any(experiment_costs(b, s) is None for s in SCALE_NAMES)
+    )
 
 
 def experiment_costs(block: str, scale: Scale | str) -> dict[str, Cost] | None:
@@ -521,8 +748,11 @@ class DeviceProfile:
     startup_s: float  # per chapter: kernel, imports, figures
 
     def seconds(self, cost: Cost) -> float:
-        return (cost.flops / (self.flops_per_s * self.efficiency) + cost.elements / self.elements_per_s
-                + cost.launches * self.latency_s)
+        return (
+            cost.flops / (self.flops_per_s * self.efficiency)
+            + cost.elements / self.elements_per_s
+            + cost.launches * self.latency_s
+        )
 
 
 #: Per kind of device: ``efficiency`` (share of the probe's matrix-product rate R reached by the experiments'
@@ -537,8 +767,12 @@ class DeviceProfile:
 #: assumptions until a chapter has been timed on one (a T4 streams ~250 GB/s, ~1/250 of its 8 TFLOP/s in
 #: float32 element operations; a small optimizer step costs ~0.3 ms of kernel launches).
 PROFILE_CONSTANTS = {
-    "cpu": dict(efficiency=0.15, elements_share=1 / 175, latency_flops=2e7, startup_flops=8e11),
-    "cuda": dict(efficiency=0.5, elements_share=1 / 250, latency_s=3e-4, startup_s=15.0),
+    "cpu": dict(
+        efficiency=0.15, elements_share=1 / 175, latency_flops=2e7, startup_flops=8e11
+    ),
+    "cuda": dict(
+        efficiency=0.5, elements_share=1 / 250, latency_s=3e-4, startup_s=15.0
+    ),
     "mps": dict(efficiency=0.4, elements_share=1 / 100, latency_s=5e-4, startup_s=10.0),
 }
 
@@ -547,14 +781,25 @@ def _profile(name: str, kind: str, rate: float, memory: float | None) -> DeviceP
     k = PROFILE_CONSTANTS[kind]
     latency = k["latency_s"] if "latency_s" in k else k["latency_flops"] / rate
     startup = k["startup_s"] if "startup_s" in k else k["startup_flops"] / rate
-    return DeviceProfile(name, kind, rate, memory, k["efficiency"], rate * k["elements_share"], latency, startup)
+    return DeviceProfile(
+        name,
+        kind,
+        rate,
+        memory,
+        k["efficiency"],
+        rate * k["elements_share"],
+        latency,
+        startup,
+    )
 
 
 #: A free Colab GPU, nominally: an NVIDIA T4, 16 GB, about 8 TFLOP/s in float32 (the colab preset is sized for it).
 T4 = _profile("Colab T4 (nominal)", "cuda", 8.0e12, 15.0 * 2**30)
 
 
-def device_profile(device: torch.device | str | None = None, rate: float | None = None) -> DeviceProfile:
+def device_profile(
+    device: torch.device | str | None = None, rate: float | None = None
+) -> DeviceProfile:
     """This device's profile: its matrix-product rate measured by :func:`lawlib.hardware.matmul_throughput`.
 
     ``device`` may also be ``"t4"`` for the nominal Colab GPU (:data:`T4`).
@@ -577,29 +822,47 @@ def device_profile(device: torch.device | str | None = None, rate: float | None 
 # Plans
 
 
-def chapter_seconds(block: str, scale: Scale | str, profile: DeviceProfile, include_optional: bool = True) -> float | None:
+def chapter_seconds(
+    block: str,
+    scale: Scale | str,
+    profile: DeviceProfile,
+    include_optional: bool = True,
+) -> float | None:
     """Estimated seconds of the chapter that reads ``block``, on ``profile``; None when the block has no cost."""
     costs = experiment_costs(block, scale)
     if costs is None:
         return None
-    return profile.startup_s + sum(profile.seconds(c) for name, c in costs.items()
-                                   if include_optional or (block, name) not in OPTIONAL)
+    return profile.startup_s + sum(
+        profile.seconds(c)
+        for name, c in costs.items()
+        if include_optional or (block, name) not in OPTIONAL
+    )
 
 
-def chapter_totals(scale: Scale | str, device: torch.device | str | DeviceProfile | None = None,
-                   include_optional: bool = True) -> dict[str, float | None]:
+def chapter_totals(
+    scale: Scale | str,
+    device: torch.device | str | DeviceProfile | None = None,
+    include_optional: bool = True,
+) -> dict[str, float | None]:
     """Chapter notebook stem -> estimated seconds (None: no cost function) at ``scale`` on ``device``."""
     prof = device if isinstance(device, DeviceProfile) else device_profile(device)
     sc = scale if isinstance(scale, Scale) else get_scale(scale)
-    return {CHAPTERS.get(b, b): chapter_seconds(b, sc, prof, include_optional) for b in sc.presets}
+    return {
+        CHAPTERS.get(b, b): chapter_seconds(b, sc, prof, include_optional)
+        for b in sc.presets
+    }
 
 
 def chapter_memory(block: str, scale: Scale | str) -> float | None:
     costs = experiment_costs(block, scale)
-    return None if costs is None else max((c.memory for c in costs.values()), default=0.0)
+    return (
+        None if costs is None else max((c.memory for c in costs.values()), default=0.0)
+    )
 
 
-def choose_scale(profile: DeviceProfile, budgets: dict[str, float] | None = None) -> str:
+def choose_scale(
+    profile: DeviceProfile, budgets: dict[str, float] | None = None
+) -> str:
     """The largest scale whose every chapter fits ``profile``'s memory and its time budget.
 
     Budgets (seconds per chapter, by the cost model): ``full`` 2 hours, ``colab`` 10 minutes; otherwise
@@ -616,7 +879,9 @@ def choose_scale(profile: DeviceProfile, budgets: dict[str, float] | None = None
             mem = chapter_memory(block, sc)
             if secs is None:
                 continue  # unknown: decided by the other chapters
-            if secs > budgets[name] or (profile.memory_bytes is not None and mem > 0.8 * profile.memory_bytes):
+            if secs > budgets[name] or (
+                profile.memory_bytes is not None and mem > 0.8 * profile.memory_bytes
+            ):
                 fits = False
                 break
         if fits:
@@ -648,18 +913,26 @@ def _fmt_bytes(b: float) -> str:
     return f"{b:.0f} B"
 
 
-def plan(scale: Scale | str | None = None, device: torch.device | str | DeviceProfile | None = None,
-         file=None) -> dict[str, float | None]:
+def plan(
+    scale: Scale | str | None = None,
+    device: torch.device | str | DeviceProfile | None = None,
+    file=None,
+) -> dict[str, float | None]:
     """Print, per chapter and experiment, the flops, the peak memory and the estimated time; return chapter totals."""
     prof = device if isinstance(device, DeviceProfile) else device_profile(device)
     if scale is None:
         scale = choose_scale(prof) if prof.kind != "cpu" else "quick"
     sc = scale if isinstance(scale, Scale) else get_scale(scale)
     out = file or sys.stdout
-    print(f"scale {sc.name} on {prof.name}: {prof.flops_per_s / 1e9:.0f} GFLOP/s measured, efficiency "
-          f"{prof.efficiency:.2f}, {prof.latency_s * 1e3:.1f} ms per step, {prof.startup_s:.0f} s start-up per chapter",
-          file=out)
-    print(f"{'chapter / experiment':62s} {'flops':>10s} {'memory':>9s} {'time':>8s}", file=out)
+    print(
+        f"scale {sc.name} on {prof.name}: {prof.flops_per_s / 1e9:.0f} GFLOP/s measured, efficiency "
+        f"{prof.efficiency:.2f}, {prof.latency_s * 1e3:.1f} ms per step, {prof.startup_s:.0f} s start-up per chapter",
+        file=out,
+    )
+    print(
+        f"{'chapter / experiment':62s} {'flops':>10s} {'memory':>9s} {'time':>8s}",
+        file=out,
+    )
     totals = {}
     for block in sc.presets:
         stem = CHAPTERS.get(block, block)
@@ -667,17 +940,29 @@ def plan(scale: Scale | str | None = None, device: torch.device | str | DevicePr
         secs = chapter_seconds(block, sc, prof)
         totals[stem] = secs
         if costs is None:
-            print(f"{stem + ' (' + block + ')':62s} {'unknown':>10s} {'unknown':>9s} {'unknown':>8s}", file=out)
+            print(
+                f"{stem + ' (' + block + ')':62s} {'unknown':>10s} {'unknown':>9s} {'unknown':>8s}",
+                file=out,
+            )
             continue
         flops = sum(c.flops for c in costs.values())
         mem = max(c.memory for c in costs.values())
-        print(f"{stem + ' (' + block + ')':62s} {_fmt_flops(flops) + 'flop':>10s} {_fmt_bytes(mem):>9s} "
-              f"{format_seconds(secs):>8s}", file=out)
+        print(
+            f"{stem + ' (' + block + ')':62s} {_fmt_flops(flops) + 'flop':>10s} {_fmt_bytes(mem):>9s} "
+            f"{format_seconds(secs):>8s}",
+            file=out,
+        )
         for name, c in costs.items():
-            print(f"    {name[:58]:58s} {_fmt_flops(c.flops) + 'flop':>10s} {_fmt_bytes(c.memory):>9s} "
-                  f"{format_seconds(prof.seconds(c)):>8s}", file=out)
+            print(
+                f"    {name[:58]:58s} {_fmt_flops(c.flops) + 'flop':>10s} {_fmt_bytes(c.memory):>9s} "
+                f"{format_seconds(prof.seconds(c)):>8s}",
+                file=out,
+            )
     known = [t for t in totals.values() if t is not None]
-    print(f"{'total (chapters with a cost model)':62s} {'':>10s} {'':>9s} {format_seconds(sum(known)):>8s}", file=out)
+    print(
+        f"{'total (chapters with a cost model)':62s} {'':>10s} {'':>9s} {format_seconds(sum(known)):>8s}",
+        file=out,
+    )
     missing = blocks_without_cost()
     if missing:
         print("no cost model yet for: " + ", ".join(missing), file=out)
@@ -687,7 +972,9 @@ def plan(scale: Scale | str | None = None, device: torch.device | str | DevicePr
 class _CallableModule(types.ModuleType):
     """``lawlib.plan(scale, device)`` calls :func:`plan`; ``lawlib.plan.COSTS`` etc. stay module attributes."""
 
-    def __call__(self, scale: Scale | str | None = None, device=None, file=None) -> dict[str, float | None]:
+    def __call__(
+        self, scale: Scale | str | None = None, device=None, file=None
+    ) -> dict[str, float | None]:
         return plan(scale, device, file)
 
 
@@ -695,9 +982,21 @@ sys.modules[__name__].__class__ = _CallableModule
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lawlib.plan", description="Flops, memory and time per experiment.")
-    ap.add_argument("--scale", choices=SCALE_NAMES, default=None, help="default: what setup() would choose here")
-    ap.add_argument("--device", default=None, help="cpu, cuda, mps or t4 (a nominal Colab GPU); default: this device")
+    ap = argparse.ArgumentParser(
+        prog="python -m lawlib.plan",
+        description="Flops, memory and time per experiment.",
+    )
+    ap.add_argument(
+        "--scale",
+        choices=SCALE_NAMES,
+        default=None,
+        help="default: what setup() would choose here",
+    )
+    ap.add_argument(
+        "--device",
+        default=None,
+        help="cpu, cuda, mps or t4 (a nominal Colab GPU); default: this device",
+    )
     a = ap.parse_args(argv)
     plan(a.scale, a.device)
     return 0

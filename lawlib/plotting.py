@@ -30,7 +30,16 @@ __all__ = [
 ]
 
 #: Okabe–Ito colours, safe for colour-blind readers and on white.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+)
 
 STYLE: dict[str, Any] = {
     "figure.facecolor": "white",
@@ -82,7 +91,13 @@ def use_style() -> None:
     _retina_inline_figures()
 
 
-def figure(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float = 3.2, **kwargs: Any):
+def figure(
+    ncols: int = 1,
+    nrows: int = 1,
+    width: float = 4.2,
+    height: float = 3.2,
+    **kwargs: Any,
+):
     """A figure with ``nrows × ncols`` axes of ``width × height`` inches each, in the book's style.
 
     Returns ``(fig, axes)`` like ``plt.subplots`` (a single Axes when 1×1).
@@ -117,7 +132,13 @@ def _image(ax, img: np.ndarray, side: int, **kwargs: Any) -> None:
 
 
 def adversarial_examples_figure(
-    x: Any, x_adv: Any, probs: Any, probs_adv: Any, *, side: int = 8, title: str | None = None
+    x: Any,
+    x_adv: Any,
+    probs: Any,
+    probs_adv: Any,
+    *,
+    side: int = 8,
+    title: str | None = None,
 ):
     """Originals, adversarial images and their differences δ = x' − x, one column per example.
 
@@ -127,20 +148,33 @@ def adversarial_examples_figure(
     probability, and ‖δ‖₂. δ is drawn on a red (increase) / blue (decrease)
     scale from −0.5 to 0.5. Returns ``(fig, axes)`` with axes of shape (3, m).
     """
-    x, x_adv, probs, probs_adv = _array(x), _array(x_adv), _array(probs), _array(probs_adv)
+    x, x_adv, probs, probs_adv = (
+        _array(x),
+        _array(x_adv),
+        _array(probs),
+        _array(probs_adv),
+    )
     side = check_int("side", side, minimum=1)
     m = x.shape[0]
     if x.ndim != 2 or x.shape[1] != side * side or x_adv.shape != x.shape:
-        raise ValueError(f"x and x_adv must both have shape (m, {side * side}), got {x.shape} and {x_adv.shape}")
+        raise ValueError(
+            f"x and x_adv must both have shape (m, {side * side}), got {x.shape} and {x_adv.shape}"
+        )
     if probs.ndim != 2 or probs.shape[0] != m or probs_adv.shape != probs.shape:
-        raise ValueError(f"probs and probs_adv must both have shape ({m}, K), got {probs.shape} and {probs_adv.shape}")
+        raise ValueError(
+            f"probs and probs_adv must both have shape ({m}, K), got {probs.shape} and {probs_adv.shape}"
+        )
     fig, axes = figure(ncols=m, nrows=3, width=1.55, height=1.75, squeeze=False)
     for col in range(m):
         delta = x_adv[col] - x[col]
         _image(axes[0, col], x[col], side, cmap="gray_r", vmin=0, vmax=1)
-        axes[0, col].set_title(f"{probs[col].argmax()} ({probs[col].max():.0%})", fontsize=10)
+        axes[0, col].set_title(
+            f"{probs[col].argmax()} ({probs[col].max():.0%})", fontsize=10
+        )
         _image(axes[1, col], x_adv[col], side, cmap="gray_r", vmin=0, vmax=1)
-        axes[1, col].set_title(f"→ {probs_adv[col].argmax()} ({probs_adv[col].max():.0%})", fontsize=10)
+        axes[1, col].set_title(
+            f"→ {probs_adv[col].argmax()} ({probs_adv[col].max():.0%})", fontsize=10
+        )
         _image(axes[2, col], delta, side, cmap="RdBu_r", vmin=-0.5, vmax=0.5)
         axes[2, col].set_title(f"‖δ‖ = {np.linalg.norm(delta):.2f}", fontsize=10)
         label(axes[2, col], "pixel column", "")
@@ -152,7 +186,13 @@ def adversarial_examples_figure(
 
 
 def attack_widget_frame(
-    image: Any, original: Any, probs: Any, true_class: int, radius: float, *, side: int = 8
+    image: Any,
+    original: Any,
+    probs: Any,
+    true_class: int,
+    radius: float,
+    *,
+    side: int = 8,
 ):
     """One frame of the adversarial-examples chapter's attack widget: the attacked image, δ = image − original, the class probabilities.
 
@@ -160,19 +200,34 @@ def attack_widget_frame(
     in blue; the first panel's title gives the radius and the prediction
     (argmax of ``probs``). Returns ``(fig, axes)`` with three axes.
     """
-    image, original, probs = _array(image).ravel(), _array(original).ravel(), _array(probs).ravel()
+    image, original, probs = (
+        _array(image).ravel(),
+        _array(original).ravel(),
+        _array(probs).ravel(),
+    )
     side = check_int("side", side, minimum=1)
     true_class = check_int("true_class", true_class, minimum=0)
     if image.shape != (side * side,) or original.shape != image.shape:
-        raise ValueError(f"image and original must have {side * side} pixels, got {image.shape} and {original.shape}")
+        raise ValueError(
+            f"image and original must have {side * side} pixels, got {image.shape} and {original.shape}"
+        )
     if true_class >= probs.shape[0]:
-        raise ValueError(f"true_class must be < {probs.shape[0]} (the number of classes), got {true_class}")
+        raise ValueError(
+            f"true_class must be < {probs.shape[0]} (the number of classes), got {true_class}"
+        )
     fig, axes = figure(ncols=3, width=2.6, height=2.6)
     _image(axes[0], image, side, cmap="gray_r", vmin=0, vmax=1)
     _image(axes[1], image - original, side, cmap="RdBu_r", vmin=-0.5, vmax=0.5)
-    colors = [PALETTE[1] if c == true_class else PALETTE[0] for c in range(probs.shape[0])]
+    colors = [
+        PALETTE[1] if c == true_class else PALETTE[0] for c in range(probs.shape[0])
+    ]
     axes[2].bar(range(probs.shape[0]), probs, color=colors)
-    label(axes[0], "pixel column", "pixel row", f"r = {radius:.2f}: predicted {probs.argmax()}")
+    label(
+        axes[0],
+        "pixel column",
+        "pixel row",
+        f"r = {radius:.2f}: predicted {probs.argmax()}",
+    )
     label(axes[1], "pixel column", "pixel row", "perturbation")
     label(axes[2], "class", "probability", f"true class {true_class} in orange")
     axes[2].set_xticks(range(probs.shape[0]))

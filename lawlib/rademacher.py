@@ -29,8 +29,20 @@ from typing import Sequence
 
 import torch
 
-from ._checks import check_generator, check_int, check_points, check_positive, check_tensor
-from .constrained import ConstrainedMLP, LayerwiseAdam, check_norm, layer_sizes, one_cpu_thread
+from ._checks import (
+    check_generator,
+    check_int,
+    check_points,
+    check_positive,
+    check_tensor,
+)
+from .constrained import (
+    ConstrainedMLP,
+    LayerwiseAdam,
+    check_norm,
+    layer_sizes,
+    one_cpu_thread,
+)
 
 __all__ = [
     "EXACT_MAX_N",
@@ -60,11 +72,17 @@ class RademacherEstimate:
     exact: bool
 
 
-def _signs(n: int, n_draws: int | None, generator: torch.Generator | None, device, dtype) -> tuple[torch.Tensor, bool]:
+def _signs(
+    n: int, n_draws: int | None, generator: torch.Generator | None, device, dtype
+) -> tuple[torch.Tensor, bool]:
     if n_draws is None:
         if n > EXACT_MAX_N:
-            raise ValueError(f"n_draws must be given when n > {EXACT_MAX_N} (exact enumeration needs 2^n sign vectors)")
-        signs = torch.tensor(list(itertools.product((-1.0, 1.0), repeat=n)), device=device, dtype=dtype)
+            raise ValueError(
+                f"n_draws must be given when n > {EXACT_MAX_N} (exact enumeration needs 2^n sign vectors)"
+            )
+        signs = torch.tensor(
+            list(itertools.product((-1.0, 1.0), repeat=n)), device=device, dtype=dtype
+        )
         return signs, True
     n_draws = check_int("n_draws", n_draws, minimum=1)
     check_generator("generator", generator)
@@ -74,14 +92,18 @@ def _signs(n: int, n_draws: int | None, generator: torch.Generator | None, devic
     return (2 * s - 1).to(device=device, dtype=dtype), False
 
 
-def _summary(values: torch.Tensor, signs: torch.Tensor, exact: bool) -> RademacherEstimate:
+def _summary(
+    values: torch.Tensor, signs: torch.Tensor, exact: bool
+) -> RademacherEstimate:
     k = values.shape[0]
     se = 0.0 if exact or k < 2 else float(values.std() / math.sqrt(k))
     return RademacherEstimate(float(values.mean()), se, values, signs, exact)
 
 
 def finite_class_rademacher(
-    values: torch.Tensor, n_draws: int | None = None, generator: torch.Generator | None = None
+    values: torch.Tensor,
+    n_draws: int | None = None,
+    generator: torch.Generator | None = None,
 ) -> RademacherEstimate:
     """R̂_S(F) = E_σ max_k (1/n) Σ_i σ_i v_{k,i} for a finite class whose values on S are the rows of ``values`` (K, n).
 
@@ -93,14 +115,21 @@ def finite_class_rademacher(
     v = check_tensor("values", values, ndim=2, min_rows=1)
     n = v.shape[1]
     if n < 1:
-        raise ValueError(f"values must have at least 1 column (one per sample point), got shape {tuple(v.shape)}")
+        raise ValueError(
+            f"values must have at least 1 column (one per sample point), got shape {tuple(v.shape)}"
+        )
     signs, exact = _signs(n, n_draws, generator, v.device, v.dtype)
-    per = torch.cat([(chunk @ v.T).max(dim=1).values for chunk in signs.split(4096)]) / n
+    per = (
+        torch.cat([(chunk @ v.T).max(dim=1).values for chunk in signs.split(4096)]) / n
+    )
     return _summary(per, signs, exact)
 
 
 def linear_class_rademacher(
-    x: torch.Tensor, radius: float = 1.0, n_draws: int | None = None, generator: torch.Generator | None = None
+    x: torch.Tensor,
+    radius: float = 1.0,
+    n_draws: int | None = None,
+    generator: torch.Generator | None = None,
 ) -> RademacherEstimate:
     """R̂_S of the linear class {x ↦ ⟨w, x⟩ : ‖w‖ ≤ W}: (W/n) E_σ ‖Σ_i σ_i x_i‖.
 
@@ -111,7 +140,11 @@ def linear_class_rademacher(
     x = check_points("x", x, min_points=1)
     radius = check_positive("radius", radius)
     signs, exact = _signs(x.shape[0], n_draws, generator, x.device, x.dtype)
-    per = torch.cat([(chunk @ x).norm(dim=1) for chunk in signs.split(4096)]) * radius / x.shape[0]
+    per = (
+        torch.cat([(chunk @ x).norm(dim=1) for chunk in signs.split(4096)])
+        * radius
+        / x.shape[0]
+    )
     return _summary(per, signs, exact)
 
 
@@ -156,8 +189,17 @@ def estimate_rademacher(
     n = x.shape[0]
     signs, _ = _signs(n, n_draws, generator, x.device, x.dtype)
     k = signs.shape[0]
-    model = ConstrainedMLP(x.shape[1], sizes[1:-1], len(sizes) - 1, 1.0, norm, n_networks=k * restarts,
-                           generator=generator, device=x.device, dtype=x.dtype)
+    model = ConstrainedMLP(
+        x.shape[1],
+        sizes[1:-1],
+        len(sizes) - 1,
+        1.0,
+        norm,
+        n_networks=k * restarts,
+        generator=generator,
+        device=x.device,
+        dtype=x.dtype,
+    )
     s = signs.repeat_interleave(restarts, dim=0)
     best = torch.zeros(k * restarts, device=x.device, dtype=x.dtype)
     opt = LayerwiseAdam(model.parameters(), lr=lr)

@@ -35,7 +35,11 @@ class TrainResult:
 
 
 def _adam_full_batch(
-    model: nn.Module, step: Callable[[], tuple[torch.Tensor, bool]], steps: int, lr: float, progress: bool | None
+    model: nn.Module,
+    step: Callable[[], tuple[torch.Tensor, bool]],
+    steps: int,
+    lr: float,
+    progress: bool | None,
 ) -> TrainResult:
     """Run full-batch Adam for at most ``steps`` steps; ``step()`` returns (loss, done) for the current weights.
 
@@ -86,7 +90,9 @@ def train_classifier(
     def step() -> tuple[torch.Tensor, bool]:
         logits = model(x)
         if logits.ndim != 2 or int(y.max()) >= logits.shape[1]:
-            raise ValueError(f"y has labels up to {int(y.max())} but the model's output has shape {tuple(logits.shape)}")
+            raise ValueError(
+                f"y has labels up to {int(y.max())} but the model's output has shape {tuple(logits.shape)}"
+            )
         loss = nn.functional.cross_entropy(logits, y)
         return loss, loss.item() < 1e-3 and bool((logits.argmax(1) == y).all())
 
@@ -94,14 +100,19 @@ def train_classifier(
 
 
 def _square_loss_step(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, done: Callable[[torch.Tensor, torch.Tensor], bool]
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    done: Callable[[torch.Tensor, torch.Tensor], bool],
 ) -> Callable[[], tuple[torch.Tensor, bool]]:
     """The step of a square-loss fit: (1/n) Σ (f(x_i) − y_i)² and whether ``done(out, loss)`` says to stop."""
 
     def step() -> tuple[torch.Tensor, bool]:
         out = model(x)
         if out.shape != y.shape:
-            raise ValueError(f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}")
+            raise ValueError(
+                f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}"
+            )
         loss = ((out - y) ** 2).mean()
         return loss, done(out.detach(), loss)
 
@@ -137,7 +148,9 @@ def memorizes(predictions: torch.Tensor, y: torch.Tensor, eps: float) -> torch.T
     (1/n) Σ_i (f(x_i) − y_i)² ≤ eps. ``predictions`` is (..., n); returns a bool tensor of shape (...)."""
     predictions = check_tensor("predictions", predictions)
     if predictions.shape[-1] != y.shape[-1]:
-        raise ValueError(f"y must have length {predictions.shape[-1]}, got {y.shape[-1]}")
+        raise ValueError(
+            f"y must have length {predictions.shape[-1]}, got {y.shape[-1]}"
+        )
     eps = check_positive("eps", eps)
     loss = ((predictions - y) ** 2).mean(-1)
     return (torch.sign(predictions) == y).all(-1) & (loss <= eps)
@@ -154,7 +167,9 @@ def calibrate_batch_norm(model: nn.Module, x: torch.Tensor) -> nn.Module:
     x = check_tensor("x", x, ndim=2)
     stats: dict[nn.BatchNorm1d, tuple[torch.Tensor, torch.Tensor]] = {}
 
-    def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], _output: torch.Tensor) -> None:
+    def hook(
+        module: nn.Module, inputs: tuple[torch.Tensor, ...], _output: torch.Tensor
+    ) -> None:
         t = inputs[0]
         stats[module] = (t.mean(0), t.var(0, unbiased=False))
 
@@ -195,7 +210,9 @@ def train_until_memorized(
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)
-    step = _square_loss_step(model, x, y, lambda out, loss: bool(memorizes(out, y, eps)))
+    step = _square_loss_step(
+        model, x, y, lambda out, loss: bool(memorizes(out, y, eps))
+    )
     result = _adam_full_batch(model, step, steps, lr, progress)
     if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
         calibrate_batch_norm(model, x)

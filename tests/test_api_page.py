@@ -15,17 +15,30 @@ import api_page  # noqa: E402
 
 
 def test_api_page_is_current() -> None:
-    done = subprocess.run([sys.executable, "tools/api_page.py", "--check"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "tools/api_page.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr + " (run: python tools/api_page.py)"
 
 
 def test_every_module_declares_all() -> None:
-    missing = [p.name for p in (ROOT / "lawlib").glob("*.py") if p.name != "__init__.py" and "__all__" not in p.read_text()]
+    missing = [
+        p.name
+        for p in (ROOT / "lawlib").glob("*.py")
+        if p.name != "__init__.py" and "__all__" not in p.read_text()
+    ]
     assert not missing, f"modules without __all__: {missing}"
 
 
 def test_callers_are_found_by_scanning_the_code() -> None:
-    code = {"a": "x = lawlib.setup()\n", "b": "lawlib.device.setup_line(1)\n", "c": "lawlib.setups = 1\n"}
+    code = {
+        "a": "x = lawlib.setup()\n",
+        "b": "lawlib.device.setup_line(1)\n",
+        "c": "lawlib.setups = 1\n",
+    }
     assert api_page.callers("lawlib.device", "setup", code) == ["a"]
     assert api_page.callers("lawlib.device", "setup_line", code) == ["b"]
 

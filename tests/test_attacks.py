@@ -28,6 +28,7 @@ from lawlib.data import make_generator
 from lawlib.lipschitz import spectral_norm_product
 from lawlib.models import mlp
 
+
 @pytest.fixture(autouse=True, scope="module")
 def _float64():
     """Exact comparisons below need float64; the default dtype is restored afterwards."""
@@ -69,17 +70,23 @@ def random_binary(seed: int, m: int = 20, d: int = 7):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_minimal_l2_perturbation_of_binary_linear_classifier_is_distance_to_hyperplane(seed):
+def test_minimal_l2_perturbation_of_binary_linear_classifier_is_distance_to_hyperplane(
+    seed,
+):
     model, x, y, w, b = random_binary(seed)
     exact = (x @ w + b).abs() / w.norm()
     R, k = 10.0, 20
-    res = minimal_perturbation(model, x, y, norm="l2", box=None, max_radius=R, bisection_steps=k, steps=20)
+    res = minimal_perturbation(
+        model, x, y, norm="l2", box=None, max_radius=R, bisection_steps=k, steps=20
+    )
     assert bool(res.success.all())
     tol = R / 2**k + 1e-9
     assert torch.all(res.norms >= exact - 1e-9)  # no attack beats the true distance
     assert torch.all(res.norms <= exact + tol)
     assert torch.all(res.norms <= res.radius + 1e-12)
-    assert bool((model(res.x_adv).argmax(1) != y).all())  # the found points really are adversarial
+    assert bool(
+        (model(res.x_adv).argmax(1) != y).all()
+    )  # the found points really are adversarial
     # the perturbation points along -sign(f) w: the shortest way across
     delta = res.x_adv - x
     cos = (delta @ w) / (delta.norm(dim=1) * w.norm())
@@ -91,7 +98,9 @@ def test_minimal_linf_perturbation_of_binary_linear_classifier_uses_dual_norm(se
     model, x, y, w, b = random_binary(seed)
     exact = (x @ w + b).abs() / w.abs().sum()  # ‖w‖₁, dual of ‖·‖_∞
     R, k = 5.0, 20
-    res = minimal_perturbation(model, x, y, norm="linf", box=None, max_radius=R, bisection_steps=k, steps=10)
+    res = minimal_perturbation(
+        model, x, y, norm="linf", box=None, max_radius=R, bisection_steps=k, steps=10
+    )
     assert bool(res.success.all())
     assert torch.all(res.norms >= exact - 1e-9)
     assert torch.all(res.norms <= exact + R / 2**k + 1e-9)
@@ -106,15 +115,31 @@ def test_targeted_minimal_perturbation_is_exact_on_multiclass_linear_classifier(
     z = model(x)
     y = z.argmax(1)
     # distance to the complement of the polyhedron {class y wins}: min_j (z_y − z_j)/‖w_y − w_j‖
-    gaps = (z.gather(1, y[:, None]) - z) / (W[y][:, None, :] - W[None, :, :]).norm(dim=2)
+    gaps = (z.gather(1, y[:, None]) - z) / (W[y][:, None, :] - W[None, :, :]).norm(
+        dim=2
+    )
     gaps[torch.arange(m), y] = math.inf
     exact = gaps.min(dim=1).values
     R, k = 10.0, 16
-    res = minimal_perturbation(model, x, y, norm="l2", box=None, max_radius=R, bisection_steps=k, steps=30, targeted=True)
+    res = minimal_perturbation(
+        model,
+        x,
+        y,
+        norm="l2",
+        box=None,
+        max_radius=R,
+        bisection_steps=k,
+        steps=30,
+        targeted=True,
+    )
     assert torch.all(res.norms >= exact - 1e-9)
     assert torch.all(res.norms <= exact + R / 2**k + 1e-9)
-    untargeted = minimal_perturbation(model, x, y, norm="l2", box=None, max_radius=R, bisection_steps=k, steps=30)
-    assert torch.all(untargeted.norms >= exact - 1e-9)  # a heuristic, but never below the truth
+    untargeted = minimal_perturbation(
+        model, x, y, norm="l2", box=None, max_radius=R, bisection_steps=k, steps=30
+    )
+    assert torch.all(
+        untargeted.norms >= exact - 1e-9
+    )  # a heuristic, but never below the truth
 
 
 def test_box_constraint_by_hand():
@@ -157,8 +182,26 @@ def test_pgd_stays_in_ball_and_box_and_is_reproducible():
     y = torch.randint(0, 3, (30,), generator=g)
     for norm in ("l2", "linf"):
         for r in (0.05, 0.5, 3.0):
-            a = pgd_attack(model, x, y, r, norm=norm, steps=7, random_start=True, generator=make_generator(1))
-            b = pgd_attack(model, x, y, r, norm=norm, steps=7, random_start=True, generator=make_generator(1))
+            a = pgd_attack(
+                model,
+                x,
+                y,
+                r,
+                norm=norm,
+                steps=7,
+                random_start=True,
+                generator=make_generator(1),
+            )
+            b = pgd_attack(
+                model,
+                x,
+                y,
+                r,
+                norm=norm,
+                steps=7,
+                random_start=True,
+                generator=make_generator(1),
+            )
             assert torch.equal(a.x_adv, b.x_adv)
             assert torch.all(a.norms <= r * (1 + 1e-9))
             assert torch.allclose(a.norms, perturbation_norms(a.x_adv - x, norm))
@@ -180,7 +223,16 @@ def test_pgd_never_leaves_the_ball_or_the_box(seed, norm, radius, steps, random_
     x = torch.rand(6, 5, generator=g)
     y = torch.randint(0, 4, (6,), generator=g)
     radii = radius * (0.5 + torch.rand(6, generator=g))  # one radius per example
-    res = pgd_attack(model, x, y, radii, norm=norm, steps=steps, random_start=random_start, generator=g)
+    res = pgd_attack(
+        model,
+        x,
+        y,
+        radii,
+        norm=norm,
+        steps=steps,
+        random_start=random_start,
+        generator=g,
+    )
     assert torch.all(res.norms <= radii * (1 + 1e-9))
     assert float(res.x_adv.min()) >= 0.0 and float(res.x_adv.max()) <= 1.0
 
@@ -201,7 +253,9 @@ def test_stop_at_success_false_runs_every_step_to_the_far_side_of_the_ball(norm)
     assert bool(stop.success.all())
     expected_norm = torch.ceil(exact / alpha - 1e-12) * alpha
     assert torch.allclose(stop.norms, expected_norm, atol=1e-9)
-    full = pgd_attack(model, x, y, r, norm=norm, steps=steps, box=None, stop_at_success=False)
+    full = pgd_attack(
+        model, x, y, r, norm=norm, steps=steps, box=None, stop_at_success=False
+    )
     direction = w / w.norm() if norm == "l2" else w.sign()
     assert torch.allclose(full.x_adv, x - r * f.sign()[:, None] * direction, atol=1e-9)
     assert torch.allclose(full.norms, torch.full_like(full.norms, r))
@@ -243,7 +297,10 @@ def test_success_at_radii_on_binary_linear_classifier(norm, attack):
     expected = ((exact[None, :] < radii[:, None]) | wrong[None, :]).double().mean(dim=1)
     assert rates.tolist() == pytest.approx(expected.tolist())
     assert rates[0].item() == pytest.approx(3 / 40)
-    one = [fgsm_attack(model, x, y, r, norm=norm, box=None).success_rate for r in radii[1:].tolist()]
+    one = [
+        fgsm_attack(model, x, y, r, norm=norm, box=None).success_rate
+        for r in radii[1:].tolist()
+    ]
     if attack == "fgsm":
         assert rates[1:].tolist() == pytest.approx(one)
 
@@ -263,12 +320,24 @@ def test_targeted_pgd_reaches_target_on_linear_classifier():
     model = linear(W, torch.zeros(3))
     x = torch.tensor([[0.9, 0.2, 0.1]])
     # to make class 2 win from (0.9, 0.2, 0.1): x3 − x1 > 0 and x3 − x2 > 0; L2-closest is δ = (−0.4, 0, 0.4)
-    res = minimal_perturbation(model, x, torch.tensor([0]), norm="l2", bisection_steps=16, steps=20, targeted=True)
+    res = minimal_perturbation(
+        model,
+        x,
+        torch.tensor([0]),
+        norm="l2",
+        bisection_steps=16,
+        steps=20,
+        targeted=True,
+    )
     assert res.norms.item() >= 0.7 / math.sqrt(2) - 1e-12
-    assert res.norms.item() == pytest.approx(0.7 / math.sqrt(2), abs=math.sqrt(3) / 2**16)  # to class 1 (0.7/√2), not 2 (0.8/√2)
+    assert res.norms.item() == pytest.approx(
+        0.7 / math.sqrt(2), abs=math.sqrt(3) / 2**16
+    )  # to class 1 (0.7/√2), not 2 (0.8/√2)
     hit = pgd_attack(model, x, torch.tensor([0]), 0.6, target=torch.tensor([2]))
     assert hit.x_adv.argmax(1).item() == 2
-    miss = pgd_attack(model, x, torch.tensor([0]), 0.5, target=torch.tensor([2]))  # 0.8/√2 ≈ 0.566 > 0.5
+    miss = pgd_attack(
+        model, x, torch.tensor([0]), 0.5, target=torch.tensor([2])
+    )  # 0.8/√2 ≈ 0.566 > 0.5
     assert not bool(miss.success)
 
 
@@ -276,7 +345,9 @@ def test_already_misclassified_and_unreachable_examples():
     model = binary_linear(torch.tensor([1.0, 0.0]), -0.5)  # class 1 iff x1 > 0.5
     x = torch.tensor([[0.9, 0.5], [0.2, 0.5], [0.52, 0.5]])
     y = torch.tensor([1, 1, 1])  # the second is already wrong
-    res = minimal_perturbation(model, x, y, norm="l2", max_radius=0.1, bisection_steps=16, steps=10)
+    res = minimal_perturbation(
+        model, x, y, norm="l2", max_radius=0.1, bisection_steps=16, steps=10
+    )
     assert res.success.tolist() == [False, True, True]
     assert math.isinf(res.norms[0].item()) and res.norms[1].item() == 0.0
     assert 0.02 - 1e-12 <= res.norms[2].item() <= 0.02 + 0.1 / 2**16
@@ -293,7 +364,9 @@ def test_margin_by_hand():
 
 
 def test_certified_radius_by_hand_and_sqrt2_is_attained():
-    assert certified_radius(torch.tensor([math.sqrt(2), -1.0]), 1.0).tolist() == pytest.approx([1.0, 0.0])
+    assert certified_radius(
+        torch.tensor([math.sqrt(2), -1.0]), 1.0
+    ).tolist() == pytest.approx([1.0, 0.0])
     # f(x) = L (⟨u,x⟩/√2, −⟨u,x⟩/√2) has Lip = L (ℓ2 → ℓ2) and flips exactly at distance ⟨u, x⟩ = m/(√2 L)
     L, u = 3.0, torch.tensor([0.6, 0.8])
     W = L * torch.stack([u, -u]) / math.sqrt(2)
@@ -304,7 +377,9 @@ def test_certified_radius_by_hand_and_sqrt2_is_attained():
     cert = certified_radius(margin(model(x), y), L)
     exact = float(x @ u)
     assert cert.item() == pytest.approx(exact)
-    found = minimal_perturbation(model, x, y, norm="l2", box=None, max_radius=2.0, bisection_steps=18, steps=10)
+    found = minimal_perturbation(
+        model, x, y, norm="l2", box=None, max_radius=2.0, bisection_steps=18, steps=10
+    )
     assert found.norms.item() == pytest.approx(exact, abs=1e-5)
 
 
@@ -329,7 +404,9 @@ def test_nearest_other_class_distance_by_hand():
     x = torch.tensor([[0.0, 0.0], [2.0, 1.0]])
     y = torch.tensor([0, 1])
     l2 = nearest_other_class_distance(x, y, x_ref, y_ref, chunk=1)
-    assert l2.tolist() == pytest.approx([1.0, math.sqrt(5)])  # (2, 1) is √5 from both (0, 0) and (0, 2)
+    assert l2.tolist() == pytest.approx(
+        [1.0, math.sqrt(5)]
+    )  # (2, 1) is √5 from both (0, 0) and (0, 2)
     linf = nearest_other_class_distance(x, y, x_ref, y_ref, norm="linf")
     assert linf.tolist() == pytest.approx([1.0, 2.0])
 
@@ -337,26 +414,39 @@ def test_nearest_other_class_distance_by_hand():
 def test_success_curve_and_summary_by_hand():
     norms = torch.tensor([0.1, 0.5, math.inf, 0.3])
     assert success_curve(norms, [0.0, 0.1, 0.3, 1.0]).tolist() == [0.0, 0.25, 0.5, 0.75]
-    x = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0], [0.0, 1.0]])  # ‖x‖ = 1, 2, 5, 1
+    x = torch.tensor(
+        [[1.0, 0.0], [0.0, 2.0], [3.0, 4.0], [0.0, 1.0]]
+    )  # ‖x‖ = 1, 2, 5, 1
     dist = torch.tensor([1.0, 1.0, 1.0, 0.5])
     s = summarize_attack(norms, x, dist, radius=0.3)
     assert isinstance(s, AttackSummary)
     assert s.n == 4 and s.success_rate == 0.75 and s.success_rate_at_radius == 0.5
     assert s.median_norm == pytest.approx(0.3)  # lower median of (0.1, 0.3, 0.5, inf)
     assert s.median_relative_to_input == pytest.approx(0.25)  # (0.1, 0.25, 0.3, inf)
-    assert s.median_relative_to_other_class == pytest.approx(0.5)  # (0.1, 0.5, 0.6, inf)
+    assert s.median_relative_to_other_class == pytest.approx(
+        0.5
+    )  # (0.1, 0.5, 0.6, inf)
 
 
 def test_perturbation_norms_by_hand():
     delta = torch.tensor([[3.0, -4.0], [0.0, 0.0], [-1.0, 0.5]])
-    assert perturbation_norms(delta, "l2").tolist() == pytest.approx([5.0, 0.0, math.sqrt(1.25)])
+    assert perturbation_norms(delta, "l2").tolist() == pytest.approx(
+        [5.0, 0.0, math.sqrt(1.25)]
+    )
     assert perturbation_norms(delta, "linf").tolist() == [4.0, 0.0, 1.0]
 
 
 def test_nearest_neighbour_logits_by_hand():
-    knn = NearestNeighbourClassifier(torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 3.0]]), torch.tensor([0, 1, 0]), classes=3)
+    knn = NearestNeighbourClassifier(
+        torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 3.0]]),
+        torch.tensor([0, 1, 0]),
+        classes=3,
+    )
     logits = knn(torch.tensor([[4.0, 3.0], [0.0, 0.0]]))
-    assert logits.tolist() == [[-4.0, -3.0, -math.inf], [0.0, -4.0, -math.inf]]  # (4, 3): 5 and 4 from class 0, 3 from class 1
+    assert logits.tolist() == [
+        [-4.0, -3.0, -math.inf],
+        [0.0, -4.0, -math.inf],
+    ]  # (4, 3): 5 and 4 from class 0, 3 from class 1
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -368,7 +458,9 @@ def test_nearest_neighbour_rule_is_robust_at_half_the_other_class_distance(seed)
     assert torch.equal(knn(x).argmax(1), y)  # memorizes (distinct points)
     D = nearest_other_class_distance(x, y, x, y)
     assert torch.allclose(margin(knn(x), y), D)  # margin at x_i is D_i
-    res = minimal_perturbation(knn, x[:8], y[:8], norm="l2", bisection_steps=14, steps=30)
+    res = minimal_perturbation(
+        knn, x[:8], y[:8], norm="l2", bisection_steps=14, steps=30
+    )
     assert torch.all(res.norms >= D[:8] / 2 - 1e-9)  # the proposition of chapter 0
     # towards the nearest point of another class the midpoint is reached, unless the box stops it first
     assert torch.all(res.norms <= D[:8] + math.sqrt(4) / 2**14)
@@ -404,7 +496,11 @@ def test_bad_steps_raise(steps, bis):
 
 
 @settings(max_examples=20, deadline=None)
-@given(rows=st.integers(1, 4), cols=st.integers(1, 4), bad=st.sampled_from([math.nan, math.inf]))
+@given(
+    rows=st.integers(1, 4),
+    cols=st.integers(1, 4),
+    bad=st.sampled_from([math.nan, math.inf]),
+)
 def test_nan_or_wrong_shape_in_x_raises(rows, cols, bad):
     model, _, _ = _small()
     x = torch.full((rows, cols), 0.5)
@@ -412,7 +508,9 @@ def test_nan_or_wrong_shape_in_x_raises(rows, cols, bad):
     with pytest.raises(ValueError, match="x"):
         pgd_attack(model, x, torch.zeros(rows, dtype=torch.long), 0.1)
     with pytest.raises(ValueError, match="x must have 2 dimension"):
-        pgd_attack(model, torch.full((rows,), 0.5), torch.zeros(rows, dtype=torch.long), 0.1)
+        pgd_attack(
+            model, torch.full((rows,), 0.5), torch.zeros(rows, dtype=torch.long), 0.1
+        )
 
 
 @settings(max_examples=20, deadline=None)
@@ -422,11 +520,16 @@ def test_labels_of_wrong_length_raise(length):
     with pytest.raises(ValueError, match="y must have shape"):
         pgd_attack(model, x, torch.zeros(length, dtype=torch.long), 0.1)
     with pytest.raises(ValueError, match="y must have shape"):
-        nearest_other_class_distance(x, torch.zeros(length, dtype=torch.long), x, torch.arange(3))
+        nearest_other_class_distance(
+            x, torch.zeros(length, dtype=torch.long), x, torch.arange(3)
+        )
 
 
 @settings(max_examples=20, deadline=None)
-@given(bad=st.floats(max_value=-1e-6, allow_infinity=False), name=st.sampled_from(["pgd", "FGSM"]))
+@given(
+    bad=st.floats(max_value=-1e-6, allow_infinity=False),
+    name=st.sampled_from(["pgd", "FGSM"]),
+)
 def test_success_at_radii_bad_input_raises(bad, name):
     model, x, y = _small()
     with pytest.raises(ValueError, match="radii"):

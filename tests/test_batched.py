@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import raises_naming
 from lawlib import (
     calibrate_batch_norm,
     concat_records,
@@ -26,7 +26,9 @@ from lawlib import (
 
 def train_alone(x, y, k, seed, *, batch_norm, steps, lr, eps):
     """The reference: one network trained alone by torch.optim.Adam with the same stopping rule."""
-    net = two_layer_relu(x.shape[1], k, batch_norm=batch_norm, generator=make_generator(seed)).to(x.dtype)
+    net = two_layer_relu(
+        x.shape[1], k, batch_norm=batch_norm, generator=make_generator(seed)
+    ).to(x.dtype)
     result = train_until_memorized(net, x, y, steps, lr=lr, eps=eps)
     assert not net.training
     return net, result.steps
@@ -37,35 +39,63 @@ def test_batched_equals_one_at_a_time(batch_norm):
     x, y = gaussian_sign_data(40, 8, seed=3, dtype=torch.float64)
     widths, seeds = [2, 5, 30, 60, 17], [11, 12, 13, 14, 15]
     steps, lr, eps = 300, 1e-2, 0.05
-    res = train_batched(x, y, widths, seeds, batch_norm=batch_norm, steps=steps, lr=lr, eps=eps, progress=False)
+    res = train_batched(
+        x,
+        y,
+        widths,
+        seeds,
+        batch_norm=batch_norm,
+        steps=steps,
+        lr=lr,
+        eps=eps,
+        progress=False,
+    )
     z = torch.randn(64, 8, generator=make_generator(0), dtype=torch.float64)
-    assert res.memorized.any() and not res.memorized.all()  # both kinds of network occur
+    assert (
+        res.memorized.any() and not res.memorized.all()
+    )  # both kinds of network occur
     for j, (k, s) in enumerate(zip(widths, seeds)):
-        ref, taken = train_alone(x, y, k, s, batch_norm=batch_norm, steps=steps, lr=lr, eps=eps)
+        ref, taken = train_alone(
+            x, y, k, s, batch_norm=batch_norm, steps=steps, lr=lr, eps=eps
+        )
         assert res.steps[j] == taken
         net = res.network(j)
         assert count_parameters(net) == res.n_parameters[j] == count_parameters(ref)
         torch.testing.assert_close(net(z), ref(z), rtol=0, atol=1e-10)
         torch.testing.assert_close(net(x), ref(x), rtol=0, atol=1e-10)
         assert res.memorized[j] == bool(memorizes(net(x).detach(), y, eps))
-        assert res.final_loss[j] == pytest.approx(float(((net(x).detach() - y) ** 2).mean()), abs=1e-12)
+        assert res.final_loss[j] == pytest.approx(
+            float(((net(x).detach() - y) ** 2).mean()), abs=1e-12
+        )
 
 
 def test_several_data_sets_and_seeds():
     data = [gaussian_sign_data(30, 6, seed=s, dtype=torch.float64) for s in (0, 1)]
     x, y = torch.stack([a for a, _ in data]), torch.stack([b for _, b in data])
     widths, seeds, which = [20, 20, 4, 40], [1, 2, 3, 4], [1, 0, 1, 0]
-    res = train_batched(x, y, widths, seeds, datasets=which, steps=150, eps=0.05, progress=False)
+    res = train_batched(
+        x, y, widths, seeds, datasets=which, steps=150, eps=0.05, progress=False
+    )
     for j in range(4):
-        ref, taken = train_alone(x[which[j]], y[which[j]], widths[j], seeds[j], batch_norm=True, steps=150, lr=1e-2,
-                                 eps=0.05)
+        ref, taken = train_alone(
+            x[which[j]],
+            y[which[j]],
+            widths[j],
+            seeds[j],
+            batch_norm=True,
+            steps=150,
+            lr=1e-2,
+            eps=0.05,
+        )
         assert res.steps[j] == taken
         torch.testing.assert_close(res.network(j)(x[0]), ref(x[0]), rtol=0, atol=1e-10)
 
 
 def test_memorized_networks_memorize_in_eval_mode_float32():
     x, y = gaussian_sign_data(50, 20, seed=0)
-    res = train_batched(x, y, [50, 100], [0, 1], steps=2000, lr=1e-2, eps=0.02, progress=False)
+    res = train_batched(
+        x, y, [50, 100], [0, 1], steps=2000, lr=1e-2, eps=0.02, progress=False
+    )
     assert res.memorized.all()
     assert (res.steps < 2000).all() and (res.final_loss <= 0.02).all()
     for j in range(2):
@@ -93,7 +123,9 @@ def test_gradient_of_a_hand_built_network():
     net = res.network(0)
     w, b, a = net[0].weight, net[0].bias, net[2].weight[0]
     expected = torch.linalg.vector_norm(((b > 0) * a) @ w).detach()
-    assert float(res.gradient_norms(torch.zeros(1, 3, dtype=torch.float64))[0, 0]) == pytest.approx(float(expected))
+    assert float(
+        res.gradient_norms(torch.zeros(1, 3, dtype=torch.float64))[0, 0]
+    ) == pytest.approx(float(expected))
     assert res.steps[0] == 0
 
 
@@ -110,7 +142,9 @@ def test_calibrate_batch_norm_makes_eval_equal_train():
 def test_memorizes_by_hand():
     y = torch.tensor([1.0, -1.0, 1.0])
     assert bool(memorizes(torch.tensor([0.9, -1.1, 1.0]), y, 0.02))
-    assert not bool(memorizes(torch.tensor([0.9, -1.1, 1.0]), y, 0.005))  # loss 0.02/3 > 0.005
+    assert not bool(
+        memorizes(torch.tensor([0.9, -1.1, 1.0]), y, 0.005)
+    )  # loss 0.02/3 > 0.005
     assert not bool(memorizes(torch.tensor([0.9, 0.01, 1.0]), y, 10.0))  # a wrong sign
     assert memorizes(torch.stack([y, -y]), y, 0.1).tolist() == [True, False]
 
@@ -118,24 +152,42 @@ def test_memorizes_by_hand():
 def test_gaussian_sign_data():
     x, y = gaussian_sign_data(4000, 50, seed=2)
     assert x.shape == (4000, 50) and set(y.tolist()) == {-1.0, 1.0}
-    assert float((x**2).sum(1).mean()) == pytest.approx(1.0, abs=0.01)  # E‖x‖² = 1 for N(0, I_d/d)
+    assert float((x**2).sum(1).mean()) == pytest.approx(
+        1.0, abs=0.01
+    )  # E‖x‖² = 1 for N(0, I_d/d)
     x2, y2 = gaussian_sign_data(4000, 50, seed=2)
     assert torch.equal(x, x2) and torch.equal(y, y2)
 
 
 def test_max_gradient_experiment_and_concat():
-    rec = max_gradient_experiment(40, 10, [5, 80], [0, 1], steps=300, eps=0.05, n_fresh=200, progress=False)
-    assert set(rec) == {"n", "d", "k", "seed", "n_parameters", "memorized", "steps", "final_loss", "max_gradient"}
+    rec = max_gradient_experiment(
+        40, 10, [5, 80], [0, 1], steps=300, eps=0.05, n_fresh=200, progress=False
+    )
+    assert set(rec) == {
+        "n",
+        "d",
+        "k",
+        "seed",
+        "n_parameters",
+        "memorized",
+        "steps",
+        "final_loss",
+        "max_gradient",
+    }
     assert all(len(v) == 4 for v in rec.values())
     assert rec["k"].tolist() == [5, 80, 5, 80] and rec["seed"].tolist() == [0, 0, 1, 1]
     assert (rec["n_parameters"] == rec["k"] * (10 + 4)).all()
-    assert rec["memorized"][1] and rec["memorized"][3]  # k = 2n neurons memorize 40 points
+    assert (
+        rec["memorized"][1] and rec["memorized"][3]
+    )  # k = 2n neurons memorize 40 points
     assert (rec["max_gradient"] > 0).all()
     both = concat_records([rec, rec])
     assert len(both["k"]) == 8
     # the record's gradient agrees with an independent recomputation of the same network
     x, y = gaussian_sign_data(40, 10, seed=1)
-    res = train_batched(x, y, [80], [10**6 * 2 + 1], steps=300, eps=0.05, progress=False)
+    res = train_batched(
+        x, y, [80], [10**6 * 2 + 1], steps=300, eps=0.05, progress=False
+    )
     z = torch.randn(200, 10, generator=make_generator(2**31 + 1)) / 10**0.5
     assert res.max_gradient(z)[0] == pytest.approx(rec["max_gradient"][3], rel=1e-5)
 
@@ -181,7 +233,9 @@ def test_result_methods_bad_input():
     raises_naming("j", res.network, 1)
     raises_naming("eps", memorizes, Y, Y, -1.0)
     raises_naming("records", concat_records, [])
-    raises_naming("records[1]", concat_records, [{"a": np.zeros(1)}, {"b": np.zeros(1)}])
+    raises_naming(
+        "records[1]", concat_records, [{"a": np.zeros(1)}, {"b": np.zeros(1)}]
+    )
     raises_naming("d", max_gradient_experiment, 10, 1, [2], [0], steps=1)
     net = two_layer_relu(3, 4)
     raises_naming("y", train_until_memorized, net, X, Y[:5], 10)
@@ -200,19 +254,43 @@ def test_folded_gradient_equals_autograd_of_the_unfolded_network(batch_norm):
 
     x, y = gaussian_sign_data(50, 7, seed=4, dtype=torch.float64)
     widths = [3, 11]
-    nets = [two_layer_relu(7, k, batch_norm=batch_norm, generator=make_generator(20 + i)).double()
-            for i, k in enumerate(widths)]
-    for net in nets:  # move γ, β away from (1, 0) so that every term of the gradient is exercised
+    nets = [
+        two_layer_relu(
+            7, k, batch_norm=batch_norm, generator=make_generator(20 + i)
+        ).double()
+        for i, k in enumerate(widths)
+    ]
+    for net in (
+        nets
+    ):  # move γ, β away from (1, 0) so that every term of the gradient is exercised
         if batch_norm:
             with torch.no_grad():
                 net[1].weight.uniform_(0.5, 1.5, generator=make_generator(1))
                 net[1].bias.uniform_(-0.3, 0.3, generator=make_generator(2))
     rows = []
     for net in nets:
-        bn_w = net[1].weight.detach() if batch_norm else torch.ones(net[0].out_features, dtype=torch.float64)
-        bn_b = net[1].bias.detach() if batch_norm else torch.zeros(net[0].out_features, dtype=torch.float64)
-        rows.append(torch.cat([net[0].weight.detach(), net[0].bias.detach()[:, None], bn_w[:, None], bn_b[:, None],
-                               net[-2].weight.detach()[0][:, None]], 1))
+        bn_w = (
+            net[1].weight.detach()
+            if batch_norm
+            else torch.ones(net[0].out_features, dtype=torch.float64)
+        )
+        bn_b = (
+            net[1].bias.detach()
+            if batch_norm
+            else torch.zeros(net[0].out_features, dtype=torch.float64)
+        )
+        rows.append(
+            torch.cat(
+                [
+                    net[0].weight.detach(),
+                    net[0].bias.detach()[:, None],
+                    bn_w[:, None],
+                    bn_b[:, None],
+                    net[-2].weight.detach()[0][:, None],
+                ],
+                1,
+            )
+        )
     group = _Group([0, 1], widths, torch.cat(rows), _Data(x, y, batch_norm), batch_norm)
     f = group.forward(0.02)
     losses = f["loss"].clone()
@@ -222,14 +300,22 @@ def test_folded_gradient_equals_autograd_of_the_unfolded_network(batch_norm):
         net.train()
         loss = ((net(x) - y) ** 2).mean()
         loss.backward()
-        assert float(losses[nets.index(net)]) == pytest.approx(float(loss.detach()), rel=1e-12)
+        assert float(losses[nets.index(net)]) == pytest.approx(
+            float(loss.detach()), rel=1e-12
+        )
         g = grad[s : s + k]
         torch.testing.assert_close(g[:, :7], net[0].weight.grad, rtol=1e-9, atol=1e-13)
-        torch.testing.assert_close(g[:, 10], net[-2].weight.grad[0], rtol=1e-9, atol=1e-13)
+        torch.testing.assert_close(
+            g[:, 10], net[-2].weight.grad[0], rtol=1e-9, atol=1e-13
+        )
         if batch_norm:
-            torch.testing.assert_close(g[:, 8], net[1].weight.grad, rtol=1e-9, atol=1e-13)
+            torch.testing.assert_close(
+                g[:, 8], net[1].weight.grad, rtol=1e-9, atol=1e-13
+            )
             torch.testing.assert_close(g[:, 9], net[1].bias.grad, rtol=1e-9, atol=1e-13)
-            assert float(net[0].bias.grad.abs().max()) < 1e-14 and bool((g[:, 7] == 0).all())  # b has no effect
+            assert float(net[0].bias.grad.abs().max()) < 1e-14 and bool(
+                (g[:, 7] == 0).all()
+            )  # b has no effect
         else:
             torch.testing.assert_close(g[:, 7], net[0].bias.grad, rtol=1e-9, atol=1e-13)
         s += k
@@ -240,13 +326,20 @@ def test_group_size_follows_the_cache_and_does_not_change_the_result(monkeypatch
 
     assert batched._cache_bytes() > 0
     assert batched.group_capacity(2000, torch.float32) == max(
-        1, int(batched.CACHE_FRACTION * batched._cache_bytes()) // (2000 * 4))
-    assert batched.group_capacity(2000, torch.float64) <= batched.group_capacity(2000, torch.float32)
+        1, int(batched.CACHE_FRACTION * batched._cache_bytes()) // (2000 * 4)
+    )
+    assert batched.group_capacity(2000, torch.float64) <= batched.group_capacity(
+        2000, torch.float32
+    )
     x, y = gaussian_sign_data(30, 6, seed=5, dtype=torch.float64)
     widths, seeds = [4, 25, 9, 40], [1, 2, 3, 4]
     one = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
-    monkeypatch.setattr(batched, "CACHE_FRACTION", 1e-9)  # every network in a group of its own
+    monkeypatch.setattr(
+        batched, "CACHE_FRACTION", 1e-9
+    )  # every network in a group of its own
     many = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
     assert (one.steps == many.steps).all() and (one.memorized == many.memorized).all()
     for j in range(4):
-        torch.testing.assert_close(one.network(j)(x), many.network(j)(x), rtol=0, atol=1e-10)
+        torch.testing.assert_close(
+            one.network(j)(x), many.network(j)(x), rtol=0, atol=1e-10
+        )

@@ -23,7 +23,11 @@ def max_error(net, x, y) -> float:
 def instance(n: int, d: int, seed: int, signs: bool = False):
     x = lawlib.sample_sphere(n, d, seed=seed, dtype=torch.float64)
     g = lawlib.make_generator(seed + 1000)
-    y = lawlib.random_signs(n, g, dtype=torch.float64) if signs else torch.randn(n, generator=g, dtype=torch.float64)
+    y = (
+        lawlib.random_signs(n, g, dtype=torch.float64)
+        if signs
+        else torch.randn(n, generator=g, dtype=torch.float64)
+    )
     return x, y
 
 
@@ -69,7 +73,9 @@ def test_each_group_carries_its_labels_and_vanishes_elsewhere():
     # the hyperplane of each group passes through its points, unit normals
     h = (x @ net.normals.T - net.offsets)[own]
     assert float(h.abs().max()) < 1e-12
-    assert torch.allclose(net.normals.norm(dim=1), torch.ones(net.n_groups, dtype=torch.float64))
+    assert torch.allclose(
+        net.normals.norm(dim=1), torch.ones(net.n_groups, dtype=torch.float64)
+    )
     # the affine function's gradient lies in the hyperplane
     assert float((net.normals * net.affine_slopes).sum(dim=1).abs().max()) < 1e-9
 
@@ -85,12 +91,26 @@ def test_trapezoid_profile_along_the_normal():
     assert float(net.etas[0]) == pytest.approx(eta)
     u = net.normals[0]
     mid = x.mean(0)
-    s = torch.tensor([-1.0, -(eps + 2 * eta) - 1e-9, -(eps + eta), -eps, 0.0, eps - 2 * eta, eps - eta, eps + 1e-9, 1.0],
-                     dtype=torch.float64)
+    s = torch.tensor(
+        [
+            -1.0,
+            -(eps + 2 * eta) - 1e-9,
+            -(eps + eta),
+            -eps,
+            0.0,
+            eps - 2 * eta,
+            eps - eta,
+            eps + 1e-9,
+            1.0,
+        ],
+        dtype=torch.float64,
+    )
     with torch.no_grad():
         values = net(mid + s[:, None] * u)
     # A ≡ 2 on the line and along its normal (constant labels, v = 0)
-    expected = torch.tensor([0.0, 0.0, 1.0, 2.0, 2.0, 2.0, 1.0, 0.0, 0.0], dtype=torch.float64)
+    expected = torch.tensor(
+        [0.0, 0.0, 1.0, 2.0, 2.0, 2.0, 1.0, 0.0, 0.0], dtype=torch.float64
+    )
     assert torch.allclose(values, expected, atol=1e-7)
     assert float(net.ramp_slopes[0]) == pytest.approx(1 / eta)
 
@@ -102,10 +122,14 @@ def test_hand_computed_weights_d2():
     net = baum_network(x, y, slab_width=0.3)
     u = net.normals[0] * torch.sign(net.normals[0, 0])
     assert torch.allclose(u, torch.tensor([1.0, 1.0], dtype=torch.float64) / 2**0.5)
-    assert torch.allclose(net.affine_slopes[0], torch.tensor([1.0, -1.0], dtype=torch.float64))
+    assert torch.allclose(
+        net.affine_slopes[0], torch.tensor([1.0, -1.0], dtype=torch.float64)
+    )
     assert float(net.intercepts[0]) == pytest.approx(2.0)
     assert float(net.etas[0]) == pytest.approx(0.3 / 6)
-    assert torch.equal(net[2].weight[0], torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=torch.float64))
+    assert torch.equal(
+        net[2].weight[0], torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=torch.float64)
+    )
     assert float(net[2].bias.detach()) == 0.0
 
 
@@ -134,7 +158,11 @@ def test_slab_points_have_the_ramp_slope_and_bounds_are_ordered():
     assert lower >= 2 / net.slab_width * 0.999  # 1/eta = 2 max|y| / eps with max|y| = 1
     assert lawlib.spectral_norm_product(net) >= lower
     # on the data the gradient is the affine slope v_m (inside the plateau)
-    assert torch.allclose(lawlib.gradient_norms(net, x), net.affine_slopes.norm(dim=1)[net.group_index], rtol=1e-9)
+    assert torch.allclose(
+        lawlib.gradient_norms(net, x),
+        net.affine_slopes.norm(dim=1)[net.group_index],
+        rtol=1e-9,
+    )
 
 
 def test_smaller_slab_costs_proportionally_more_lipschitz():
@@ -198,7 +226,11 @@ def test_nan_anywhere_raises_naming_x(n, d, data):
 
 
 @FAST
-@given(n=st.integers(2, 30), d=st.integers(2, 6), extra=st.integers(-1, 3).filter(lambda e: e != 0))
+@given(
+    n=st.integers(2, 30),
+    d=st.integers(2, 6),
+    extra=st.integers(-1, 3).filter(lambda e: e != 0),
+)
 def test_labels_of_wrong_length_raise_naming_y(n, d, extra):
     x, y = instance(n, d, 0)
     y = torch.zeros(n + extra, dtype=torch.float64)
@@ -206,8 +238,14 @@ def test_labels_of_wrong_length_raise_naming_y(n, d, extra):
         baum_network(x, y)
 
 
-@pytest.mark.parametrize("shape, pattern", [((1, 3), "x must have at least 2 rows"), ((5, 1), "x must have at least 2 columns"),
-                                            ((5,), "x must have 2 dimension")])
+@pytest.mark.parametrize(
+    "shape, pattern",
+    [
+        ((1, 3), "x must have at least 2 rows"),
+        ((5, 1), "x must have at least 2 columns"),
+        ((5,), "x must have 2 dimension"),
+    ],
+)
 def test_bad_shapes_raise_naming_x(shape, pattern):
     with pytest.raises(ValueError, match=pattern):
         baum_network(torch.ones(shape), torch.ones(shape[0]))
@@ -241,7 +279,9 @@ def test_chunking_does_not_change_the_network():
     x, y = instance(47, 4, 6)
     a = baum_network(x, y)
     b = baum_network(x, y, chunk=1)
-    assert torch.allclose(a[0].weight, b[0].weight, rtol=1e-9) and torch.allclose(a[0].bias, b[0].bias, rtol=1e-9)
+    assert torch.allclose(a[0].weight, b[0].weight, rtol=1e-9) and torch.allclose(
+        a[0].bias, b[0].bias, rtol=1e-9
+    )
     assert torch.allclose(a.slab_widths, b.slab_widths, rtol=1e-9, atol=0)
 
 
@@ -259,11 +299,15 @@ def test_the_two_ramps_have_different_gradients():
     net = baum_network(x, y, slab_width=0.3)
     u, v, eta, eps = net.normals[0], net.affine_slopes[0], float(net.etas[0]), 0.3
     p, a = x[1], 3.0  # the anchor, where A = 3
-    steep = p - (eps + eta * a / 2) * u  # h = -eps - eta a/2: only phi(h + eta A) is linear
+    steep = (
+        p - (eps + eta * a / 2) * u
+    )  # h = -eps - eta a/2: only phi(h + eta A) is linear
     gentle = p + (eps - eta * a / 2) * u  # h = eps - eta a/2: only phi(h) is linear
     z = torch.stack([steep, gentle]).requires_grad_(True)
     (grad,) = torch.autograd.grad(net(z).sum(), z)
     assert torch.allclose(grad[0], (u + eta * v) / eta, rtol=1e-9)
     assert torch.allclose(grad[1], -u / eta, rtol=1e-9)
     assert torch.allclose(net.slab_points()[0], steep)
-    assert float(net.ramp_slopes[0]) == pytest.approx(math.sqrt(1 / eta**2 + 2.0))  # ||v||^2 = 2
+    assert float(net.ramp_slopes[0]) == pytest.approx(
+        math.sqrt(1 / eta**2 + 2.0)
+    )  # ||v||^2 = 2

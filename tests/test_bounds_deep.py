@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers import raises_naming
 from lawlib import (
     deep_rademacher_bound,
     deep_rademacher_bound_for_model,
@@ -41,46 +40,77 @@ def test_fit_lower_bound_is_p_eps_over_two():
 
 
 def test_two_layer_bound_hand_values():
-    assert two_layer_rademacher_bound(4, 1.0, 3.0) == pytest.approx(3.0, rel=1e-15)  # 2 * 1 * 3 / 2
-    assert two_layer_rademacher_bound(4, 1.0, 3.0, bias=True) == pytest.approx(3.0 * math.sqrt(2), rel=1e-15)
+    assert two_layer_rademacher_bound(4, 1.0, 3.0) == pytest.approx(
+        3.0, rel=1e-15
+    )  # 2 * 1 * 3 / 2
+    assert two_layer_rademacher_bound(4, 1.0, 3.0, bias=True) == pytest.approx(
+        3.0 * math.sqrt(2), rel=1e-15
+    )
     assert two_layer_rademacher_bound(100, 2.0, 0.0) == 0.0
 
 
 def test_deep_bound_hand_values():
-    assert deep_rademacher_bound(64, 1.0, 2.0, 3) == pytest.approx(math.sqrt(6 * LOG2) + 1, rel=1e-14)
-    assert deep_rademacher_bound(4, 3.0, [1.0, 2.0, 3.0]) == pytest.approx(3.0 * (math.sqrt(6 * LOG2) + 1) * 6 / 2, rel=1e-14)
-    assert deep_rademacher_bound(9, 1.0, [2.0], D=1) == pytest.approx((math.sqrt(2 * LOG2) + 1) * 2 / 3, rel=1e-14)
+    assert deep_rademacher_bound(64, 1.0, 2.0, 3) == pytest.approx(
+        math.sqrt(6 * LOG2) + 1, rel=1e-14
+    )
+    assert deep_rademacher_bound(4, 3.0, [1.0, 2.0, 3.0]) == pytest.approx(
+        3.0 * (math.sqrt(6 * LOG2) + 1) * 6 / 2, rel=1e-14
+    )
+    assert deep_rademacher_bound(9, 1.0, [2.0], D=1) == pytest.approx(
+        (math.sqrt(2 * LOG2) + 1) * 2 / 3, rel=1e-14
+    )
 
 
 def test_frobenius_from_spectral_hand_values():
-    assert frobenius_bounds_from_spectral(2.0, [8, 16, 16, 1]) == pytest.approx([2 * math.sqrt(8), 8.0, 2.0])
+    assert frobenius_bounds_from_spectral(2.0, [8, 16, 16, 1]) == pytest.approx(
+        [2 * math.sqrt(8), 8.0, 2.0]
+    )
     assert frobenius_bounds_from_spectral(1.5, (3, 1)) == [1.5]
 
 
 def test_forced_norm_product_and_probability_hand_values():
-    assert forced_norm_product(100, 1.0, 1, epsilon=1.0) == pytest.approx(5 / (math.sqrt(2 * LOG2) + 1), rel=1e-14)
-    assert fit_probability_bound(100, 1.0, 1, 1.0, epsilon=1.0) == pytest.approx(2 * (math.sqrt(2 * LOG2) + 1) / 10, rel=1e-14)
+    assert forced_norm_product(100, 1.0, 1, epsilon=1.0) == pytest.approx(
+        5 / (math.sqrt(2 * LOG2) + 1), rel=1e-14
+    )
+    assert fit_probability_bound(100, 1.0, 1, 1.0, epsilon=1.0) == pytest.approx(
+        2 * (math.sqrt(2 * LOG2) + 1) / 10, rel=1e-14
+    )
     assert fit_probability_bound(4, 1.0, 5, 100.0) == 1.0  # clipped
     assert fit_probability_bound(4, 1.0, 5, 0.0) == 0.0
 
 
 def test_forced_depth_hand_values():
     # the values the chapter's table and exercises use (M = 2, eps = p = 1/2, B = 1)
-    assert [forced_depth(n, 1.0, 2.0, 0.5, 0.5) for n in (10**3, 10**4, 10**6, 10**9, 10**12)] == [1, 3, 6, 10, 15]
-    assert forced_depth(10**4, 1.0, 1.0, 0.5, 0.5) == 96  # ceil((12.5 - 1)^2 / (2 log 2))
+    assert [
+        forced_depth(n, 1.0, 2.0, 0.5, 0.5)
+        for n in (10**3, 10**4, 10**6, 10**9, 10**12)
+    ] == [1, 3, 6, 10, 15]
+    assert (
+        forced_depth(10**4, 1.0, 1.0, 0.5, 0.5) == 96
+    )  # ceil((12.5 - 1)^2 / (2 log 2))
     assert math.isinf(forced_depth(10**6, 1.0, 0.9, 0.5, 0.5))
-    assert forced_depth(1, 1.0, 0.5, 0.5, 0.5) == 1  # target below the bound already at D = 1
+    assert (
+        forced_depth(1, 1.0, 0.5, 0.5, 0.5) == 1
+    )  # target below the bound already at D = 1
 
 
 # ----------------------------------------------------------------------------- relations and brute force
 
 
-@given(n=st.integers(1, 10**8), B=st.floats(0.1, 10), D=st.integers(1, 50), eps=st.floats(0.01, 1), p=st.floats(0.01, 1))
+@given(
+    n=st.integers(1, 10**8),
+    B=st.floats(0.1, 10),
+    D=st.integers(1, 50),
+    eps=st.floats(0.01, 1),
+    p=st.floats(0.01, 1),
+)
 def test_forced_norm_product_inverts_the_probability_bound(n, B, D, eps, p):
     K = forced_norm_product(n, B, D, epsilon=eps, fraction=p)
     assert fit_probability_bound(n, B, D, K, epsilon=eps) == pytest.approx(p, rel=1e-9)
     # and at K the deep bound equals p eps / 2 (the lemma's level)
-    assert deep_rademacher_bound(n, B, K ** (1 / D), D) == pytest.approx(p * eps / 2, rel=1e-9)
+    assert deep_rademacher_bound(n, B, K ** (1 / D), D) == pytest.approx(
+        p * eps / 2, rel=1e-9
+    )
 
 
 def _brute_forced_depth(n, B, M, eps, p, cap=3000):
@@ -91,12 +121,22 @@ def _brute_forced_depth(n, B, M, eps, p, cap=3000):
     return math.inf
 
 
-@given(n=st.integers(1, 10**7), B=st.floats(0.2, 5), M=st.floats(0.2, 6), eps=st.floats(0.05, 1), p=st.floats(0.05, 1))
+@given(
+    n=st.integers(1, 10**7),
+    B=st.floats(0.2, 5),
+    M=st.floats(0.2, 6),
+    eps=st.floats(0.05, 1),
+    p=st.floats(0.05, 1),
+)
 def test_forced_depth_is_the_first_depth_reaching_the_level(n, B, M, eps, p):
     D = forced_depth(n, B, M, epsilon=eps, fraction=p)
     brute = _brute_forced_depth(n, B, M, eps, p)
     if math.isfinite(brute):
-        assert D == brute or (D == brute - 1 and deep_rademacher_bound(n, B, M, int(D)) == pytest.approx(p * eps / 2, rel=1e-9))
+        assert D == brute or (
+            D == brute - 1
+            and deep_rademacher_bound(n, B, M, int(D))
+            == pytest.approx(p * eps / 2, rel=1e-9)
+        )
     else:
         assert D > 3000
     if math.isfinite(D):
@@ -111,10 +151,18 @@ def test_forced_depth_monotone_in_n_and_M(n, M):
     assert forced_depth(n, 1.0, M) >= forced_depth(n, 1.0, M * 1.5)
     # the leading term: D >= log(p eps sqrt(n) / (2 B)) / log M - log(sqrt(2 D log 2) + 1) / log M
     D = forced_depth(n, 1.0, M)
-    assert D * math.log(M) + math.log(math.sqrt(2 * D * LOG2) + 1) >= math.log(0.5 * math.sqrt(n)) - 1e-9
+    assert (
+        D * math.log(M) + math.log(math.sqrt(2 * D * LOG2) + 1)
+        >= math.log(0.5 * math.sqrt(n)) - 1e-9
+    )
 
 
-@given(n=st.integers(1, 10), d=st.integers(2, 6), seed=st.integers(0, 2**31), W=st.floats(0.1, 10))
+@given(
+    n=st.integers(1, 10),
+    d=st.integers(2, 6),
+    seed=st.integers(0, 2**31),
+    W=st.floats(0.1, 10),
+)
 def test_depth_one_bound_dominates_the_exact_linear_complexity(n, d, seed, W):
     # Theorem (GRS) at D = 1 must hold for the linear class, whose complexity is known exactly.
     x = sample_sphere(n, d, generator=make_generator(seed), dtype=torch.float64)
@@ -140,12 +188,19 @@ def _chain(weights, bias=False):
 
 
 def test_deep_bound_for_model_hand_value():
-    net = _chain([torch.ones(3, 2, dtype=torch.float64), torch.tensor([[1.0, 2.0, 2.0]], dtype=torch.float64)])
+    net = _chain(
+        [
+            torch.ones(3, 2, dtype=torch.float64),
+            torch.tensor([[1.0, 2.0, 2.0]], dtype=torch.float64),
+        ]
+    )
     x = torch.tensor([[3.0, 4.0], [0.0, 0.0]], dtype=torch.float64)
     expected = 5.0 * (math.sqrt(4 * LOG2) + 1) * math.sqrt(6) * 3 / 2
     assert deep_rademacher_bound_for_model(net, x) == pytest.approx(expected, rel=1e-13)
     # it never exceeds the class bound with B = max ||x_i|| and M_j = ||W_j||_F
-    assert deep_rademacher_bound_for_model(net, x) <= deep_rademacher_bound(2, 5.0, [math.sqrt(6), 3.0])
+    assert deep_rademacher_bound_for_model(net, x) <= deep_rademacher_bound(
+        2, 5.0, [math.sqrt(6), 3.0]
+    )
 
 
 def test_path_norm_hand_value():
@@ -157,14 +212,21 @@ def test_path_norm_hand_value():
         second.weight.copy_(torch.tensor([[2.0, -1.0]]))
     net = nn.Sequential(first, nn.ReLU(), second, nn.Flatten(0))
     assert path_norm_two_layer(net) == pytest.approx(10 + math.sqrt(2), rel=1e-14)
-    no_bias = _chain([torch.tensor([[3.0, 4.0], [0.0, 1.0]]), torch.tensor([[2.0, -1.0]])])
+    no_bias = _chain(
+        [torch.tensor([[3.0, 4.0], [0.0, 1.0]]), torch.tensor([[2.0, -1.0]])]
+    )
     assert path_norm_two_layer(no_bias) == pytest.approx(11.0, rel=1e-14)
 
 
 @given(k=st.integers(1, 8), d=st.integers(1, 5), seed=st.integers(0, 2**31))
 def test_path_norm_bounds_the_lipschitz_constant(k, d, seed):
     g = make_generator(seed)
-    net = _chain([torch.randn(k, d, generator=g, dtype=torch.float64), torch.randn(1, k, generator=g, dtype=torch.float64)])
+    net = _chain(
+        [
+            torch.randn(k, d, generator=g, dtype=torch.float64),
+            torch.randn(1, k, generator=g, dtype=torch.float64),
+        ]
+    )
     x = torch.randn(50, d, generator=g, dtype=torch.float64)
     z = torch.randn(50, d, generator=g, dtype=torch.float64)
     with torch.no_grad():
@@ -174,17 +236,44 @@ def test_path_norm_bounds_the_lipschitz_constant(k, d, seed):
 
 def test_model_functions_reject_bad_models():
     x = torch.randn(3, 2, dtype=torch.float64)
-    with_bias = nn.Sequential(nn.Linear(2, 3).double(), nn.ReLU(), nn.Linear(3, 1, bias=False).double())
+    with_bias = nn.Sequential(
+        nn.Linear(2, 3).double(), nn.ReLU(), nn.Linear(3, 1, bias=False).double()
+    )
     raises_naming("model", deep_rademacher_bound_for_model, with_bias, x)
     raises_naming("model", deep_rademacher_bound_for_model, "not a model", x)
-    raises_naming("model", deep_rademacher_bound_for_model, nn.Sequential(nn.Linear(2, 3, bias=False), nn.Tanh(),
-                                                                          nn.Linear(3, 1, bias=False)), x)
-    raises_naming("model", deep_rademacher_bound_for_model, nn.Sequential(nn.Linear(2, 2, bias=False)), x)  # 2 outputs
-    raises_naming("x", deep_rademacher_bound_for_model, _chain([torch.ones(3, 2), torch.ones(1, 3)]), torch.ones(3, 5))
-    raises_naming("x", deep_rademacher_bound_for_model, _chain([torch.ones(3, 2), torch.ones(1, 3)]), torch.ones(5))
+    raises_naming(
+        "model",
+        deep_rademacher_bound_for_model,
+        nn.Sequential(
+            nn.Linear(2, 3, bias=False), nn.Tanh(), nn.Linear(3, 1, bias=False)
+        ),
+        x,
+    )
+    raises_naming(
+        "model",
+        deep_rademacher_bound_for_model,
+        nn.Sequential(nn.Linear(2, 2, bias=False)),
+        x,
+    )  # 2 outputs
+    raises_naming(
+        "x",
+        deep_rademacher_bound_for_model,
+        _chain([torch.ones(3, 2), torch.ones(1, 3)]),
+        torch.ones(3, 5),
+    )
+    raises_naming(
+        "x",
+        deep_rademacher_bound_for_model,
+        _chain([torch.ones(3, 2), torch.ones(1, 3)]),
+        torch.ones(5),
+    )
     out_bias = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     raises_naming("model", path_norm_two_layer, out_bias)
-    raises_naming("model", path_norm_two_layer, _chain([torch.ones(3, 2), torch.ones(3, 3), torch.ones(1, 3)]))
+    raises_naming(
+        "model",
+        path_norm_two_layer,
+        _chain([torch.ones(3, 2), torch.ones(3, 3), torch.ones(1, 3)]),
+    )
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -227,7 +316,9 @@ def test_out_of_range_values_are_named():
     raises_naming("epsilon", fit_rademacher_lower_bound, 0.0)
     raises_naming("fraction", fit_rademacher_lower_bound, 0.5, 1.01)
     raises_naming("epsilon", fit_probability_bound, 10, 1.0, 2, 1.0, 2.0)
-    raises_naming("D", deep_rademacher_bound, 10, 1.0, [1.0, 2.0], 3)  # D must equal len(M)
+    raises_naming(
+        "D", deep_rademacher_bound, 10, 1.0, [1.0, 2.0], 3
+    )  # D must equal len(M)
     raises_naming("M", deep_rademacher_bound, 10, 1.0, [])
     raises_naming("M", deep_rademacher_bound, 10, 1.0, "2")
     raises_naming("sizes", frobenius_bounds_from_spectral, 2.0, [3])
@@ -244,8 +335,14 @@ def test_deep_network_log_lipschitz_hand_values():
     from lawlib.bounds import deep_network_log_lipschitz
 
     # J = R (W Q p)^D: R = 2, W = 0.5, Q = 3, p = 100, D = 4 -> 2 * 150^4 = 1,012,500,000
-    assert math.isclose(math.exp(deep_network_log_lipschitz(100, 4, 0.5, 3, 2.0)), 1_012_500_000.0, rel_tol=1e-12)
-    assert math.isclose(deep_network_log_lipschitz(10, 1), math.log(10.0), rel_tol=1e-15)
+    assert math.isclose(
+        math.exp(deep_network_log_lipschitz(100, 4, 0.5, 3, 2.0)),
+        1_012_500_000.0,
+        rel_tol=1e-12,
+    )
+    assert math.isclose(
+        deep_network_log_lipschitz(10, 1), math.log(10.0), rel_tol=1e-15
+    )
 
 
 def test_deep_network_law_bound_hand_value():
@@ -258,7 +355,9 @@ def test_deep_network_law_bound_hand_value():
     value = deep_network_law_bound(10**6, 100, 10**4, 3, 0.5)
     assert abs(value - 0.0159013) < 2e-7
     # the same number through Theorem 3 with diameter 2 W sqrt(p) = 200 and J = 10^12
-    same = bubeck_sellke_bound(10**6, 100, 10**4, 0.5, weight_diameter=200.0, weight_lipschitz=1e12)
+    same = bubeck_sellke_bound(
+        10**6, 100, 10**4, 0.5, weight_diameter=200.0, weight_lipschitz=1e12
+    )
     assert math.isclose(value, same, rel_tol=1e-12)
 
 

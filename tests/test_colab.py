@@ -23,8 +23,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 # What Colab preinstalls that the book uses, and a kernel with a notebook runner (tools/run_notebook.py).
-COLAB_PACKAGES = ["torch", "numpy", "scipy", "matplotlib", "ipywidgets", "scikit-learn", "tqdm",
-                  "ipykernel", "nbclient", "nbformat"]
+COLAB_PACKAGES = [
+    "torch",
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "ipywidgets",
+    "scikit-learn",
+    "tqdm",
+    "ipykernel",
+    "nbclient",
+    "nbformat",
+]
 
 
 def _pins() -> list[str]:
@@ -43,23 +53,59 @@ def colab_python() -> Path:
     py = env / "bin" / "python"
     if not (env / ".ready").exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(env)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", *_pins()], check=True, timeout=1200)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", *_pins()], check=True, timeout=1200
+        )
         (env / ".ready").touch()
-    out = subprocess.run([str(py), "-c", "import importlib.util as u; print(u.find_spec('lawlib'))"],
-                         capture_output=True, text=True, check=True)
-    if out.stdout.strip() != "None":  # a previous session installed lawlib: start from Colab's state again
-        subprocess.run([str(py), "-m", "pip", "uninstall", "-y", "-q", "lawlib"], check=True)
+    out = subprocess.run(
+        [str(py), "-c", "import importlib.util as u; print(u.find_spec('lawlib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if (
+        out.stdout.strip() != "None"
+    ):  # a previous session installed lawlib: start from Colab's state again
+        subprocess.run(
+            [str(py), "-m", "pip", "uninstall", "-y", "-q", "lawlib"], check=True
+        )
     return py
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_runs_in_a_fresh_colab_like_environment(colab_python, path, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
-    env.update(LAWLIB_SOURCE=str(ROOT), LAWLIB_SCALE="quick", PATH=f"{colab_python.parent}:{env.get('PATH', '')}")
-    out = subprocess.run([str(colab_python), str(ROOT / "tools" / "run_notebook.py"), str(path), "--cwd", str(tmp_path),
-                          "--timeout", "300"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=1800)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))
+    }
+    env.update(
+        LAWLIB_SOURCE=str(ROOT),
+        LAWLIB_SCALE="quick",
+        PATH=f"{colab_python.parent}:{env.get('PATH', '')}",
+    )
+    out = subprocess.run(
+        [
+            str(colab_python),
+            str(ROOT / "tools" / "run_notebook.py"),
+            str(path),
+            "--cwd",
+            str(tmp_path),
+            "--timeout",
+            "300",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=1800,
+    )
     assert out.returncode == 0, out.stderr[-4000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["before"] == report["after"], "installing lawlib changed torch or numpy"
-    assert "Installing lawlib from" in report["setup_output"] or path != CHAPTERS[0]  # the first one installs it
+    assert report["before"] == report["after"], (
+        "installing lawlib changed torch or numpy"
+    )
+    assert (
+        "Installing lawlib from" in report["setup_output"] or path != CHAPTERS[0]
+    )  # the first one installs it
     assert "quick scale" in report["setup_output"]

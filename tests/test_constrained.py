@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers import raises_naming
 from lawlib import (
     ConstrainedMLP,
     depth_experiment,
@@ -37,13 +35,17 @@ def test_weight_norms_hand_values():
     assert float(weight_norms(w)) == pytest.approx(5.0, rel=1e-15)
     assert float(weight_norms(w, "spectral")) == pytest.approx(4.0, rel=1e-15)
     stack = torch.stack([w, 2 * w])
-    assert torch.allclose(weight_norms(stack, "frobenius"), torch.tensor([5.0, 10.0], dtype=torch.float64))
+    assert torch.allclose(
+        weight_norms(stack, "frobenius"), torch.tensor([5.0, 10.0], dtype=torch.float64)
+    )
 
 
 def test_frobenius_projection_hand_value():
     w = torch.tensor([[6.0, 8.0]], dtype=torch.float64)  # norm 10
     project_weight_norm(w, 2.0)
-    assert torch.allclose(w, torch.tensor([[1.2, 1.6]], dtype=torch.float64), rtol=1e-15, atol=0)
+    assert torch.allclose(
+        w, torch.tensor([[1.2, 1.6]], dtype=torch.float64), rtol=1e-15, atol=0
+    )
     inside = torch.tensor([[0.3, 0.4]], dtype=torch.float64)
     before = inside.clone()
     project_weight_norm(inside, 2.0)
@@ -55,12 +57,20 @@ def test_spectral_projection_clips_singular_values():
     v, _ = torch.linalg.qr(randn(2, 2, seed=2))
     w = u[:, :2] @ torch.diag(torch.tensor([5.0, 1.0], dtype=torch.float64)) @ v.T
     project_weight_norm(w, 2.0, "spectral")
-    expected = u[:, :2] @ torch.diag(torch.tensor([2.0, 1.0], dtype=torch.float64)) @ v.T
+    expected = (
+        u[:, :2] @ torch.diag(torch.tensor([2.0, 1.0], dtype=torch.float64)) @ v.T
+    )
     assert torch.allclose(w, expected, rtol=0, atol=1e-12)
 
 
-@given(out=st.integers(1, 5), inn=st.integers(1, 5), G=st.integers(1, 4), seed=st.integers(0, 2**31),
-       M=st.floats(0.1, 5), norm=st.sampled_from(["frobenius", "spectral"]))
+@given(
+    out=st.integers(1, 5),
+    inn=st.integers(1, 5),
+    G=st.integers(1, 4),
+    seed=st.integers(0, 2**31),
+    M=st.floats(0.1, 5),
+    norm=st.sampled_from(["frobenius", "spectral"]),
+)
 def test_projection_is_the_nearest_point_of_the_ball(out, inn, G, seed, M, norm):
     w = 3 * randn(G, out, inn, seed=seed)
     p = project_weight_norm(w.clone(), M, norm)
@@ -69,14 +79,22 @@ def test_projection_is_the_nearest_point_of_the_ball(out, inn, G, seed, M, norm)
     assert torch.allclose(again, p, rtol=0, atol=1e-10)  # idempotent
     for k in range(5):  # no point of the ball is closer (Frobenius distance)
         z = project_weight_norm(randn(G, out, inn, seed=seed + 1 + k), M, norm)
-        assert bool(((w - p).flatten(1).norm(dim=1) <= (w - z).flatten(1).norm(dim=1) + 1e-9).all())
+        assert bool(
+            (
+                (w - p).flatten(1).norm(dim=1) <= (w - z).flatten(1).norm(dim=1) + 1e-9
+            ).all()
+        )
 
 
 def test_projection_rejects_bad_input():
     raises_naming("weight", project_weight_norm, [[1.0, 2.0]], 1.0)
     raises_naming("weight", project_weight_norm, torch.ones(3), 1.0)
-    raises_naming("weight", project_weight_norm, torch.ones(2, 2, dtype=torch.long), 1.0)
-    raises_naming("weight", project_weight_norm, torch.tensor([[float("nan"), 1.0]]), 1.0)
+    raises_naming(
+        "weight", project_weight_norm, torch.ones(2, 2, dtype=torch.long), 1.0
+    )
+    raises_naming(
+        "weight", project_weight_norm, torch.tensor([[float("nan"), 1.0]]), 1.0
+    )
     raises_naming("norm", project_weight_norm, torch.ones(2, 2), 1.0, "nuclear")
     raises_naming("weight", weight_norms, torch.ones(3))
     raises_naming("norm", weight_norms, torch.ones(2, 2), "l1")
@@ -93,7 +111,9 @@ def test_bad_max_norm_is_named(M):
 
 def test_forward_matches_the_formula_and_the_extracted_networks():
     g = make_generator(0)
-    model = ConstrainedMLP(3, [4, 5], 3, 2.0, n_networks=3, generator=g, dtype=torch.float64)
+    model = ConstrainedMLP(
+        3, [4, 5], 3, 2.0, n_networks=3, generator=g, dtype=torch.float64
+    )
     x = randn(7, 3, seed=3)
     out = model(x)
     assert out.shape == (3, 7)
@@ -102,18 +122,26 @@ def test_forward_matches_the_formula_and_the_extracted_networks():
         manual = (torch.relu(torch.relu(x @ w1.T) @ w2.T) @ w3.T)[:, 0]
         assert torch.allclose(out[k], manual, rtol=1e-12, atol=1e-14)
         net = model.network(k)
-        assert isinstance(net, nn.Sequential) and all(m.bias is None for m in net if isinstance(m, nn.Linear))
+        assert isinstance(net, nn.Sequential) and all(
+            m.bias is None for m in net if isinstance(m, nn.Linear)
+        )
         assert torch.allclose(net(x), manual, rtol=1e-12, atol=1e-14)
     per_network = torch.stack([x, 2 * x, -x])
-    assert torch.allclose(model(per_network)[1], 2 * out[1], rtol=1e-12)  # positively homogeneous of degree 1
+    assert torch.allclose(
+        model(per_network)[1], 2 * out[1], rtol=1e-12
+    )  # positively homogeneous of degree 1
 
 
 def test_depth_one_is_linear_and_norms_are_constrained():
-    model = ConstrainedMLP(4, 7, 1, 0.5, n_networks=2, generator=make_generator(1), dtype=torch.float64)
+    model = ConstrainedMLP(
+        4, 7, 1, 0.5, n_networks=2, generator=make_generator(1), dtype=torch.float64
+    )
     x = randn(5, 4, seed=4)
     assert torch.allclose(model(x), (x @ model.weights[0].transpose(1, 2)).squeeze(-1))
     assert model.layer_norms().shape == (2, 1)
-    deep = ConstrainedMLP(4, 30, 4, 0.5, "spectral", n_networks=3, generator=make_generator(2))
+    deep = ConstrainedMLP(
+        4, 30, 4, 0.5, "spectral", n_networks=3, generator=make_generator(2)
+    )
     assert bool((deep.layer_norms() <= 0.5 * (1 + 1e-5)).all())
     for k in range(3):  # Lip <= product of spectral norms <= M^D
         assert spectral_norm_product(deep.network(k)) <= 0.5**4 * (1 + 1e-4)
@@ -121,7 +149,9 @@ def test_depth_one_is_linear_and_norms_are_constrained():
 
 @given(seed=st.integers(0, 2**31), D=st.integers(1, 4))
 def test_rebalancing_layers_leaves_the_function_unchanged(seed, D):
-    model = ConstrainedMLP(3, 5, D, 10.0, generator=make_generator(seed), dtype=torch.float64)
+    model = ConstrainedMLP(
+        3, 5, D, 10.0, generator=make_generator(seed), dtype=torch.float64
+    )
     x = randn(6, 3, seed=seed + 1)
     before = model(x).detach()
     c = torch.rand(D, generator=make_generator(seed + 2), dtype=torch.float64) + 0.5
@@ -146,7 +176,9 @@ def test_select_copies_networks():
 def test_model_rejects_bad_arguments():
     raises_naming("d", ConstrainedMLP, 0, 4, 2, 1.0)
     raises_naming("depth", ConstrainedMLP, 3, 4, 0, 1.0)
-    raises_naming("width", ConstrainedMLP, 3, [4, 4], 2, 1.0)  # depth 2 has one hidden width
+    raises_naming(
+        "width", ConstrainedMLP, 3, [4, 4], 2, 1.0
+    )  # depth 2 has one hidden width
     raises_naming("width[0]", ConstrainedMLP, 3, [0], 2, 1.0)
     raises_naming("width", ConstrainedMLP, 3, "4", 2, 1.0)
     raises_naming("norm", ConstrainedMLP, 3, 4, 2, 1.0, "l1")
@@ -164,7 +196,9 @@ def test_model_rejects_bad_arguments():
 def test_training_stops_at_once_when_already_below_the_noise_level():
     model = ConstrainedMLP(3, 4, 2, 0.1, n_networks=2, generator=make_generator(0))
     before = [w.detach().clone() for w in model.weights]
-    fit = train_constrained(model, randn(6, 3, dtype=torch.float32), torch.zeros(6), epsilon=0.5, steps=50)
+    fit = train_constrained(
+        model, randn(6, 3, dtype=torch.float32), torch.zeros(6), epsilon=0.5, steps=50
+    )
     assert bool(fit.fitted.all()) and fit.steps.tolist() == [0, 0]
     assert all(torch.equal(a, b) for a, b in zip(before, fit.model.weights))
     assert bool((fit.mse <= fit.target).all()) and fit.target == 0.5
@@ -175,12 +209,20 @@ def test_training_fits_what_the_class_can_fit_and_respects_the_constraint():
     # with M = 0.1 the best linear fit has error (1 - 0.05)^2 > 1 - eps: it cannot.
     x = torch.eye(4, dtype=torch.float64)
     y = torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=torch.float64)
-    model = ConstrainedMLP(4, 1, 1, 2.0, n_networks=1, generator=make_generator(3), dtype=torch.float64)
-    small = ConstrainedMLP(4, 1, 1, 0.1, n_networks=1, generator=make_generator(3), dtype=torch.float64)
+    model = ConstrainedMLP(
+        4, 1, 1, 2.0, n_networks=1, generator=make_generator(3), dtype=torch.float64
+    )
+    small = ConstrainedMLP(
+        4, 1, 1, 0.1, n_networks=1, generator=make_generator(3), dtype=torch.float64
+    )
     fit = train_constrained(model, x, y, epsilon=0.9, steps=500, lr=0.05)
     miss = train_constrained(small, x, y, epsilon=0.9, steps=200, lr=0.05)
     assert bool(fit.fitted[0]) and float(fit.mse[0]) <= 0.1 + 1e-12
-    assert not bool(miss.fitted[0]) and int(miss.steps[0]) == 200 and float(miss.mse[0]) >= (1 - 0.05) ** 2 - 1e-9
+    assert (
+        not bool(miss.fitted[0])
+        and int(miss.steps[0]) == 200
+        and float(miss.mse[0]) >= (1 - 0.05) ** 2 - 1e-9
+    )
     for m in (model, small):
         assert bool((m.layer_norms() <= m.max_norm * (1 + 1e-9)).all())
 
@@ -188,7 +230,9 @@ def test_training_fits_what_the_class_can_fit_and_respects_the_constraint():
 def test_fitted_networks_keep_the_weights_they_fitted_with():
     x = torch.eye(4, dtype=torch.float64)
     y = torch.tensor([[1.0, -1.0, -1.0, 1.0]] * 2, dtype=torch.float64)
-    model = ConstrainedMLP(4, 1, 1, 2.0, n_networks=2, generator=make_generator(4), dtype=torch.float64)
+    model = ConstrainedMLP(
+        4, 1, 1, 2.0, n_networks=2, generator=make_generator(4), dtype=torch.float64
+    )
     with torch.no_grad():
         model.weights[0][1].mul_(0.01)  # network 1 starts near zero but can fit too
     data = torch.stack([x, x])
@@ -196,12 +240,17 @@ def test_fitted_networks_keep_the_weights_they_fitted_with():
     assert bool(fit.fitted.all())
     with torch.no_grad():
         recomputed = ((model(data) - y) ** 2).mean(dim=1)
-    assert torch.allclose(recomputed, fit.mse.to(recomputed.dtype)) and bool((recomputed <= 0.5 + 1e-12).all())
+    assert torch.allclose(recomputed, fit.mse.to(recomputed.dtype)) and bool(
+        (recomputed <= 0.5 + 1e-12).all()
+    )
 
 
 def test_padding_is_ignored():
     g = make_generator(5)
-    x, y = sample_sphere(10, 3, generator=g, dtype=torch.float64), random_signs(10, generator=g, dtype=torch.float64)
+    x, y = (
+        sample_sphere(10, 3, generator=g, dtype=torch.float64),
+        random_signs(10, generator=g, dtype=torch.float64),
+    )
     padded_x = torch.cat([x, 5 + torch.rand(6, 3, generator=g, dtype=torch.float64)])
     padded_y = torch.cat([y, torch.full((6,), 7.0, dtype=torch.float64)])
     mask = torch.cat([torch.ones(10), torch.zeros(6)]).double()
@@ -220,15 +269,28 @@ def test_training_rejects_bad_input():
     raises_naming("x", train_constrained, model, torch.randn(5, 4), y, epsilon=0.5)
     raises_naming("x", train_constrained, model, torch.randn(5), y, epsilon=0.5)
     raises_naming("y", train_constrained, model, x, torch.ones(4), epsilon=0.5)
-    raises_naming("y", train_constrained, model, x, torch.tensor([1.0, float("nan"), 1, 1, 1]), epsilon=0.5)
+    raises_naming(
+        "y",
+        train_constrained,
+        model,
+        x,
+        torch.tensor([1.0, float("nan"), 1, 1, 1]),
+        epsilon=0.5,
+    )
     raises_naming("epsilon", train_constrained, model, x, y, epsilon=2.0)
     raises_naming("epsilon", train_constrained, model, x, y, epsilon=0.0)
     raises_naming("sigma", train_constrained, model, x, y, epsilon=0.5, sigma=-1)
     raises_naming("steps", train_constrained, model, x, y, epsilon=0.5, steps=-1)
     raises_naming("lr", train_constrained, model, x, y, epsilon=0.5, lr=0)
-    raises_naming("mask", train_constrained, model, x, y, epsilon=0.5, mask=torch.zeros(5))
-    raises_naming("mask", train_constrained, model, x, y, epsilon=0.5, mask=torch.full((5,), 0.5))
-    raises_naming("mask", train_constrained, model, x, y, epsilon=0.5, mask=torch.ones(4))
+    raises_naming(
+        "mask", train_constrained, model, x, y, epsilon=0.5, mask=torch.zeros(5)
+    )
+    raises_naming(
+        "mask", train_constrained, model, x, y, epsilon=0.5, mask=torch.full((5,), 0.5)
+    )
+    raises_naming(
+        "mask", train_constrained, model, x, y, epsilon=0.5, mask=torch.ones(4)
+    )
 
 
 # ----------------------------------------------------------------------------- depth search
@@ -239,19 +301,42 @@ def test_depth_two_is_needed_and_found_for_the_cross():
     # and depth 1 can never fit; f(x) = |x1| - |x2| is a depth-2 network with ||W_1||_F = ||W_2||_F = 2 that fits.
     x = torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1]], dtype=torch.float64)
     y = torch.tensor([1.0, 1, -1, -1], dtype=torch.float64)
-    found = smallest_fitting_depth(x, y, [1, 2], 4, 3.0, epsilon=0.5, steps=400, lr=0.05, restarts=4,
-                                   generator=make_generator(0))
+    found = smallest_fitting_depth(
+        x,
+        y,
+        [1, 2],
+        4,
+        3.0,
+        epsilon=0.5,
+        steps=400,
+        lr=0.05,
+        restarts=4,
+        generator=make_generator(0),
+    )
     assert found.depth == [2] and found.tried == [[1, 2]]
-    assert found.mse[0] <= 0.5 and spectral_norm_product(found.networks[0]) <= 9.0 * (1 + 1e-9)
+    assert found.mse[0] <= 0.5 and spectral_norm_product(found.networks[0]) <= 9.0 * (
+        1 + 1e-9
+    )
     with torch.no_grad():
-        assert float(((found.networks[0](x) - y) ** 2).mean()) == pytest.approx(found.mse[0], rel=1e-9)
-    none = smallest_fitting_depth(x, y, [1, 2], 4, 0.1, epsilon=0.5, steps=50, generator=make_generator(0))
+        assert float(((found.networks[0](x) - y) ** 2).mean()) == pytest.approx(
+            found.mse[0], rel=1e-9
+        )
+    none = smallest_fitting_depth(
+        x, y, [1, 2], 4, 0.1, epsilon=0.5, steps=50, generator=make_generator(0)
+    )
     assert none.depth == [None] and none.networks == [None] and none.tried == [[1, 2]]
 
 
 def test_depth_experiment_structure_and_nested_data():
-    exp = depth_experiment([8, 4], 3, 8, 3.0, max_depth=3, steps=200, restarts=2, seeds=(0, 7))
-    assert exp.ns == [4, 8] and exp.seeds == [0, 7] and len(exp.depth) == 2 and len(exp.depth[0]) == 2
+    exp = depth_experiment(
+        [8, 4], 3, 8, 3.0, max_depth=3, steps=200, restarts=2, seeds=(0, 7)
+    )
+    assert (
+        exp.ns == [4, 8]
+        and exp.seeds == [0, 7]
+        and len(exp.depth) == 2
+        and len(exp.depth[0]) == 2
+    )
     for s, seed in enumerate(exp.seeds):
         g = make_generator(seed)
         assert torch.equal(exp.x[s], sample_sphere(8, 3, generator=g))
@@ -270,8 +355,12 @@ def test_search_rejects_bad_input():
     raises_naming("depths", smallest_fitting_depth, x, y, [], 4, 1.0, epsilon=0.5)
     raises_naming("depths", smallest_fitting_depth, x, y, [0, 1], 4, 1.0, epsilon=0.5)
     raises_naming("width", smallest_fitting_depth, x, y, [1], 0, 1.0, epsilon=0.5)
-    raises_naming("restarts", smallest_fitting_depth, x, y, [1], 4, 1.0, epsilon=0.5, restarts=0)
-    raises_naming("norm", smallest_fitting_depth, x, y, [1], 4, 1.0, epsilon=0.5, norm="max")
+    raises_naming(
+        "restarts", smallest_fitting_depth, x, y, [1], 4, 1.0, epsilon=0.5, restarts=0
+    )
+    raises_naming(
+        "norm", smallest_fitting_depth, x, y, [1], 4, 1.0, epsilon=0.5, norm="max"
+    )
     raises_naming("ns", depth_experiment, [], 3, 4, 1.0)
     raises_naming("ns", depth_experiment, [1, 4], 3, 4, 1.0)
     raises_naming("d", depth_experiment, [4], 1, 4, 1.0)

@@ -11,10 +11,18 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import lawlib
-from lawlib.constructions import CapOverlapWarning, McShaneExtension, NeuronPerPoint, RBFMemorizer, WhitneyExtension
+from lawlib.constructions import (
+    CapOverlapWarning,
+    McShaneExtension,
+    NeuronPerPoint,
+    RBFMemorizer,
+    WhitneyExtension,
+)
 
 D64 = torch.float64
-FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def sphere_data(n: int, d: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -49,7 +57,9 @@ def test_mcshane_hand_values_1d():
     y = torch.tensor([0.0, 2.0, 1.0], dtype=D64)
     m = McShaneExtension(x, y)
     w = WhitneyExtension(x, y)
-    assert m.lipschitz == pytest.approx(2.0) and m.minimal_lipschitz == pytest.approx(2.0)
+    assert m.lipschitz == pytest.approx(2.0) and m.minimal_lipschitz == pytest.approx(
+        2.0
+    )
     z = torch.tensor([[-1.0], [0.5], [2.0], [5.0]], dtype=D64)
     # M(z) = min(0 + 2|z|, 2 + 2|z − 1|, 1 + 2|z − 3|)
     assert torch.allclose(m(z), torch.tensor([2.0, 1.0, 3.0, 5.0], dtype=D64))
@@ -78,7 +88,9 @@ def test_rbf_hand_values():
     z = torch.tensor([[0.75, 0.0], [4.0, 0.3], [10.0, 10.0], [0.0, 1.5]], dtype=D64)
     assert torch.allclose(f(z), torch.tensor([0.5, -2.0 * 0.8, 0.0, 0.0], dtype=D64))
     g = RBFMemorizer(x, y, radius=1.0)
-    assert g.lipschitz == pytest.approx(2.0) and float(g(torch.tensor([[4.5, 0.0]], dtype=D64))) == pytest.approx(-1.0)
+    assert g.lipschitz == pytest.approx(2.0) and float(
+        g(torch.tensor([[4.5, 0.0]], dtype=D64))
+    ) == pytest.approx(-1.0)
     assert f.n_parameters == 3 * 3 + 1 and f.n_neurons == 3
 
 
@@ -92,7 +104,9 @@ def test_neuron_per_point_hand_values():
     # 10·1·(0.95 − 0.9); 0; 10·(−2)(1 − 0.9) + 10·0.5·(1 − 0.9)
     assert torch.allclose(f(z), torch.tensor([0.5, 0.0, -2.0 + 0.5], dtype=D64))
     assert f.caps_disjoint() and f.isolates_points() and f.lipschitz_exact
-    assert f.lipschitz == pytest.approx(20.0) and f.lipschitz_upper == pytest.approx(20.0)
+    assert f.lipschitz == pytest.approx(20.0) and f.lipschitz_upper == pytest.approx(
+        20.0
+    )
     assert f.n_parameters == 3 * (3 + 2) == lawlib.count_parameters(f)
     assert f.n_neurons == 3
     # on R^d all three neurons fire at (1, 1, 1)·t: gradient 10·(1, −2, 0.5)
@@ -101,17 +115,24 @@ def test_neuron_per_point_hand_values():
 
 def test_neuron_per_point_overlapping_caps_warns_and_bounds():
     # 45° apart: inner product 0.707 lies in (2τ² − 1, τ) = (0.62, 0.9): points isolated, caps overlapping
-    x = torch.tensor([[1.0, 0.0], [math.cos(math.pi / 4), math.sin(math.pi / 4)]], dtype=D64)
+    x = torch.tensor(
+        [[1.0, 0.0], [math.cos(math.pi / 4), math.sin(math.pi / 4)]], dtype=D64
+    )
     y = torch.tensor([1.0, 1.0], dtype=D64)
     with pytest.warns(CapOverlapWarning):
         f = NeuronPerPoint(x, y)
     assert f.isolates_points() and not f.caps_disjoint() and not f.lipschitz_exact
     assert torch.allclose(f(x), y, atol=1e-12)
-    assert f.lipschitz_lower == pytest.approx(10.0) and f.lipschitz_upper == pytest.approx(20.0)
+    assert f.lipschitz_lower == pytest.approx(
+        10.0
+    ) and f.lipschitz_upper == pytest.approx(20.0)
     # both neurons fire at the unit vector between them: gradient 10(x_1 + x_2), inside the bracket
     mid = (x[0] + x[1])[None] / (x[0] + x[1]).norm()
     g = float(lawlib.gradient_norms(f, mid)[0])
-    assert g == pytest.approx(10 * float((x[0] + x[1]).norm())) and f.lipschitz_lower < g <= f.lipschitz_upper
+    assert (
+        g == pytest.approx(10 * float((x[0] + x[1]).norm()))
+        and f.lipschitz_lower < g <= f.lipschitz_upper
+    )
     with pytest.raises(ValueError, match="x"):
         NeuronPerPoint(x, y, strict=True)
 
@@ -146,7 +167,11 @@ def test_mcshane_whitney_interpolate_and_are_L_lipschitz(inst):
         assert float(slopes(f, z, z2).max()) <= f.lipschitz * (1 + 1e-9) + 1e-12
         # the gradient has norm exactly L almost everywhere
         if f.lipschitz > 0:
-            assert torch.allclose(lawlib.gradient_norms(f, z), torch.full((200,), f.lipschitz, dtype=D64), rtol=1e-9)
+            assert torch.allclose(
+                lawlib.gradient_norms(f, z),
+                torch.full((200,), f.lipschitz, dtype=D64),
+                rtol=1e-9,
+            )
 
 
 @FAST
@@ -180,7 +205,9 @@ def test_rbf_interpolates_and_lip_is_max_label_over_radius(inst, frac):
     u = torch.randn(1, x.shape[1], generator=g, dtype=D64)
     edge = x[i : i + 1] + f.radius * u / u.norm()
     assert abs(float(f(edge))) < 1e-10
-    assert float(slopes(f, x[i : i + 1], edge)[0]) == pytest.approx(f.lipschitz, rel=1e-9)
+    assert float(slopes(f, x[i : i + 1], edge)[0]) == pytest.approx(
+        f.lipschitz, rel=1e-9
+    )
 
 
 def test_rbf_touching_balls_is_still_exactly_lipschitz():
@@ -191,25 +218,37 @@ def test_rbf_touching_balls_is_still_exactly_lipschitz():
     assert f.radius == 1.0 and f.lipschitz == 1.0
     t = torch.linspace(-1.5, 3.5, 2001, dtype=D64)[:, None]
     v = f(t)
-    assert float(((v[1:] - v[:-1]).abs() / (t[1:] - t[:-1]).abs()[:, 0]).max()) == pytest.approx(1.0, rel=1e-9)
-    assert float(slopes(f, x[:1], x[1:])[0]) == pytest.approx(1.0)  # the chord through the contact point
+    assert float(
+        ((v[1:] - v[:-1]).abs() / (t[1:] - t[:-1]).abs()[:, 0]).max()
+    ) == pytest.approx(1.0, rel=1e-9)
+    assert float(slopes(f, x[:1], x[1:])[0]) == pytest.approx(
+        1.0
+    )  # the chord through the contact point
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(2, 40), st.integers(0, 1000))
 def test_neuron_per_point_exact_on_random_sphere_data(n, seed):
     x, y = sphere_data(n, 60, seed)
-    y = y * (1 + torch.rand(n, generator=torch.Generator().manual_seed(seed), dtype=D64))
-    f = NeuronPerPoint(x, y, strict=True)  # n ≤ 40 points in d = 60: caps disjoint w.h.p.
+    y = y * (
+        1 + torch.rand(n, generator=torch.Generator().manual_seed(seed), dtype=D64)
+    )
+    f = NeuronPerPoint(
+        x, y, strict=True
+    )  # n ≤ 40 points in d = 60: caps disjoint w.h.p.
     assert torch.allclose(f(x), y, atol=1e-12)
     assert f.lipschitz == pytest.approx(10 * float(y.abs().max()))
-    z = lawlib.sample_sphere(200, 60, seed=seed + 7, dtype=D64) * torch.rand(200, 1, dtype=D64)  # inside the ball
+    z = lawlib.sample_sphere(200, 60, seed=seed + 7, dtype=D64) * torch.rand(
+        200, 1, dtype=D64
+    )  # inside the ball
     z2 = z + 0.05 * torch.randn(200, 60, dtype=D64)
     z2 = z2 / z2.norm(dim=1, keepdim=True).clamp_min(1.0)
     assert float(slopes(f, z, z2).max()) <= f.lipschitz * (1 + 1e-9)
     # along the radius through x_i the slope is exactly c|y_i|
     i = int(y.abs().argmax())
-    assert float(slopes(f, x[i : i + 1], 0.97 * x[i : i + 1])[0]) == pytest.approx(f.lipschitz, rel=1e-9)
+    assert float(slopes(f, x[i : i + 1], 0.97 * x[i : i + 1])[0]) == pytest.approx(
+        f.lipschitz, rel=1e-9
+    )
 
 
 # ---------------------------------------------------------------- lawlib's estimators recover the exact constants
@@ -220,13 +259,17 @@ def test_estimators_within_five_percent_of_exact(cls):
     x, y = sphere_data(300, 40, seed=5)
     f = cls(x, y)
     assert (f(x) - y).abs().max() < 1e-10
-    starts = x[:40] + 0.02 * torch.randn(40, 40, generator=torch.Generator().manual_seed(1), dtype=D64)
+    starts = x[:40] + 0.02 * torch.randn(
+        40, 40, generator=torch.Generator().manual_seed(1), dtype=D64
+    )
     est = lawlib.gradient_ascent_lipschitz(f, starts, steps=60, step_size=0.02)
     assert 0.95 * f.lipschitz <= est.value <= f.lipschitz * (1 + 1e-9)
     slope = lawlib.max_pairwise_slope(x, f(x).detach())
     assert slope <= f.lipschitz * (1 + 1e-9)
     if cls is McShaneExtension:
-        assert slope == pytest.approx(f.lipschitz, rel=1e-9)  # attained by a pair of data points
+        assert slope == pytest.approx(
+            f.lipschitz, rel=1e-9
+        )  # attained by a pair of data points
 
 
 @pytest.mark.filterwarnings("ignore::lawlib.constructions.CapOverlapWarning")
@@ -245,7 +288,9 @@ def test_float32_and_chunking_agree():
 def test_spectral_norm_product_bounds_the_network_on_rd():
     x, y = sphere_data(50, 30, seed=2)
     f = NeuronPerPoint(x, y)
-    assert lawlib.spectral_norm_product(f) == pytest.approx(f.lipschitz_upper_bound_rd(), rel=1e-6)
+    assert lawlib.spectral_norm_product(f) == pytest.approx(
+        f.lipschitz_upper_bound_rd(), rel=1e-6
+    )
     assert f.lipschitz_upper_bound_rd() >= f.lipschitz
 
 
@@ -253,7 +298,9 @@ def test_spectral_norm_product_bounds_the_network_on_rd():
 
 
 @pytest.mark.filterwarnings("ignore::lawlib.constructions.CapOverlapWarning")
-@pytest.mark.parametrize("cls", [McShaneExtension, WhitneyExtension, RBFMemorizer, NeuronPerPoint])
+@pytest.mark.parametrize(
+    "cls", [McShaneExtension, WhitneyExtension, RBFMemorizer, NeuronPerPoint]
+)
 def test_bad_input_names_the_argument(cls):
     x, y = sphere_data(5, 3)
     with pytest.raises(ValueError, match="x"):
@@ -282,7 +329,9 @@ def test_bad_input_names_the_argument(cls):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.one_of(st.floats(max_value=0.0), st.just(float("nan")), st.just(float("inf"))))
+@given(
+    st.one_of(st.floats(max_value=0.0), st.just(float("nan")), st.just(float("inf")))
+)
 def test_rbf_radius_must_be_positive(r):
     x, y = sphere_data(5, 3)
     with pytest.raises(ValueError, match="radius"):
@@ -298,7 +347,9 @@ def test_rbf_radius_above_half_min_distance_refused():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0), st.just(float("nan"))))
+@given(
+    st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0), st.just(float("nan")))
+)
 def test_neuron_per_point_tau_in_open_unit_interval(tau):
     x, y = sphere_data(5, 3)
     with pytest.raises(ValueError, match="tau"):
@@ -315,7 +366,9 @@ def test_neuron_per_point_needs_sphere_and_matching_c():
         NeuronPerPoint(x, y, c=-10.0)
     NeuronPerPoint(x, y, c=10.0, tau=0.9)
     with pytest.raises(ValueError, match="x"):  # two points in one cap: no exact fit
-        NeuronPerPoint(torch.tensor([[1.0, 0.0], [0.99, math.sqrt(1 - 0.99**2)]], dtype=D64), y[:2])
+        NeuronPerPoint(
+            torch.tensor([[1.0, 0.0], [0.99, math.sqrt(1 - 0.99**2)]], dtype=D64), y[:2]
+        )
 
 
 @settings(max_examples=30, deadline=None)

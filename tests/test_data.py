@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import raises_naming
 import lawlib
 from lawlib import (
     linear_signal,
@@ -187,9 +187,13 @@ def test_memorization_task_structure(distribution, noise):
     sampler = sample_sphere if distribution == "sphere" else sample_gaussian
     assert torch.equal(task.x, sampler(50, 6, seed=4))
     if noise == "sign":
-        assert torch.allclose(task.noise.abs(), torch.full((50,), 0.3), atol=1e-7, rtol=0)
+        assert torch.allclose(
+            task.noise.abs(), torch.full((50,), 0.3), atol=1e-7, rtol=0
+        )
     # Reproducible from the seed, and from an explicit generator.
-    again = memorization_task(50, 6, 0.3, generator=make_generator(4), distribution=distribution, noise=noise)
+    again = memorization_task(
+        50, 6, 0.3, generator=make_generator(4), distribution=distribution, noise=noise
+    )
     assert torch.equal(task.y, again.y) and torch.equal(task.x, again.x)
 
 
@@ -243,13 +247,18 @@ def test_memorization_task_rejects_bad_d(d):
     raises_naming("d", memorization_task, 10, d, 0.1)
 
 
-@pytest.mark.parametrize("kw, name", [({"distribution": "cube"}, "distribution"), ({"noise": "laplace"}, "noise")])
+@pytest.mark.parametrize(
+    "kw, name",
+    [({"distribution": "cube"}, "distribution"), ({"noise": "laplace"}, "noise")],
+)
 def test_memorization_task_rejects_unknown_choices(kw, name):
     raises_naming(name, memorization_task, 10, 3, 0.1, **kw)
 
 
 def test_memorization_task_rejects_bad_signal():
-    raises_naming("signal", memorization_task, 10, 3, 0.1, signal=lambda x: x)  # (n, d), not (n,)
+    raises_naming(
+        "signal", memorization_task, 10, 3, 0.1, signal=lambda x: x
+    )  # (n, d), not (n,)
     raises_naming("signal", memorization_task, 10, 3, 0.1, signal=lambda x: x[:5, 0])
 
 
@@ -257,9 +266,15 @@ def test_memorization_task_rejects_bad_signal():
 
 
 def test_mean_squared_error_hand_values():
-    assert mean_squared_error(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 1.0, 1.0])) == pytest.approx(5 / 3)
-    assert mean_squared_error(torch.tensor([0.5, -0.5]), torch.tensor([0.5, -0.5])) == 0.0
-    assert mean_squared_error([2.0, 0.0], [0.0, 0.0]) == pytest.approx(2.0)  # lists are accepted
+    assert mean_squared_error(
+        torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 1.0, 1.0])
+    ) == pytest.approx(5 / 3)
+    assert (
+        mean_squared_error(torch.tensor([0.5, -0.5]), torch.tensor([0.5, -0.5])) == 0.0
+    )
+    assert mean_squared_error([2.0, 0.0], [0.0, 0.0]) == pytest.approx(
+        2.0
+    )  # lists are accepted
 
 
 def test_partially_memorizes_exact_cases():
@@ -269,7 +284,9 @@ def test_partially_memorizes_exact_cases():
     assert partially_memorizes(task.y, task.y, sigma, sigma**2)
     assert partially_memorizes(task.y, task.y, sigma, 1e-6)
     # Predicting the signal alone: MSE = mean(z^2) = sigma^2 exactly with sign noise -> fails for any eps > 0.
-    assert mean_squared_error(task.signal, task.y) == pytest.approx(float((task.noise**2).mean()), rel=1e-6)
+    assert mean_squared_error(task.signal, task.y) == pytest.approx(
+        float((task.noise**2).mean()), rel=1e-6
+    )
     assert mean_squared_error(task.signal, task.y) == pytest.approx(sigma**2, rel=1e-5)
     assert not partially_memorizes(task.signal, task.y, sigma, 1e-3)
 
@@ -279,17 +296,23 @@ def test_partially_memorizes_gaussian_noise_threshold():
     sigma = 1.0
     task = memorization_task(400, 5, sigma, seed=3)
     mse_signal = mean_squared_error(task.signal, task.y)
-    assert mse_signal == pytest.approx(float((task.noise.double() ** 2).mean()), rel=1e-5)
+    assert mse_signal == pytest.approx(
+        float((task.noise.double() ** 2).mean()), rel=1e-5
+    )
     gap = sigma**2 - mse_signal
     if gap > 2e-4:
         assert partially_memorizes(task.signal, task.y, sigma, gap - 1e-4)
-    assert not partially_memorizes(task.signal, task.y, sigma, min(max(gap, 0.0) + 1e-4, sigma**2))
+    assert not partially_memorizes(
+        task.signal, task.y, sigma, min(max(gap, 0.0) + 1e-4, sigma**2)
+    )
     # Halfway between signal and labels: MSE = mean(z^2)/4, which passes for eps = sigma^2 - mse/4 - 1e-4
     # as soon as mean(z^2) is near sigma^2.
     half = task.signal + task.noise / 2
     assert mean_squared_error(half, task.y) == pytest.approx(mse_signal / 4, rel=1e-5)
     assert partially_memorizes(half, task.y, sigma, sigma**2 - mse_signal / 4 - 1e-4)
-    assert not partially_memorizes(half, task.y, sigma, sigma**2 - mse_signal / 4 + 1e-4)
+    assert not partially_memorizes(
+        half, task.y, sigma, sigma**2 - mse_signal / 4 + 1e-4
+    )
 
 
 @given(epsilon=bad_positive)
@@ -321,7 +344,9 @@ def test_mean_squared_error_rejects_length_mismatch(n, m):
 def test_mean_squared_error_rejects_nonfinite(bad):
     good = torch.zeros(3)
     raises_naming("y", mean_squared_error, good, torch.tensor([0.0, bad, 0.0]))
-    raises_naming("predictions", mean_squared_error, torch.tensor([0.0, bad, 0.0]), good)
+    raises_naming(
+        "predictions", mean_squared_error, torch.tensor([0.0, bad, 0.0]), good
+    )
 
 
 def test_mean_squared_error_rejects_wrong_rank():
@@ -363,14 +388,25 @@ def test_load_digits_split_is_a_partition(digits):
     all_x = torch.cat([digits.x_train, digits.x_test]) * 16
     all_y = torch.cat([digits.y_train, digits.y_test])
     # Same multiset of (image, label) rows as scikit-learn's data set.
-    ours = sorted(map(tuple, torch.cat([all_x, all_y[:, None].float()], 1).round().long().tolist()))
-    theirs = sorted(map(tuple, np.concatenate([bunch.data, bunch.target[:, None]], 1).astype(int).tolist()))
+    ours = sorted(
+        map(
+            tuple, torch.cat([all_x, all_y[:, None].float()], 1).round().long().tolist()
+        )
+    )
+    theirs = sorted(
+        map(
+            tuple,
+            np.concatenate([bunch.data, bunch.target[:, None]], 1).astype(int).tolist(),
+        )
+    )
     assert ours == theirs
 
 
 def test_load_digits_seeding_and_fraction(digits):
     again = load_digits(seed=0)
-    assert torch.equal(again.x_test, digits.x_test) and torch.equal(again.y_train, digits.y_train)
+    assert torch.equal(again.x_test, digits.x_test) and torch.equal(
+        again.y_train, digits.y_train
+    )
     other = load_digits(seed=1)
     assert not torch.equal(other.y_test, digits.y_test)
     via_generator = load_digits(generator=make_generator(0))
@@ -379,7 +415,14 @@ def test_load_digits_seeding_and_fraction(digits):
     assert tenth.x_test.shape[0] == round(0.1 * 1797) == 180
 
 
-@given(frac=st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0), st.just(float("nan")), st.none()))
+@given(
+    frac=st.one_of(
+        st.floats(max_value=0.0),
+        st.floats(min_value=1.0),
+        st.just(float("nan")),
+        st.none(),
+    )
+)
 def test_load_digits_rejects_bad_fraction(frac):
     raises_naming("test_fraction", load_digits, frac)
 

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import raises_naming
 import lawlib
 from lawlib import PRESETS, Scale, get_scale, pick_device, setup
 from lawlib.device import COLAB_GPU_HINT, describe_device, in_colab
@@ -59,7 +59,11 @@ def test_pick_device_auto_prefers_cuda_then_mps_then_cpu(monkeypatch):
 
 
 def test_pick_device_auto_matches_this_machine():
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if lawlib.device._mps_available() else "cpu")
+    expected = (
+        "cuda"
+        if torch.cuda.is_available()
+        else ("mps" if lawlib.device._mps_available() else "cpu")
+    )
     assert pick_device().type == expected
 
 
@@ -84,8 +88,12 @@ def test_lawlib_device_environment_override(monkeypatch, no_accelerator):
     monkeypatch.setenv("LAWLIB_DEVICE", "")  # empty means auto
     assert pick_device() == torch.device("cpu")
     monkeypatch.setenv("LAWLIB_DEVICE", "cuda")
-    raises_naming("cuda", pick_device)  # asked for through the environment, still refused
-    assert pick_device("cpu") == torch.device("cpu")  # the argument wins over the environment
+    raises_naming(
+        "cuda", pick_device
+    )  # asked for through the environment, still refused
+    assert pick_device("cpu") == torch.device(
+        "cpu"
+    )  # the argument wins over the environment
     monkeypatch.setenv("LAWLIB_DEVICE", "tpu")
     raises_naming("device", pick_device)
 
@@ -118,10 +126,14 @@ def test_get_scale_defaults_follow_the_device(monkeypatch):
 def test_get_scale_explicit_and_environment(monkeypatch):
     assert get_scale("full").name == "full"
     assert get_scale(" Quick ").name == "quick"
-    assert get_scale("quick", device="cuda").name == "quick"  # the argument wins over the device
+    assert (
+        get_scale("quick", device="cuda").name == "quick"
+    )  # the argument wins over the device
     monkeypatch.setenv("LAWLIB_SCALE", "full")
     assert get_scale().name == "full"
-    assert get_scale(device="cpu").name == "full"  # the environment wins over the device
+    assert (
+        get_scale(device="cpu").name == "full"
+    )  # the environment wins over the device
     assert get_scale("quick").name == "quick"  # the argument wins over the environment
     monkeypatch.setenv("LAWLIB_SCALE", "")
     assert get_scale(device="cpu").name == "quick"  # empty means unset
@@ -173,17 +185,26 @@ def test_presets_structure_every_chapter_has_the_same_keys_at_every_scale():
     assert SCALE_NAMES == ("quick", "colab", "full")
     for chapter, block in PRESETS.items():
         assert isinstance(chapter, str) and chapter
-        assert set(block) <= set(SCALE_NAMES) and {"quick", "full"} <= set(block), f"{chapter}: scales {sorted(block)}"
+        assert set(block) <= set(SCALE_NAMES) and {"quick", "full"} <= set(block), (
+            f"{chapter}: scales {sorted(block)}"
+        )
         quick = block["quick"]
         for name in set(block) - {"quick"}:
             other = block[name]
-            assert set(quick) == set(other), f"{chapter}: keys differ at {name}: {set(quick) ^ set(other)}"
+            assert set(quick) == set(other), (
+                f"{chapter}: keys differ at {name}: {set(quick) ^ set(other)}"
+            )
             for key in quick:
-                assert key.isidentifier(), f"{chapter}.{key} is not usable as an attribute"
+                assert key.isidentifier(), (
+                    f"{chapter}.{key} is not usable as an attribute"
+                )
                 # Same kind of value at every scale (a size stays a number, a tuple stays a tuple...).
                 assert type(quick[key]) is type(other[key]) or (
-                    isinstance(quick[key], (int, float)) and isinstance(other[key], (int, float))
-                ), f"{chapter}.{key}: {type(quick[key]).__name__} vs {type(other[key]).__name__} at {name}"
+                    isinstance(quick[key], (int, float))
+                    and isinstance(other[key], (int, float))
+                ), (
+                    f"{chapter}.{key}: {type(quick[key]).__name__} vs {type(other[key]).__name__} at {name}"
+                )
 
 
 def test_every_block_has_a_colab_entry():
@@ -191,7 +212,9 @@ def test_every_block_has_a_colab_entry():
     from lawlib.scale import blocks_without
 
     missing = blocks_without("colab")
-    assert not missing, f"no 'colab' sizes for {missing}: add them to lawlib.scale._COLAB"
+    assert not missing, (
+        f"no 'colab' sizes for {missing}: add them to lawlib.scale._COLAB"
+    )
     sc = get_scale("colab")
     assert set(sc.presets) == set(PRESETS)
 
@@ -210,7 +233,10 @@ def test_setup_prints_device_and_scale(capsys, no_accelerator):
     out = capsys.readouterr().out
     assert dev == torch.device("cpu") and sc.name == "quick"
     assert out.count("\n") == 1, "one line"
-    assert out.startswith("quick scale") and f"(cpu, {torch.get_num_threads()} threads)" in out
+    assert (
+        out.startswith("quick scale")
+        and f"(cpu, {torch.get_num_threads()} threads)" in out
+    )
     assert "LAWLIB_SCALE=colab|full" in out
     assert COLAB_GPU_HINT not in out
 
@@ -218,10 +244,16 @@ def test_setup_prints_device_and_scale(capsys, no_accelerator):
 def test_setup_prints_the_chapters_estimated_time(capsys, no_accelerator, monkeypatch):
     from lawlib import plan
 
-    monkeypatch.setattr(plan, "device_profile", lambda dev=None: plan._profile("test cpu", "cpu", 50e9, None))
+    monkeypatch.setattr(
+        plan,
+        "device_profile",
+        lambda dev=None: plan._profile("test cpu", "cpu", 50e9, None),
+    )
     setup(chapter="01_memorization_model")
     out = capsys.readouterr().out
-    expected = plan.chapter_seconds("memorization", get_scale("quick"), plan.device_profile())
+    expected = plan.chapter_seconds(
+        "memorization", get_scale("quick"), plan.device_profile()
+    )
     assert f"about {plan.format_seconds(expected)} here" in out and out.count("\n") == 1
     setup(chapter="memorization")  # the block name works too
     assert "here (" in capsys.readouterr().out
@@ -269,7 +301,9 @@ def test_training_flops_against_a_hand_count():
     # P = 3*4 + 4 (biases) + 4 (output) + 1 = 21 parameters (as lawlib.two_layer_relu with an output bias)
     macs, params, act = plan.two_layer(3, 4)
     assert (macs, params) == (16, 21)
-    assert params == lawlib.count_parameters(lawlib.two_layer_relu(3, 4, output_bias=True))
+    assert params == lawlib.count_parameters(
+        lawlib.two_layer_relu(3, 4, output_bias=True)
+    )
     c = plan.train(10, macs, params, steps=5, nets=2)
     # per step and network: forward 2*10*16 = 320, backward 2 * 320 = 640, Adam 16 * 21 = 336
     assert c.flops == 5 * 2 * (320 + 640 + 336) and c.launches == 5
@@ -277,7 +311,9 @@ def test_training_flops_against_a_hand_count():
 
 def test_kernel_flops_against_hand_counts():
     assert plan.distances(7, 5, 3).flops == 2 * 7 * 5 * 3  # the Gram matrix x y^T
-    assert plan.distances(7, 5, 3, dtype_bytes=8).flops == 2 * 2 * 7 * 5 * 3  # float64 counts twice
+    assert (
+        plan.distances(7, 5, 3, dtype_bytes=8).flops == 2 * 2 * 7 * 5 * 3
+    )  # float64 counts twice
     assert plan.distances(4096, 10, 2, chunk=1024).launches == 4
     # PGD: 3 points x 4 steps x 2 radii, each step one forward (2 macs) and one backward (4 macs)
     assert plan.attack(3, 16, steps=4, bisection=2).flops == 3 * 4 * 2 * 6 * 16
@@ -293,7 +329,7 @@ def test_chapter_cost_against_a_hand_count():
     for k in (4, 20):
         macs, params = 2 * k + k, 2 * k + 2 * k + 1
         hand += 6 * 4 * macs + 16 * params  # one training step on the 4 points
-        hand += 6 * 3 * macs                # input gradients at the 3 fresh points
+        hand += 6 * 3 * macs  # input gradients at the 3 fresh points
     assert c.flops == hand
 
 
@@ -318,7 +354,9 @@ def test_every_experiment_has_a_finite_positive_cost(scale):
 def test_every_block_has_a_cost_model():
     """Lists the blocks of PRESETS with no entry in lawlib.plan.COSTS (they are planned as 'unknown')."""
     missing = plan.blocks_without_cost()
-    assert not missing, f"no cost model for {missing}: add a function of the block's sizes to lawlib.plan.COSTS"
+    assert not missing, (
+        f"no cost model for {missing}: add a function of the block's sizes to lawlib.plan.COSTS"
+    )
 
 
 def test_a_block_without_a_cost_is_reported_unknown(monkeypatch, capsys):
@@ -327,14 +365,23 @@ def test_a_block_without_a_cost_is_reported_unknown(monkeypatch, capsys):
     prof = plan._profile("test cpu", "cpu", 50e9, None)
     totals = plan.plan("quick", prof)
     out = capsys.readouterr().out
-    assert totals["new_block"] is None and "unknown" in out and "no cost model yet for: new_block" in out
+    assert (
+        totals["new_block"] is None
+        and "unknown" in out
+        and "no cost model yet for: new_block" in out
+    )
     assert plan.chapter_seconds("new_block", "quick", prof) is None
 
 
 def test_the_scales_grow_and_fit_their_budgets():
     """quick < colab < full in flops for every chapter; colab fits a T4 (16 GB, 10 minutes) by the model."""
     for block in COSTS:
-        f = {s: sum(c.flops + c.elements for c in plan.experiment_costs(block, s).values()) for s in SCALE_NAMES}
+        f = {
+            s: sum(
+                c.flops + c.elements for c in plan.experiment_costs(block, s).values()
+            )
+            for s in SCALE_NAMES
+        }
         assert f["quick"] <= f["colab"] <= f["full"], (block, f)
         assert plan.chapter_seconds(block, "colab", plan.T4) < 600, block
         assert plan.chapter_memory(block, "colab") < 0.8 * plan.T4.memory_bytes, block
@@ -359,10 +406,17 @@ def test_plan_command_line():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "lawlib.plan", "--scale", "colab", "--device", "t4"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "lawlib.plan", "--scale", "colab", "--device", "t4"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
-    assert "scale colab on Colab T4 (nominal)" in out.stdout and "05_universal_law" in out.stdout
+    assert (
+        "scale colab on Colab T4 (nominal)" in out.stdout
+        and "05_universal_law" in out.stdout
+    )
 
 
 _MEMORY_CHILD = """
@@ -395,8 +449,13 @@ def test_memory_estimate_against_the_measured_peak():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD], capture_output=True, text=True, timeout=300,
-                         env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+    )
     assert out.returncode == 0, out.stderr
     measured, estimated = map(float, out.stdout.split())
     assert estimated / 3 <= measured <= 3 * estimated, (measured, estimated)
@@ -426,7 +485,13 @@ def mps_stand_in(monkeypatch):
         calls.append(torch.device(device))
         return torch.device("cpu")
 
-    for module in (lawlib.device, lawlib.baum, lawlib.intrinsic, lawlib.isoperimetry, lawlib.beyond):
+    for module in (
+        lawlib.device,
+        lawlib.baum,
+        lawlib.intrinsic,
+        lawlib.isoperimetry,
+        lawlib.beyond,
+    ):
         monkeypatch.setattr(module, "float64_device", host)
     return calls
 
@@ -434,8 +499,14 @@ def mps_stand_in(monkeypatch):
 def test_float64_helpers():
     from lawlib.device import exact_dtype, float64_device, lacks_float64
 
-    assert lacks_float64("mps") and not lacks_float64("cpu") and not lacks_float64(torch.device("cuda", 0))
-    assert float64_device("mps") == torch.device("cpu") and float64_device("cpu") == torch.device("cpu")
+    assert (
+        lacks_float64("mps")
+        and not lacks_float64("cpu")
+        and not lacks_float64(torch.device("cuda", 0))
+    )
+    assert float64_device("mps") == torch.device("cpu") and float64_device(
+        "cpu"
+    ) == torch.device("cpu")
     assert exact_dtype("mps") == torch.float32 and exact_dtype("cpu") == torch.float64
     assert exact_dtype("mps", torch.float16) == torch.float16
 
@@ -459,9 +530,13 @@ def test_float64_paths_move_to_the_host_on_a_device_without_it(mps_stand_in):
     net = lawlib.baum_network(x, y)
     with torch.no_grad():
         assert float((net(x) - y.double()).abs().max()) < 1e-9
-    fns = lawlib.isoperimetry.lipschitz_test_functions(8, torch.Generator().manual_seed(0), device="cpu")
+    fns = lawlib.isoperimetry.lipschitz_test_functions(
+        8, torch.Generator().manual_seed(0), device="cpu"
+    )
     z = torch.randn(100, 8)
-    assert fns[-1](z).dtype == torch.float32  # evaluated on the host, returned in the input's dtype
+    assert (
+        fns[-1](z).dtype == torch.float32
+    )  # evaluated on the host, returned in the input's dtype
     pts = lawlib.beyond.sample_cube(50, 2, torch.Generator().manual_seed(0))
     lawlib.beyond.cell_label_variance(pts, lawlib.random_signs(50, seed=2), 3)
     lawlib.mle_dimension(torch.randn(200, 4), 5)
@@ -470,7 +545,6 @@ def test_float64_paths_move_to_the_host_on_a_device_without_it(mps_stand_in):
 
 # ----------------------------------------------------------------------------- the set-up cell
 
-import json  # noqa: E402
 import math  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -489,18 +563,36 @@ def test_setup_cell_passes_the_chapter_and_says_when_unpublished(monkeypatch, tm
     assert f"git+{notebooks.repository_url().rstrip('/')}" in published
     monkeypatch.setattr(notebooks, "published", lambda: False)
     cell = notebooks.setup_source(chapter)
-    assert "git+" not in cell and "not published yet" in cell  # never installs from the placeholder address
+    assert (
+        "git+" not in cell and "not published yet" in cell
+    )  # never installs from the placeholder address
     assert 'os.environ.get("LAWLIB_SOURCE", "")' in cell
     # where lawlib is missing and no LAWLIB_SOURCE is given, it stops and says how to install from a checkout
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("PYTHONPATH", "LAWLIB_"))}
-    out = subprocess.run([sys.executable, "-S", "-c", cell], env=env, cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode != 0 and "not published yet" in out.stderr and "LAWLIB_SOURCE" in out.stderr
+    env = {
+        k: v
+        for k, v in __import__("os").environ.items()
+        if not k.startswith(("PYTHONPATH", "LAWLIB_"))
+    }
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", cell],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        out.returncode != 0
+        and "not published yet" in out.stderr
+        and "LAWLIB_SOURCE" in out.stderr
+    )
     assert "Installing lawlib" not in out.stdout
 
 
 def test_published_flag_is_read_from_the_config(monkeypatch, tmp_path):
-    (tmp_path / "_config.yml").write_text("title: x\nrepository:\n  url: https://example.org/x\n  published: false\n")
+    (tmp_path / "_config.yml").write_text(
+        "title: x\nrepository:\n  url: https://example.org/x\n  published: false\n"
+    )
     monkeypatch.setattr(notebooks, "ROOT", tmp_path)
     assert notebooks.published() is False
     (tmp_path / "_config.yml").write_text("repository:\n  url: https://example.org/x\n")
@@ -510,6 +602,8 @@ def test_published_flag_is_read_from_the_config(monkeypatch, tmp_path):
 def test_a_cost_function_that_no_longer_fits_its_block_is_unknown(monkeypatch):
     quick = dict(PRESETS["memorization"]["quick"])
     del quick["n_pairs"]
-    monkeypatch.setitem(PRESETS, "memorization", {**PRESETS["memorization"], "quick": quick})
+    monkeypatch.setitem(
+        PRESETS, "memorization", {**PRESETS["memorization"], "quick": quick}
+    )
     assert plan.experiment_costs("memorization", "quick") is None
     assert plan.blocks_without_cost() == ["memorization"]

@@ -6,10 +6,10 @@ import math
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import raises_naming
 from lawlib import (
     MADRY_CAPACITY_SCALES,
     Interval,
@@ -30,7 +30,9 @@ from lawlib import (
 )
 
 positive = st.floats(1e-3, 1e12, allow_nan=False, allow_infinity=False)
-bad_numbers = st.sampled_from([0, -1, -2.5, float("nan"), float("inf"), float("-inf"), "many", None, [1.0, 2.0]])
+bad_numbers = st.sampled_from(
+    [0, -1, -2.5, float("nan"), float("inf"), float("-inf"), "many", None, [1.0, 2.0]]
+)
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -51,33 +53,49 @@ def test_hand_values():
 def test_the_formulas_are_consistent(n, d, p):
     deff = effective_dimension(p, n)
     assert predicted_parameters(n, deff) == pytest.approx(p, rel=1e-12)
-    assert envelope_parameters(n, d, dimension_ratio(d, deff)) == pytest.approx(p, rel=1e-12)
+    assert envelope_parameters(n, d, dimension_ratio(d, deff)) == pytest.approx(
+        p, rel=1e-12
+    )
 
 
 def test_calibration_hand_example():
     cal = calibrate(60_000, 784, (2e5, 3e6))
     assert cal.parameters == Interval(2e5, 3e6)
-    assert cal.effective_dimension.low == pytest.approx(10 / 3) and cal.effective_dimension.high == pytest.approx(50)
-    assert cal.ratio.low == pytest.approx(784 / 50) and cal.ratio.high == pytest.approx(784 * 3 / 10)
+    assert cal.effective_dimension.low == pytest.approx(
+        10 / 3
+    ) and cal.effective_dimension.high == pytest.approx(50)
+    assert cal.ratio.low == pytest.approx(784 / 50) and cal.ratio.high == pytest.approx(
+        784 * 3 / 10
+    )
     # carried to ImageNet (n = 1.4e7, d = 2e5): n d / ratio
     pred = cal.predict(1.4e7, 2e5)
-    assert pred.low == pytest.approx(1.4e7 * 2e5 / (784 * 0.3)) and pred.high == pytest.approx(1.4e7 * 2e5 / 15.68)
+    assert pred.low == pytest.approx(
+        1.4e7 * 2e5 / (784 * 0.3)
+    ) and pred.high == pytest.approx(1.4e7 * 2e5 / 15.68)
     single = calibrate(10, 100, 50)
-    assert single.effective_dimension == Interval(5, 5) and single.ratio == Interval(20, 20)
+    assert single.effective_dimension == Interval(5, 5) and single.ratio == Interval(
+        20, 20
+    )
 
 
 @given(positive, positive, positive, st.floats(1, 1e3))
 def test_calibration_round_trip(n, d, p, spread):
     cal = calibrate(n, d, (p, p * spread))
     back = cal.predict(n, d)  # the same data set gives back the calibrating counts
-    assert back.low == pytest.approx(p, rel=1e-12) and back.high == pytest.approx(p * spread, rel=1e-12)
-    assert cal.ratio.decades == pytest.approx(cal.parameters.decades, rel=1e-9, abs=1e-12)
+    assert back.low == pytest.approx(p, rel=1e-12) and back.high == pytest.approx(
+        p * spread, rel=1e-12
+    )
+    assert cal.ratio.decades == pytest.approx(
+        cal.parameters.decades, rel=1e-9, abs=1e-12
+    )
 
 
 def test_interval():
     iv = Interval(10.0, 1000.0)
     assert 10 in iv and 1000 in iv and 500 in iv and 9.99 not in iv and 1001 not in iv
-    assert iv.geometric_mean == pytest.approx(100.0) and iv.decades == pytest.approx(2.0)
+    assert iv.geometric_mean == pytest.approx(100.0) and iv.decades == pytest.approx(
+        2.0
+    )
     raises_naming("low", Interval, 5.0, 1.0)
     raises_naming("low", Interval, 0.0, 1.0)
     raises_naming("high", Interval, 1.0, float("nan"))
@@ -97,14 +115,25 @@ def test_madry_counts_hand_values():
 
 @given(st.integers(1, 20), st.sampled_from([1, 3, 5, 7]))
 def test_madry_closed_form_matches_the_built_module(scale, kernel):
-    assert count_parameters(madry_mnist_cnn(scale, kernel_size=kernel)) == madry_mnist_parameter_count(scale, kernel)
+    assert count_parameters(
+        madry_mnist_cnn(scale, kernel_size=kernel)
+    ) == madry_mnist_parameter_count(scale, kernel)
 
 
 def test_madry_scale_16_is_the_released_mnist_challenge_model():
     # model.py of MadryLab/mnist_challenge: W_conv1 [5,5,1,32], W_conv2 [5,5,32,64], W_fc1 [3136,1024], W_fc2 [1024,10]
     net = madry_mnist_cnn(16)
     shapes = [tuple(p.shape) for p in net.parameters()]
-    assert shapes == [(32, 1, 5, 5), (32,), (64, 32, 5, 5), (64,), (1024, 3136), (1024,), (10, 1024), (10,)]
+    assert shapes == [
+        (32, 1, 5, 5),
+        (32,),
+        (64, 32, 5, 5),
+        (64,),
+        (1024, 3136),
+        (1024,),
+        (10, 1024),
+        (10,),
+    ]
 
 
 def test_madry_forward_shapes_and_same_padding():
@@ -116,11 +145,22 @@ def test_madry_forward_shapes_and_same_padding():
     for layer in net:
         h = layer(h)
         sizes.append(tuple(h.shape[1:]))
-    assert sizes[:7] == [(1, 28, 28), (4, 28, 28), (4, 28, 28), (4, 14, 14), (8, 14, 14), (8, 14, 14), (8, 7, 7)]
+    assert sizes[:7] == [
+        (1, 28, 28),
+        (4, 28, 28),
+        (4, 28, 28),
+        (4, 14, 14),
+        (8, 14, 14),
+        (8, 14, 14),
+        (8, 7, 7),
+    ]
 
 
 def test_madry_generator_seeds_the_weights():
-    a, b = madry_mnist_cnn(1, generator=make_generator(3)), madry_mnist_cnn(1, generator=make_generator(3))
+    a, b = (
+        madry_mnist_cnn(1, generator=make_generator(3)),
+        madry_mnist_cnn(1, generator=make_generator(3)),
+    )
     c = madry_mnist_cnn(1, generator=make_generator(4))
     pa, pb, pc = (torch.cat([p.flatten() for p in m.parameters()]) for m in (a, b, c))
     assert torch.equal(pa, pb) and not torch.equal(pa, pc)
@@ -159,9 +199,29 @@ def test_vit_count_formula():
     # patch embedding + class token + positions + depth x (2 LN + attention + MLP) + final LN + head
     p, dim, depth, mlp, classes, image = 8, 16, 3, 40, 5, 32
     tokens = (image // p) ** 2 + 1
-    per_layer = 4 * dim + (3 * dim * dim + 3 * dim) + (dim * dim + dim) + (dim * mlp + mlp) + (mlp * dim + dim)
-    expected = 3 * p * p * dim + dim + dim + tokens * dim + depth * per_layer + 2 * dim + dim * classes + classes
-    assert count_parameters(vision_transformer(image, p, dim, depth, 4, mlp, num_classes=classes)) == expected
+    per_layer = (
+        4 * dim
+        + (3 * dim * dim + 3 * dim)
+        + (dim * dim + dim)
+        + (dim * mlp + mlp)
+        + (mlp * dim + dim)
+    )
+    expected = (
+        3 * p * p * dim
+        + dim
+        + dim
+        + tokens * dim
+        + depth * per_layer
+        + 2 * dim
+        + dim * classes
+        + classes
+    )
+    assert (
+        count_parameters(
+            vision_transformer(image, p, dim, depth, 4, mlp, num_classes=classes)
+        )
+        == expected
+    )
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import raises_naming
 from lawlib import fitting
 
 
@@ -18,7 +18,9 @@ def test_exact_line_has_zero_error():
     x = np.array([0.0, 1.0, 2.0, 3.0])
     fit = fitting.linear_fit(x, 3 * x - 2)
     assert fit.slope == pytest.approx(3.0) and fit.intercept == pytest.approx(-2.0)
-    assert fit.slope_se == pytest.approx(0.0, abs=1e-12) and fit.r2 == pytest.approx(1.0)
+    assert fit.slope_se == pytest.approx(0.0, abs=1e-12) and fit.r2 == pytest.approx(
+        1.0
+    )
     assert fit.slope_interval() == pytest.approx((3.0, 3.0), abs=1e-10)
     assert np.allclose(fit.predict([10.0]), [28.0])
 
@@ -46,7 +48,9 @@ def test_matches_numpy_polyfit_and_covariance():
     fit = fitting.linear_fit(torch.tensor(x), torch.tensor(y))
     coef, cov = np.polyfit(x, y, 1, cov="unscaled")
     s2 = ((y - np.polyval(coef, x)) ** 2).sum() / (40 - 2)
-    assert fit.slope == pytest.approx(coef[0]) and fit.intercept == pytest.approx(coef[1])
+    assert fit.slope == pytest.approx(coef[0]) and fit.intercept == pytest.approx(
+        coef[1]
+    )
     assert fit.slope_se == pytest.approx(math.sqrt(s2 * cov[0, 0]))
     assert fit.intercept_se == pytest.approx(math.sqrt(s2 * cov[1, 1]))
 
@@ -57,7 +61,9 @@ def test_interval_coverage_on_simulated_lines():
     x = np.linspace(0, 1, 15)
     covered = 0
     for _ in range(400):
-        lo, hi = fitting.linear_fit(x, 2 * x + rng.normal(0, 0.3, 15)).slope_interval(0.9)
+        lo, hi = fitting.linear_fit(x, 2 * x + rng.normal(0, 0.3, 15)).slope_interval(
+            0.9
+        )
         covered += lo <= 2 <= hi
     assert 0.85 <= covered / 400 <= 0.95
 
@@ -73,7 +79,9 @@ def test_bootstrap_interval_contains_estimate_and_is_reproducible():
     assert b1.intercept_ci[0] < b1.intercept < b1.intercept_ci[1]
     assert b1.slope == pytest.approx(fitting.linear_fit(x, y).slope)
     # the bootstrap spread is close to the classical standard error for Gaussian residuals
-    assert np.std(b1.slopes) == pytest.approx(fitting.linear_fit(x, y).slope_se, rel=0.3)
+    assert np.std(b1.slopes) == pytest.approx(
+        fitting.linear_fit(x, y).slope_se, rel=0.3
+    )
     assert len(b1.slopes) == 500
 
 
@@ -83,7 +91,9 @@ def test_power_law_recovers_exponent_and_prefactor():
     assert fit.exponent == pytest.approx(0.5) and fit.prefactor == pytest.approx(3.0)
     assert fit.exponent_se == pytest.approx(0.0, abs=1e-12)
     assert np.allclose(fit.predict([9.0]), [9.0])
-    assert fit.bootstrap is not None and fit.bootstrap.slope_ci == pytest.approx((0.5, 0.5))
+    assert fit.bootstrap is not None and fit.bootstrap.slope_ci == pytest.approx(
+        (0.5, 0.5)
+    )
     assert fitting.power_law_fit(x, 3.0 * x**0.5).bootstrap is None
 
 
@@ -94,26 +104,41 @@ def test_power_law_is_the_log_log_line(seed, beta, c):
     y = c * x**beta * np.exp(rng.normal(0, 0.1, 12))
     fit = fitting.power_law_fit(x, y)
     line = fitting.linear_fit(np.log(x), np.log(y))
-    assert fit.exponent == pytest.approx(line.slope) and fit.prefactor == pytest.approx(math.exp(line.intercept))
+    assert fit.exponent == pytest.approx(line.slope) and fit.prefactor == pytest.approx(
+        math.exp(line.intercept)
+    )
     assert fit.exponent_interval(0.5) == pytest.approx(line.slope_interval(0.5))
 
 
 def test_bad_input_names_the_argument():
-    raises_naming("x", fitting.linear_fit, [1.0, 2.0], [1.0, 2.0])  # fewer than 3 points
+    raises_naming(
+        "x", fitting.linear_fit, [1.0, 2.0], [1.0, 2.0]
+    )  # fewer than 3 points
     raises_naming("y", fitting.linear_fit, [1.0, 2.0, 3.0], [1.0, float("nan"), 2.0])
     raises_naming("x", fitting.linear_fit, [[1.0, 2.0, 3.0]], [1.0, 2.0, 3.0])
     raises_naming("x", fitting.linear_fit, [1.0, 1.0, 1.0], [1.0, 2.0, 3.0])
     raises_naming("x and y", fitting.linear_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0])
     raises_naming("x", fitting.power_law_fit, [0.0, 1.0, 2.0], [1.0, 2.0, 3.0])
     raises_naming("y", fitting.power_law_fit, [1.0, 2.0, 3.0], [1.0, -2.0, 3.0])
-    raises_naming("n_boot", fitting.bootstrap_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], n_boot=3)
-    raises_naming("level", fitting.bootstrap_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], level=1.5)
-    raises_naming("level", fitting.linear_fit([1.0, 2.0, 3.0], [1.0, 2.0, 2.5]).slope_interval, 0.0)
+    raises_naming(
+        "n_boot", fitting.bootstrap_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], n_boot=3
+    )
+    raises_naming(
+        "level", fitting.bootstrap_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], level=1.5
+    )
+    raises_naming(
+        "level",
+        fitting.linear_fit([1.0, 2.0, 3.0], [1.0, 2.0, 2.5]).slope_interval,
+        0.0,
+    )
     raises_naming("y", fitting.linear_fit, [1.0, 2.0, 3.0], "abc")
 
 
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=3, max_size=6).filter(
-    lambda v: not all(np.isfinite(v))))
+@given(
+    st.lists(
+        st.floats(allow_nan=True, allow_infinity=True), min_size=3, max_size=6
+    ).filter(lambda v: not all(np.isfinite(v)))
+)
 def test_non_finite_x_is_refused(xs):
     raises_naming("x", fitting.linear_fit, xs, list(range(len(xs))))
 
@@ -125,9 +150,17 @@ def test_group_bootstrap_equals_refitting_the_concatenated_resample():
     groups = np.repeat([0, 1, 2, 3], 3)
     counts = np.array([[2.0, 0.0, 1.0, 1.0]])
     slope, intercept = fitting._weighted_ols(x, y, counts[:, groups])
-    keep = np.concatenate([np.flatnonzero(groups == g) for g, c in enumerate(counts[0]) for _ in range(int(c))])
+    keep = np.concatenate(
+        [
+            np.flatnonzero(groups == g)
+            for g, c in enumerate(counts[0])
+            for _ in range(int(c))
+        ]
+    )
     ref = fitting.linear_fit(x[keep], y[keep])
-    assert slope[0] == pytest.approx(ref.slope) and intercept[0] == pytest.approx(ref.intercept)
+    assert slope[0] == pytest.approx(ref.slope) and intercept[0] == pytest.approx(
+        ref.intercept
+    )
 
 
 def test_group_bootstrap_keeps_groups_together():
@@ -139,16 +172,33 @@ def test_group_bootstrap_keeps_groups_together():
     b = fitting.bootstrap_fit(x, y, n_boot=400, seed=3, groups=groups)
     assert b.slope == pytest.approx(1.5)
     assert np.all(b.slopes >= -1e-12) and np.all(b.slopes <= 3 + 1e-12)
-    assert np.allclose(b.intercepts, 0.0, atol=1e-9)  # every group passes through the origin
+    assert np.allclose(
+        b.intercepts, 0.0, atol=1e-9
+    )  # every group passes through the origin
     # all groups share the same x, so a resample's slope is (Σ_g count_g · g) / 4: a multiple of 1/4
     assert np.allclose(b.slopes * 4, np.round(b.slopes * 4), atol=1e-9)
-    point = fitting.bootstrap_fit(x, y, n_boot=400, seed=3)  # resampling points instead breaks this
+    point = fitting.bootstrap_fit(
+        x, y, n_boot=400, seed=3
+    )  # resampling points instead breaks this
     assert not np.allclose(point.slopes * 4, np.round(point.slopes * 4), atol=1e-9)
     # same seed, same answer; without groups the answer differs
-    assert np.array_equal(b.slopes, fitting.bootstrap_fit(x, y, n_boot=400, seed=3, groups=groups).slopes)
-    assert fitting.power_law_fit(x + 1, y + 1, n_boot=50, groups=groups).bootstrap is not None
+    assert np.array_equal(
+        b.slopes, fitting.bootstrap_fit(x, y, n_boot=400, seed=3, groups=groups).slopes
+    )
+    assert (
+        fitting.power_law_fit(x + 1, y + 1, n_boot=50, groups=groups).bootstrap
+        is not None
+    )
 
 
 def test_group_bootstrap_rejects_bad_groups():
-    raises_naming("groups", fitting.bootstrap_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 4.0], groups=[0, 1])
-    raises_naming("groups", fitting.bootstrap_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 4.0], groups=[0, 0, 0])
+    raises_naming(
+        "groups", fitting.bootstrap_fit, [1.0, 2.0, 3.0], [1.0, 2.0, 4.0], groups=[0, 1]
+    )
+    raises_naming(
+        "groups",
+        fitting.bootstrap_fit,
+        [1.0, 2.0, 3.0],
+        [1.0, 2.0, 4.0],
+        groups=[0, 0, 0],
+    )

@@ -24,7 +24,9 @@ from lawlib.train import memorizes
 
 def _data(n=40, d=8, seed=0):
     g = make_generator(seed)
-    return sample_gaussian(n, d, g, dtype=torch.float64), random_signs(n, g, dtype=torch.float64)
+    return sample_gaussian(n, d, g, dtype=torch.float64), random_signs(
+        n, g, dtype=torch.float64
+    )
 
 
 def _penalty_autograd(net, z):
@@ -33,7 +35,9 @@ def _penalty_autograd(net, z):
     return g.square().sum(1).mean()
 
 
-def _one_at_a_time(x, y, k, lam, seed, *, penalty, n_penalty, noise, point_seed, steps, lr, eps):
+def _one_at_a_time(
+    x, y, k, lam, seed, *, penalty, n_penalty, noise, point_seed, steps, lr, eps
+):
     """The reference: torch.optim.Adam, the penalty by double backward."""
     net = two_layer_relu(x.shape[1], k, generator=make_generator(seed)).double()
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -45,7 +49,9 @@ def _one_at_a_time(x, y, k, lam, seed, *, penalty, n_penalty, noise, point_seed,
                 break
         loss = (net(x) - y).square().mean()
         if lam > 0:
-            loss = loss + lam * _penalty_autograd(net, penalty_points(n_penalty, x, penalty, noise, gen))
+            loss = loss + lam * _penalty_autograd(
+                net, penalty_points(n_penalty, x, penalty, noise, gen)
+            )
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -59,11 +65,20 @@ def test_batched_equals_one_at_a_time(penalty):
     widths = [6, 20, 6, 20, 12]
     lams = [0.0, 0.0, 0.05, 0.05, 0.01]
     seeds = [1, 2, 3, 4, 5]
-    kw = {"penalty": penalty, "n_penalty": 16, "noise": 0.1, "point_seed": 7, "steps": 300,
-          "lr": 2e-2, "eps": 0.05}
+    kw = {
+        "penalty": penalty,
+        "n_penalty": 16,
+        "noise": 0.1,
+        "point_seed": 7,
+        "steps": 300,
+        "lr": 2e-2,
+        "eps": 0.05,
+    }
     res = train_penalized(x, y, widths, lams, seeds, progress=False, **kw)
     assert res.memorized.sum() >= 2  # the stopping rule is exercised
-    assert len(set(res.steps.tolist())) >= 3  # networks leave the batch at different steps
+    assert (
+        len(set(res.steps.tolist())) >= 3
+    )  # networks leave the batch at different steps
     z = sample_gaussian(50, x.shape[1], make_generator(9), dtype=torch.float64)
     for j, (k, lam, s) in enumerate(zip(widths, lams, seeds)):
         net, taken = _one_at_a_time(x, y, k, lam, s, **kw)
@@ -81,7 +96,9 @@ def test_penalty_gradient_matches_double_backward():
     d, k = 7, 15
     net = two_layer_relu(d, k, generator=g).double()
     z = sample_gaussian(33, d, g, dtype=torch.float64)
-    value, grads = penalty_and_gradient(net[0].weight.detach(), net[0].bias.detach(), net[2].weight.detach()[0], z)
+    value, grads = penalty_and_gradient(
+        net[0].weight.detach(), net[0].bias.detach(), net[2].weight.detach()[0], z
+    )
     auto = _penalty_autograd(net, z)
     ref = torch.autograd.grad(auto, [net[0].weight, net[0].bias, net[2].weight])
     assert math.isclose(value, auto.item(), rel_tol=1e-12)
@@ -100,9 +117,13 @@ def test_gradient_norms_and_upper_bounds():
     for j in range(2):
         net = res.network(j)
         assert torch.allclose(norms[j], gradient_norms(net, z), atol=1e-10)
-        assert res.spectral_product()[j] == pytest.approx(spectral_norm_product(net), rel=1e-9)
+        assert res.spectral_product()[j] == pytest.approx(
+            spectral_norm_product(net), rel=1e-9
+        )
         assert norms[j].max() <= res.path_norm()[j] * (1 + 1e-9)
-        assert res.path_norm()[j] >= res.spectral_product()[j] * (1 - 1e-9) / math.sqrt(res.widths[j])
+        assert res.path_norm()[j] >= res.spectral_product()[j] * (1 - 1e-9) / math.sqrt(
+            res.widths[j]
+        )
 
 
 def test_bracket_is_ordered_and_exact_for_a_linear_function():
@@ -114,7 +135,11 @@ def test_bracket_is_ordered_and_exact_for_a_linear_function():
 
     z = sample_gaussian(20, 5, make_generator(1), dtype=torch.float64)
     b = lipschitz_bracket(f, x, y, z, upper=5.0, ascent_starts=4, ascent_steps=3)
-    assert b.fresh == pytest.approx(5.0) and b.ascent == pytest.approx(5.0) and b.lower == pytest.approx(5.0)
+    assert (
+        b.fresh == pytest.approx(5.0)
+        and b.ascent == pytest.approx(5.0)
+        and b.lower == pytest.approx(5.0)
+    )
     assert b.pairwise <= 5.0 + 1e-9
     raises_naming("upper", lipschitz_bracket, f, x, y, z, upper=1.0)
 
@@ -134,7 +159,15 @@ def test_memorizer_floor_holds_for_interpolants():
 
 def test_runs_with_float32_and_all_widths_sorted():
     x, y = _data()
-    res = train_penalized(x.float(), y.float(), [30, 5, 12], [0.1, 0.0, 1.0], [0, 1, 2], steps=20, progress=False)
+    res = train_penalized(
+        x.float(),
+        y.float(),
+        [30, 5, 12],
+        [0.1, 0.0, 1.0],
+        [0, 1, 2],
+        steps=20,
+        progress=False,
+    )
     assert res.widths.tolist() == [30, 5, 12] and res.steps.tolist() == [20, 20, 20]
     assert res.n_parameters.tolist() == [30 * 10, 5 * 10, 12 * 10]
 
@@ -152,9 +185,25 @@ def test_bad_input_names_the_argument():
     raises_naming("n_penalty", train_penalized, x, y, [2], [0.0], [0], n_penalty=0)
     raises_naming("steps", train_penalized, x, y, [2], [0.0], [0], steps=-1)
     raises_naming("eps", train_penalized, x, y, [2], [0.0], [0], eps=0.0)
-    raises_naming("z", penalty_and_gradient, torch.ones(2, 3), torch.ones(2), torch.ones(2), torch.ones(4, 5))
-    raises_naming("a", penalty_and_gradient, torch.ones(2, 3), torch.ones(2), torch.ones(3), torch.ones(4, 3))
+    raises_naming(
+        "z",
+        penalty_and_gradient,
+        torch.ones(2, 3),
+        torch.ones(2),
+        torch.ones(2),
+        torch.ones(4, 5),
+    )
+    raises_naming(
+        "a",
+        penalty_and_gradient,
+        torch.ones(2, 3),
+        torch.ones(2),
+        torch.ones(3),
+        torch.ones(4, 3),
+    )
     raises_naming("eps", memorizer_floor, x, y, 0.0)
     raises_naming("tau", neuron_per_point, x, y, 1.5)
     raises_naming("z", lipschitz_bracket, lambda v: v.sum(1), x, y, torch.ones(4, 2))
-    raises_naming("j", train_penalized(x, y, [2], [0.0], [0], steps=1, progress=False).network, 3)
+    raises_naming(
+        "j", train_penalized(x, y, [2], [0.0], [0], steps=1, progress=False).network, 3
+    )

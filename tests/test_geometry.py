@@ -6,10 +6,10 @@ import math
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import raises_naming
 from lawlib import (
     PairExtreme,
     make_generator,
@@ -28,7 +28,11 @@ def clouds(draw, min_n=2, max_n=24, max_d=6):
     d = draw(st.integers(1, max_d))
     seed = draw(st.integers(0, 2**31))
     x = torch.randn(n, d, generator=make_generator(seed), dtype=torch.float64)
-    chunk = draw(st.one_of(st.sampled_from([1, max(n - 1, 1), n, n + 1, 3 * n]), st.integers(1, n + 2)))
+    chunk = draw(
+        st.one_of(
+            st.sampled_from([1, max(n - 1, 1), n, n + 1, 3 * n]), st.integers(1, n + 2)
+        )
+    )
     return x, chunk
 
 
@@ -108,8 +112,12 @@ def test_chunk_size_does_not_change_the_answer(cloud):
     n = x.shape[0]
     ref_d, ref_i = min_pairwise_distance(x, chunk=n), max_inner_product(x, chunk=n)
     for chunk in range(1, n + 2):
-        assert min_pairwise_distance(x, chunk=chunk).value == pytest.approx(ref_d.value, rel=1e-9, abs=1e-12)
-        assert max_inner_product(x, chunk=chunk).value == pytest.approx(ref_i.value, rel=1e-9, abs=1e-12)
+        assert min_pairwise_distance(x, chunk=chunk).value == pytest.approx(
+            ref_d.value, rel=1e-9, abs=1e-12
+        )
+        assert max_inner_product(x, chunk=chunk).value == pytest.approx(
+            ref_i.value, rel=1e-9, abs=1e-12
+        )
 
 
 def test_float32_sphere_matches_float64_brute_force():
@@ -120,7 +128,9 @@ def test_float32_sphere_matches_float64_brute_force():
         x = sample_sphere(n, d, seed=d)
         r = min_pairwise_distance(x, chunk=256)
         truth = brute_min_distance(x.double())
-        assert r.value == pytest.approx(truth, rel=1e-3), f"d={d}: got {r.value}, brute force {truth}"
+        assert r.value == pytest.approx(truth, rel=1e-3), (
+            f"d={d}: got {r.value}, brute force {truth}"
+        )
 
 
 def test_min_distance_is_translation_invariant_in_float32():
@@ -145,7 +155,9 @@ def test_pairwise_distances_equals_cdist_and_brute_force(cloud, m):
     assert torch.allclose(dxy, brute, rtol=1e-9, atol=1e-9)
     dxx = pairwise_distances(x)
     assert dxx.shape == (x.shape[0], x.shape[0])
-    assert torch.allclose(dxx, dxx.T) and torch.allclose(dxx.diagonal(), torch.zeros(x.shape[0], dtype=x.dtype), atol=1e-7)
+    assert torch.allclose(dxx, dxx.T) and torch.allclose(
+        dxx.diagonal(), torch.zeros(x.shape[0], dtype=x.dtype), atol=1e-7
+    )
 
 
 def test_pairwise_distances_rejects_mismatched_columns():
@@ -170,7 +182,9 @@ def test_sample_pair_inner_products_covers_all_pairs():
     n = 4
     x = torch.arange(1.0, n + 1)[:, None]
     t = sample_pair_inner_products(x, 2000, generator=make_generator(0))
-    assert set(t.tolist()) == {float(i * j) for i in range(1, n + 1) for j in range(1, n + 1) if i != j}
+    assert set(t.tolist()) == {
+        float(i * j) for i in range(1, n + 1) for j in range(1, n + 1) if i != j
+    }
 
 
 def test_sample_pair_inner_products_seeding():
@@ -179,7 +193,9 @@ def test_sample_pair_inner_products_seeding():
     b = sample_pair_inner_products(x, 100, generator=make_generator(7))
     c = sample_pair_inner_products(x, 100, generator=make_generator(8))
     assert torch.equal(a, b) and not torch.equal(a, c)
-    assert torch.equal(sample_pair_inner_products(x, 100), sample_pair_inner_products(x, 100))
+    assert torch.equal(
+        sample_pair_inner_products(x, 100), sample_pair_inner_products(x, 100)
+    )
 
 
 @pytest.mark.parametrize("d", [3, 10, 50])
@@ -202,7 +218,12 @@ point_functions = [min_pairwise_distance, max_inner_product, pairwise_distances]
 
 
 @pytest.mark.parametrize("fn", point_functions)
-@given(shape=st.one_of(st.tuples(st.integers(0, 5)), st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))))
+@given(
+    shape=st.one_of(
+        st.tuples(st.integers(0, 5)),
+        st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+    )
+)
 def test_wrong_rank_raises(fn, shape):
     raises_naming("x", fn, torch.zeros(shape))
 
@@ -216,7 +237,11 @@ def test_fewer_than_two_points_raises(fn, d):
 
 
 @pytest.mark.parametrize("fn", point_functions)
-@given(bad=st.sampled_from([float("nan"), float("inf"), -float("inf")]), i=st.integers(0, 3), k=st.integers(0, 1))
+@given(
+    bad=st.sampled_from([float("nan"), float("inf"), -float("inf")]),
+    i=st.integers(0, 3),
+    k=st.integers(0, 1),
+)
 def test_nonfinite_entries_raise(fn, bad, i, k):
     x = torch.randn(4, 2)
     x[i, k] = bad
@@ -224,7 +249,11 @@ def test_nonfinite_entries_raise(fn, bad, i, k):
 
 
 @pytest.mark.parametrize("fn", [min_pairwise_distance, max_inner_product])
-@given(chunk=st.one_of(st.integers(max_value=0), st.floats(), st.text(max_size=2), st.none()))
+@given(
+    chunk=st.one_of(
+        st.integers(max_value=0), st.floats(), st.text(max_size=2), st.none()
+    )
+)
 def test_bad_chunk_raises(fn, chunk):
     raises_naming("chunk", fn, torch.randn(5, 2), chunk=chunk)
 
@@ -241,7 +270,9 @@ def test_non_tensor_input_is_converted_or_refused():
 
 
 def test_bad_generator_raises():
-    raises_naming("generator", sample_pair_inner_products, torch.randn(5, 2), 3, generator=42)
+    raises_naming(
+        "generator", sample_pair_inner_products, torch.randn(5, 2), 3, generator=42
+    )
 
 
 @given(clouds(max_n=40), st.integers(1, 64))
@@ -257,6 +288,12 @@ def test_small_tiles_give_the_brute_force_answer(cloud, tile_bytes):
     finally:
         geometry.TILE_BYTES = old
     assert r.value == pytest.approx(brute_min_distance(x), rel=1e-9, abs=1e-12)
-    assert float((x[r.i] - x[r.j]).norm()) == pytest.approx(r.value, rel=1e-12, abs=0) and r.i < r.j
+    assert (
+        float((x[r.i] - x[r.j]).norm()) == pytest.approx(r.value, rel=1e-12, abs=0)
+        and r.i < r.j
+    )
     assert s.value == pytest.approx(brute_max_inner(x), rel=1e-9, abs=1e-12)
-    assert float(x[s.i] @ x[s.j]) == pytest.approx(s.value, rel=1e-9, abs=1e-12) and s.i < s.j
+    assert (
+        float(x[s.i] @ x[s.j]) == pytest.approx(s.value, rel=1e-9, abs=1e-12)
+        and s.i < s.j
+    )

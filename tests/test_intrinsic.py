@@ -6,13 +6,14 @@ import math
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import raises_naming
 from lawlib import (
     embedded_curve,
     embedded_gaussian,
+    intrinsic,
     knn_distances,
     load_mnist_if_available,
     make_generator,
@@ -24,7 +25,6 @@ from lawlib import (
     twonn_dimension,
     twonn_from_distances,
 )
-from lawlib import intrinsic
 
 
 @st.composite
@@ -32,9 +32,13 @@ def clouds(draw, min_n=3, max_n=30, max_d=5):
     """A random float64 cloud (n, d), a neighbour count 1 <= k <= n - 1 and a chunk size."""
     n = draw(st.integers(min_n, max_n))
     d = draw(st.integers(1, max_d))
-    x = torch.randn(n, d, generator=make_generator(draw(st.integers(0, 2**31))), dtype=torch.float64)
+    x = torch.randn(
+        n, d, generator=make_generator(draw(st.integers(0, 2**31))), dtype=torch.float64
+    )
     k = draw(st.integers(1, n - 1))
-    chunk = draw(st.one_of(st.sampled_from([1, n - 1, n, n + 5]), st.integers(1, n + 2)))
+    chunk = draw(
+        st.one_of(st.sampled_from([1, n - 1, n, n + 5]), st.integers(1, n + 2))
+    )
     return x, k, chunk
 
 
@@ -50,7 +54,9 @@ def poisson_distances(n: int, k: int, m: int, seed: int) -> torch.Tensor:
 
 def test_knn_hand_example():
     x = torch.tensor([[0.0], [1.0], [3.0], [7.0]], dtype=torch.float64)
-    expected = torch.tensor([[1.0, 3.0], [1.0, 2.0], [2.0, 3.0], [4.0, 6.0]], dtype=torch.float64)
+    expected = torch.tensor(
+        [[1.0, 3.0], [1.0, 2.0], [2.0, 3.0], [4.0, 6.0]], dtype=torch.float64
+    )
     for chunk in (1, 2, 3, 4, 100):
         assert torch.equal(knn_distances(x, 2, chunk=chunk), expected)
 
@@ -73,9 +79,13 @@ def test_knn_matches_brute_force(case):
 def test_knn_distances_are_recomputed_exactly():
     # two far-apart pairs at distance 1e-4: ‖a‖² + ‖b‖² − 2<a, b> has an error ~ 1e-8 (eps · 1e8), the size of
     # the squared distance itself; the distances measured from the differences are exact
-    x = torch.tensor([[1e4, 0.0], [1e4, 1e-4], [-1e4, 0.0], [-1e4, 1e-4]], dtype=torch.float64)
+    x = torch.tensor(
+        [[1e4, 0.0], [1e4, 1e-4], [-1e4, 0.0], [-1e4, 1e-4]], dtype=torch.float64
+    )
     t = knn_distances(x, 1)
-    assert torch.allclose(t[:, 0], torch.full((4,), 1e-4, dtype=torch.float64), rtol=1e-9, atol=0)
+    assert torch.allclose(
+        t[:, 0], torch.full((4,), 1e-4, dtype=torch.float64), rtol=1e-9, atol=0
+    )
 
 
 # ----------------------------------------------------------------------------- Levina–Bickel
@@ -83,12 +93,16 @@ def test_knn_distances_are_recomputed_exactly():
 
 def test_mle_hand_value():
     # one point with neighbours at 1, 2, 3: S = log 3 + log(3/2) = log 4.5, local estimate 2 / log 4.5
-    t = torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]], dtype=torch.float64)  # the second is a scaled copy
+    t = torch.tensor(
+        [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]], dtype=torch.float64
+    )  # the second is a scaled copy
     for average in ("inverse", "mean"):
         est = mle_from_distances(t, average=average)
         assert est.k == 3 and est.average == average
         assert est.dimension == pytest.approx(2 / math.log(4.5), rel=1e-14)
-        assert torch.allclose(est.local, torch.full((2,), 2 / math.log(4.5), dtype=torch.float64))
+        assert torch.allclose(
+            est.local, torch.full((2,), 2 / math.log(4.5), dtype=torch.float64)
+        )
 
 
 def test_mle_line_with_unit_spacing():
@@ -105,7 +119,9 @@ def test_inverse_average_is_the_harmonic_mean_and_never_exceeds_the_mean(n, k, s
     inv, mean = mle_from_distances(t, "inverse"), mle_from_distances(t, "mean")
     assert inv.dimension == pytest.approx(1 / float((1 / inv.local).mean()), rel=1e-12)
     assert mean.dimension == pytest.approx(float(inv.local.mean()), rel=1e-12)
-    assert inv.dimension <= mean.dimension * (1 + 1e-12)  # harmonic mean <= arithmetic mean
+    assert inv.dimension <= mean.dimension * (
+        1 + 1e-12
+    )  # harmonic mean <= arithmetic mean
 
 
 def test_poisson_model_inverse_average_is_consistent_mean_average_is_biased():
@@ -113,7 +129,9 @@ def test_poisson_model_inverse_average_is_consistent_mean_average_is_biased():
     m, k = 3, 5
     t = poisson_distances(40_000, k, m, seed=1)
     assert mle_from_distances(t, "inverse").dimension == pytest.approx(m, rel=0.02)
-    assert mle_from_distances(t, "mean").dimension == pytest.approx(m * (k - 1) / (k - 2), rel=0.03)
+    assert mle_from_distances(t, "mean").dimension == pytest.approx(
+        m * (k - 1) / (k - 2), rel=0.03
+    )
 
 
 @given(st.floats(1e-3, 1e3), st.integers(0, 2**31))
@@ -139,7 +157,9 @@ def test_mle_curve_reuses_one_search():
     x = embedded_gaussian(500, 3, 10, generator=make_generator(2))
     ks = (3, 7, 12)
     curve = mle_dimension_curve(x, ks)
-    assert curve == pytest.approx([mle_dimension(x, k).dimension for k in ks], rel=1e-12)
+    assert curve == pytest.approx(
+        [mle_dimension(x, k).dimension for k in ks], rel=1e-12
+    )
 
 
 def test_curve_in_many_dimensions_has_dimension_one_for_the_mle_but_not_for_pca():
@@ -171,7 +191,9 @@ def test_twonn_fit_is_exact_on_the_pareto_quantiles(n, m, discard):
     mu = (1 - i / n) ** (-1.0 / m)
     mu = torch.cat([mu, 2 * mu[-1:]])
     t = torch.stack([torch.ones_like(mu), mu], dim=1)
-    assert twonn_from_distances(t, method="fit", discard=discard) == pytest.approx(m, rel=1e-10)
+    assert twonn_from_distances(t, method="fit", discard=discard) == pytest.approx(
+        m, rel=1e-10
+    )
 
 
 def test_twonn_uses_only_the_first_two_distances():
@@ -186,7 +208,9 @@ def test_pca_hand_example():
     a, b = 2.0, 1.0
     x = torch.tensor([[a, 0.0], [-a, 0.0], [0.0, b], [0.0, -b]])
     p = pca_profile(x)
-    assert torch.allclose(p.variances, torch.tensor([2 * a * a / 3, 2 * b * b / 3], dtype=torch.float64))
+    assert torch.allclose(
+        p.variances, torch.tensor([2 * a * a / 3, 2 * b * b / 3], dtype=torch.float64)
+    )
     assert torch.allclose(p.ratios, torch.tensor([0.8, 0.2], dtype=torch.float64))
     assert p.components_for(0.5) == 1 and p.components_for(0.8) == 1
     assert p.components_for(0.8001) == 2 and p.components_for(1.0) == 2
@@ -213,7 +237,9 @@ def test_pca_matches_the_singular_values_whichever_side_is_smaller(n, d, seed):
 
 def test_pca_isotropic_noise_needs_almost_every_component():
     x = embedded_gaussian(4000, 5, 30, noise=1.0, generator=make_generator(4))
-    assert pca_components(x, 0.95) > 20  # noise of the same size as the signal hides the 5-dimensional part
+    assert (
+        pca_components(x, 0.95) > 20
+    )  # noise of the same size as the signal hides the 5-dimensional part
 
 
 # ----------------------------------------------------------------------------- MNIST guard
@@ -231,7 +257,9 @@ def _idx(array, code: int, fmt: str) -> bytes:
     """An IDX file written by hand: magic (0, 0, type, ndim), big-endian sizes, big-endian values."""
     import struct
 
-    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = bytes([0, 0, code, array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     return header + array.astype(fmt).tobytes()
 
 
@@ -270,10 +298,18 @@ def test_mnist_from_cached_idx_files(tmp_path, monkeypatch):
     folder = tmp_path / "MNIST" / "raw"
     folder.mkdir(parents=True)
     images = (np.arange(3 * 28 * 28) % 256).astype(np.uint8).reshape(3, 28, 28)
-    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(__import__("gzip").compress(_idx(images, 0x08, "u1")))
-    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(_idx(np.array([7, 2, 1], dtype=np.uint8), 0x08, "u1"))
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(
+        __import__("gzip").compress(_idx(images, 0x08, "u1"))
+    )
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(
+        _idx(np.array([7, 2, 1], dtype=np.uint8), 0x08, "u1")
+    )
     data = load_mnist_if_available(tmp_path, train=False, mirrors=(), verbose=False)
-    assert data is not None and tuple(data.x.shape) == (3, 784) and data.y.tolist() == [7, 2, 1]
+    assert (
+        data is not None
+        and tuple(data.x.shape) == (3, 784)
+        and data.y.tolist() == [7, 2, 1]
+    )
     assert float(data.x.max()) == 1.0 and float(data.x[0, 1]) == pytest.approx(1 / 255)
 
 
@@ -282,7 +318,9 @@ def test_mnist_unreachable_returns_none_quickly(tmp_path, monkeypatch, capsys):
 
     monkeypatch.delenv("LAWLIB_OFFLINE", raising=False)
     start = time.perf_counter()
-    data = load_mnist_if_available(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2.0)
+    data = load_mnist_if_available(
+        tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2.0
+    )
     assert data is None and time.perf_counter() - start < 10
     assert "could not be downloaded" in capsys.readouterr().out
 
@@ -296,7 +334,9 @@ def test_offline_flag(monkeypatch, value):
 # ----------------------------------------------------------------------------- bad input
 
 
-bad_numbers = st.sampled_from([0, -1, -0.5, float("nan"), float("inf"), "three", None, [1.0]])
+bad_numbers = st.sampled_from(
+    [0, -1, -0.5, float("nan"), float("inf"), "three", None, [1.0]]
+)
 
 
 @given(st.sampled_from([0, -2, 1.5, "2", None, True, 50]))
@@ -311,9 +351,19 @@ def test_knn_bad_chunk(chunk):
 
 @given(st.sampled_from(["nan", "1d", "one_row", "list_of_str"]))
 def test_bad_points(kind):
-    x = {"nan": torch.tensor([[0.0], [float("nan")], [1.0]]), "1d": torch.randn(5), "one_row": torch.randn(1, 3),
-         "list_of_str": [["a"]]}[kind]
-    for fn in (lambda v: knn_distances(v, 1), mle_dimension, twonn_dimension, pca_profile, pca_components):
+    x = {
+        "nan": torch.tensor([[0.0], [float("nan")], [1.0]]),
+        "1d": torch.randn(5),
+        "one_row": torch.randn(1, 3),
+        "list_of_str": [["a"]],
+    }[kind]
+    for fn in (
+        lambda v: knn_distances(v, 1),
+        mle_dimension,
+        twonn_dimension,
+        pca_profile,
+        pca_components,
+    ):
         raises_naming("x", fn, x)
 
 
@@ -337,8 +387,14 @@ def test_bad_ks():
 
 @given(st.sampled_from(["unsorted", "negative", "zero_first", "one_col", "nan", "1d"]))
 def test_bad_distances(kind):
-    t = {"unsorted": [[2.0, 1.0]], "negative": [[-1.0, 1.0]], "zero_first": [[0.0, 1.0], [1.0, 2.0]],
-         "one_col": [[1.0]], "nan": [[1.0, float("nan")]], "1d": [1.0, 2.0]}[kind]
+    t = {
+        "unsorted": [[2.0, 1.0]],
+        "negative": [[-1.0, 1.0]],
+        "zero_first": [[0.0, 1.0], [1.0, 2.0]],
+        "one_col": [[1.0]],
+        "nan": [[1.0, float("nan")]],
+        "1d": [1.0, 2.0],
+    }[kind]
     t = torch.tensor(t)
     raises_naming("distances", mle_from_distances, t)
     raises_naming("distances", twonn_from_distances, t)
@@ -360,7 +416,13 @@ def test_twonn_bad_method(method):
 
 @given(st.sampled_from([-0.1, 1.0, 2.0, float("nan"), "a", None]))
 def test_twonn_bad_discard(discard):
-    raises_naming("discard", twonn_from_distances, torch.tensor([[1.0, 2.0], [1.0, 3.0]]), "fit", discard)
+    raises_naming(
+        "discard",
+        twonn_from_distances,
+        torch.tensor([[1.0, 2.0], [1.0, 3.0]]),
+        "fit",
+        discard,
+    )
 
 
 @given(bad_numbers | st.sampled_from([1.5, 2.0]))
@@ -373,8 +435,19 @@ def test_pca_zero_variance():
     raises_naming("x", pca_profile, torch.ones(5, 3))
 
 
-@given(st.sampled_from([("n", 1), ("intrinsic", 0), ("ambient", 0), ("intrinsic", 9), ("noise", -1.0),
-                        ("noise", float("nan")), ("generator", "seed")]))
+@given(
+    st.sampled_from(
+        [
+            ("n", 1),
+            ("intrinsic", 0),
+            ("ambient", 0),
+            ("intrinsic", 9),
+            ("noise", -1.0),
+            ("noise", float("nan")),
+            ("generator", "seed"),
+        ]
+    )
+)
 def test_embedded_gaussian_bad_input(case):
     name, value = case
     kwargs = dict(n=10, intrinsic=2, ambient=5)
@@ -382,7 +455,9 @@ def test_embedded_gaussian_bad_input(case):
     raises_naming(name, embedded_gaussian, **kwargs)
 
 
-@given(st.sampled_from([("n", 0), ("ambient", 1), ("frequencies", 0), ("generator", 3)]))
+@given(
+    st.sampled_from([("n", 0), ("ambient", 1), ("frequencies", 0), ("generator", 3)])
+)
 def test_embedded_curve_bad_input(case):
     name, value = case
     kwargs = dict(n=10, ambient=5)

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
 import lawlib
-from helpers import raises_naming
 from lawlib import isoperimetry as iso
 
 D64 = torch.float64
@@ -24,7 +24,9 @@ def test_bound_hand_values():
     assert iso.isoperimetric_bound(0.0, 10) == 2.0
     assert iso.isoperimetric_bound(1.0, 2) == pytest.approx(2 * math.exp(-1.0))
     # d t² / (2 c L²) = 8 · 0.25 / (2 · 2 · 0.25) = 2
-    assert iso.isoperimetric_bound(0.5, 8, lipschitz=0.5, c=2.0) == pytest.approx(2 * math.exp(-2.0))
+    assert iso.isoperimetric_bound(0.5, 8, lipschitz=0.5, c=2.0) == pytest.approx(
+        2 * math.exp(-2.0)
+    )
     t = np.array([0.0, 1.0, 2.0])
     out = iso.isoperimetric_bound(t, 1)
     assert isinstance(out, np.ndarray) and out.shape == (3,)
@@ -36,7 +38,9 @@ def test_bound_scales_with_d_t_squared_over_c_l_squared():
     a = iso.isoperimetric_bound(0.3, 50, lipschitz=2.0, c=1.5)
     assert a == pytest.approx(iso.isoperimetric_bound(0.3 / (2.0 * math.sqrt(1.5)), 50))
     assert a == pytest.approx(iso.isoperimetric_bound(0.3, 50, lipschitz=1.0, c=6.0))
-    assert iso.isoperimetric_bound(0.6, 50, lipschitz=2.0) == pytest.approx(iso.isoperimetric_bound(0.3, 50, lipschitz=1.0))
+    assert iso.isoperimetric_bound(0.6, 50, lipschitz=2.0) == pytest.approx(
+        iso.isoperimetric_bound(0.3, 50, lipschitz=1.0)
+    )
 
 
 def test_known_constants():
@@ -59,7 +63,9 @@ def test_empirical_tail_hand_values():
     assert iso.empirical_tail(v, 2.0) == pytest.approx(2 / 5)
     assert iso.empirical_tail(v, 2.01) == 0.0
     # an exact mean instead of the sample mean
-    assert np.allclose(iso.empirical_tail(v, [0.5, 3.5, 4.0], mean=0.0), [4 / 5, 1 / 5, 1 / 5])
+    assert np.allclose(
+        iso.empirical_tail(v, [0.5, 3.5, 4.0], mean=0.0), [4 / 5, 1 / 5, 1 / 5]
+    )
     assert np.allclose(iso.empirical_tail(torch.tensor(v), np.array([1.5])), [2 / 5])
 
 
@@ -67,15 +73,23 @@ def test_smallest_constant_hand_value():
     # deviations from the mean 0: 1, 1, 3, 3 (N = 4). p(1) = 1, p(3) = 1/2
     v = [-1.0, 1.0, -3.0, 3.0]
     d = 2
-    expected = max(d * 1**2 / (2 * math.log(2 / 1.0)), d * 3**2 / (2 * math.log(2 / 0.5)))
+    expected = max(
+        d * 1**2 / (2 * math.log(2 / 1.0)), d * 3**2 / (2 * math.log(2 / 0.5))
+    )
     c = iso.smallest_isoperimetric_constant(v, d)
     assert c == pytest.approx(expected)
     # the sample satisfies the bound with c, and fails it with anything smaller at some t
     grid = np.linspace(0, 3, 3001)
-    assert np.all(iso.empirical_tail(v, grid) <= iso.isoperimetric_bound(grid, d, c=c) + 1e-12)
-    assert np.any(iso.empirical_tail(v, grid) > iso.isoperimetric_bound(grid, d, c=0.999 * c))
+    assert np.all(
+        iso.empirical_tail(v, grid) <= iso.isoperimetric_bound(grid, d, c=c) + 1e-12
+    )
+    assert np.any(
+        iso.empirical_tail(v, grid) > iso.isoperimetric_bound(grid, d, c=0.999 * c)
+    )
     # ignoring the top two points leaves only the deviation 1 (count 4)
-    assert iso.smallest_isoperimetric_constant(v, d, min_count=3) == pytest.approx(d / (2 * math.log(2)))
+    assert iso.smallest_isoperimetric_constant(v, d, min_count=3) == pytest.approx(
+        d / (2 * math.log(2))
+    )
     assert iso.smallest_isoperimetric_constant(v, d, min_count=5) == 0.0
     assert iso.smallest_isoperimetric_constant([2.0, 2.0, 2.0], d) == 0.0
 
@@ -89,7 +103,11 @@ def test_smallest_constant_is_tight_on_random_samples(seed, m, lip):
     dev = np.abs(v - v.mean())
     # the bound with c holds at every deviation (where the step function is hardest), and c is attained
     p = iso.empirical_tail(v, dev)
-    bound = iso.isoperimetric_bound(dev, d, lipschitz=lip, c=c) if c > 0 else np.zeros_like(dev)
+    bound = (
+        iso.isoperimetric_bound(dev, d, lipschitz=lip, c=c)
+        if c > 0
+        else np.zeros_like(dev)
+    )
     assert np.all(p <= bound * (1 + 1e-9) + 1e-300)
     if c > 0:
         assert np.any(np.isclose(p, bound, rtol=1e-9))
@@ -140,7 +158,9 @@ def test_orthogonal_relu_network_exact_constant():
     assert _max_slope(net, x0, x0 + 0.1 * v) == pytest.approx(lip, rel=1e-9)
     g = torch.Generator().manual_seed(0)
     p = torch.randn(3000, d, generator=g, dtype=D64)
-    assert _max_slope(net, p, p + torch.randn(3000, d, generator=g, dtype=D64)) <= lip * (1 + 1e-12)
+    assert _max_slope(
+        net, p, p + torch.randn(3000, d, generator=g, dtype=D64)
+    ) <= lip * (1 + 1e-12)
     net2, lip2 = iso.orthogonal_relu_network(d, k, seed=3)
     assert lip2 == lip and torch.equal(net2[0].weight, net[0].weight)
 
@@ -159,7 +179,9 @@ def test_bad_input_names_the_argument():
     raises_naming("values", iso.empirical_tail, [1.0, float("nan")], 0.1)
     raises_naming("t", iso.empirical_tail, [1.0, 2.0], -1.0)
     raises_naming("values", iso.smallest_isoperimetric_constant, "abc", 3)
-    raises_naming("min_count", iso.smallest_isoperimetric_constant, [1.0, 2.0], 3, min_count=0)
+    raises_naming(
+        "min_count", iso.smallest_isoperimetric_constant, [1.0, 2.0], 3, min_count=0
+    )
     raises_naming("d", iso.lipschitz_test_functions, 1)
     raises_naming("k", iso.orthogonal_relu_network, 3, 4)
     raises_naming("generator", iso.orthogonal_relu_network, 3, 2, generator="no")
@@ -173,4 +195,10 @@ def test_bad_input_names_the_argument():
 def test_bad_lipschitz_or_c_is_refused(bad):
     raises_naming("lipschitz", iso.isoperimetric_bound, 0.5, 4, lipschitz=bad)
     raises_naming("c", iso.isoperimetric_bound, 0.5, 4, c=bad)
-    raises_naming("lipschitz", iso.smallest_isoperimetric_constant, [0.0, 1.0, 2.0], 4, lipschitz=bad)
+    raises_naming(
+        "lipschitz",
+        iso.smallest_isoperimetric_constant,
+        [0.0, 1.0, 2.0],
+        4,
+        lipschitz=bad,
+    )

@@ -7,11 +7,11 @@ import math
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers import raises_naming
 from lawlib import (
     LipschitzEstimate,
     gradient_ascent_lipschitz,
@@ -33,24 +33,36 @@ def randn(*shape, seed=0, dtype=torch.float64):
 # ----------------------------------------------------------------------------- gradient norms
 
 
-@given(m=st.integers(1, 20), d=st.integers(1, 8), seed=st.integers(0, 2**31), batch=st.integers(1, 25))
+@given(
+    m=st.integers(1, 20),
+    d=st.integers(1, 8),
+    seed=st.integers(0, 2**31),
+    batch=st.integers(1, 25),
+)
 def test_gradient_norm_of_linear_function_is_norm_of_w(m, d, seed, batch):
     w = randn(d, seed=seed)
     x = randn(m, d, seed=seed + 1)
     g = gradient_norms(lambda z: z @ w, x, batch_size=batch)
     assert g.shape == (m,)
     assert torch.allclose(g, w.norm().expand(m), rtol=1e-12, atol=0)
-    assert max_gradient_norm(lambda z: z @ w, x) == pytest.approx(float(w.norm()), rel=1e-12)
+    assert max_gradient_norm(lambda z: z @ w, x) == pytest.approx(
+        float(w.norm()), rel=1e-12
+    )
 
 
-@given(m=st.integers(1, 20), d=st.integers(1, 8), seed=st.integers(0, 2**31), batch=st.integers(1, 25))
+@given(
+    m=st.integers(1, 20),
+    d=st.integers(1, 8),
+    seed=st.integers(0, 2**31),
+    batch=st.integers(1, 25),
+)
 def test_gradient_norm_of_half_square_norm_is_norm_of_x(m, d, seed, batch):
     x = randn(m, d, seed=seed)
     g = gradient_norms(lambda z: 0.5 * (z * z).sum(1), x, batch_size=batch)
     assert torch.allclose(g, x.norm(dim=1), rtol=1e-12, atol=0)
-    assert max_gradient_norm(lambda z: 0.5 * (z * z).sum(1), x, batch_size=batch) == pytest.approx(
-        float(x.norm(dim=1).max()), rel=1e-12
-    )
+    assert max_gradient_norm(
+        lambda z: 0.5 * (z * z).sum(1), x, batch_size=batch
+    ) == pytest.approx(float(x.norm(dim=1).max()), rel=1e-12)
 
 
 def test_gradient_norms_accepts_column_output_and_does_not_touch_input():
@@ -85,12 +97,16 @@ def test_gradient_ascent_finds_lipschitz_constant_of_sine():
     lip = float(w.norm())
     f = lambda z: torch.sin(z @ w)  # noqa: E731
     starts = randn(8, d, seed=4)
-    est = gradient_ascent_lipschitz(f, starts, steps=150, step_size=0.05, generator=make_generator(0))
+    est = gradient_ascent_lipschitz(
+        f, starts, steps=150, step_size=0.05, generator=make_generator(0)
+    )
     assert isinstance(est, LipschitzEstimate)
     assert 0.95 * lip <= est.value <= lip * (1 + 1e-9)
     # The reported value is the gradient norm at the reported point.
     assert est.point.shape == (d,)
-    assert float(gradient_norms(f, est.point[None])[0]) == pytest.approx(est.value, rel=1e-9)
+    assert float(gradient_norms(f, est.point[None])[0]) == pytest.approx(
+        est.value, rel=1e-9
+    )
     # It never goes below where it started.
     assert est.value >= max_gradient_norm(f, starts) - 1e-12
 
@@ -101,7 +117,13 @@ def test_gradient_ascent_never_exceeds_true_lipschitz_constant(seed):
     w = randn(d, seed=seed) + 0.1
     lip = float(w.norm())
     f = lambda z: torch.sin(z @ w)  # noqa: E731
-    est = gradient_ascent_lipschitz(f, randn(4, d, seed=seed + 1), steps=20, step_size=0.3, generator=make_generator(seed))
+    est = gradient_ascent_lipschitz(
+        f,
+        randn(4, d, seed=seed + 1),
+        steps=20,
+        step_size=0.3,
+        generator=make_generator(seed),
+    )
     assert est.value <= lip * (1 + 1e-9)
 
 
@@ -148,14 +170,26 @@ def test_max_pairwise_slope_hand_example():
     for chunk in (1, 2, 3, 10):
         assert max_pairwise_slope(x, v, chunk=chunk) == 2.0
     # 3-4-5 triangle: |v_i - v_j| = 10 over distance 5.
-    assert max_pairwise_slope(torch.tensor([[0.0, 0.0], [3.0, 4.0]]), torch.tensor([0.0, 10.0])) == 2.0
+    assert (
+        max_pairwise_slope(
+            torch.tensor([[0.0, 0.0], [3.0, 4.0]]), torch.tensor([0.0, 10.0])
+        )
+        == 2.0
+    )
 
 
-@given(n=st.integers(2, 14), d=st.integers(1, 4), seed=st.integers(0, 2**31), chunk=st.integers(1, 16))
+@given(
+    n=st.integers(2, 14),
+    d=st.integers(1, 4),
+    seed=st.integers(0, 2**31),
+    chunk=st.integers(1, 16),
+)
 def test_max_pairwise_slope_equals_brute_force(n, d, seed, chunk):
     x = randn(n, d, seed=seed)
     v = randn(n, seed=seed + 1)
-    assert max_pairwise_slope(x, v, chunk=chunk) == pytest.approx(brute_slope(x, v), rel=1e-9)
+    assert max_pairwise_slope(x, v, chunk=chunk) == pytest.approx(
+        brute_slope(x, v), rel=1e-9
+    )
 
 
 @given(n=st.integers(2, 40), d=st.integers(1, 6), seed=st.integers(0, 2**31))
@@ -214,9 +248,13 @@ def test_spectral_norm_of_diagonal_linear():
         lin.weight.copy_(torch.diag(torch.tensor([2.0, -5.0, 1.0])))
     assert spectral_norm_product(lin) == pytest.approx(5.0, rel=1e-6)
     lin2 = copy.deepcopy(lin)
-    assert spectral_norm_product(nn.Sequential(lin, nn.ReLU(), lin2)) == pytest.approx(25.0, rel=1e-6)
+    assert spectral_norm_product(nn.Sequential(lin, nn.ReLU(), lin2)) == pytest.approx(
+        25.0, rel=1e-6
+    )
     # Nested Sequentials multiply.
-    assert spectral_norm_product(nn.Sequential(nn.Sequential(lin, nn.Tanh()), lin2)) == pytest.approx(25.0, rel=1e-6)
+    assert spectral_norm_product(
+        nn.Sequential(nn.Sequential(lin, nn.Tanh()), lin2)
+    ) == pytest.approx(25.0, rel=1e-6)
 
 
 def test_spectral_norm_counts_a_reused_layer_each_time():
@@ -240,7 +278,11 @@ def test_spectral_norm_of_two_layer_relu(d, k, seed):
     assert spectral_norm_product(net) == pytest.approx(expected, rel=1e-5)
 
 
-@given(d=st.integers(2, 6), widths=st.lists(st.integers(1, 12), min_size=1, max_size=3), seed=st.integers(0, 2**31))
+@given(
+    d=st.integers(2, 6),
+    widths=st.lists(st.integers(1, 12), min_size=1, max_size=3),
+    seed=st.integers(0, 2**31),
+)
 def test_spectral_norm_is_an_upper_bound_on_gradient_norms(d, widths, seed):
     net = mlp(d, widths, generator=make_generator(seed))
     x = torch.randn(200, d, generator=make_generator(seed + 1))
@@ -251,7 +293,13 @@ def test_spectral_norm_is_an_upper_bound_on_gradient_norms(d, widths, seed):
 
 @pytest.mark.parametrize(
     "activation",
-    [nn.LeakyReLU(negative_slope=3.0), nn.ELU(alpha=3.0), nn.Softplus(beta=2.0), nn.Tanh(), nn.ReLU()],
+    [
+        nn.LeakyReLU(negative_slope=3.0),
+        nn.ELU(alpha=3.0),
+        nn.Softplus(beta=2.0),
+        nn.Tanh(),
+        nn.ReLU(),
+    ],
     ids=["leaky_relu_slope3", "elu_alpha3", "softplus", "tanh", "relu"],
 )
 def test_spectral_norm_upper_bound_holds_for_every_accepted_activation(activation):
@@ -282,12 +330,16 @@ def test_spectral_norm_with_batchnorm_in_eval_mode():
         * float(torch.linalg.matrix_norm(lin2.weight.detach(), ord=2))
     )
     assert spectral_norm_product(net) == pytest.approx(expected, rel=1e-5)
-    assert max_gradient_norm(net, torch.randn(100, 3)) <= spectral_norm_product(net) * (1 + 1e-5)
+    assert max_gradient_norm(net, torch.randn(100, 3)) <= spectral_norm_product(net) * (
+        1 + 1e-5
+    )
     # Without affine parameters the scale is 1 / sqrt(var + eps).
     bn2 = nn.BatchNorm1d(2, affine=False)
     with torch.no_grad():
         bn2.running_var.copy_(torch.tensor([0.25, 1.0]))
-    assert spectral_norm_product(nn.Sequential(bn2).eval()) == pytest.approx(1 / math.sqrt(0.25 + bn2.eps), rel=1e-6)
+    assert spectral_norm_product(nn.Sequential(bn2).eval()) == pytest.approx(
+        1 / math.sqrt(0.25 + bn2.eps), rel=1e-6
+    )
 
 
 def test_spectral_norm_refuses_batchnorm_in_training_mode():
@@ -299,7 +351,9 @@ def test_spectral_norm_refuses_batchnorm_in_training_mode():
 def test_spectral_norm_refuses_batchnorm_without_running_stats():
     # In eval mode a BatchNorm1d(track_running_stats=False) normalises by the batch's own statistics:
     # not a fixed linear map, so it cannot be bounded this way; it must raise ValueError (not crash).
-    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, track_running_stats=False), nn.Linear(4, 1)).eval()
+    net = nn.Sequential(
+        nn.Linear(3, 4), nn.BatchNorm1d(4, track_running_stats=False), nn.Linear(4, 1)
+    ).eval()
     with pytest.raises(ValueError, match="BatchNorm"):
         spectral_norm_product(net)
 
@@ -323,7 +377,12 @@ def test_spectral_norm_refuses_empty_model():
 # ----------------------------------------------------------------------------- bad input
 
 
-@given(shape=st.one_of(st.tuples(st.integers(0, 5)), st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3))))
+@given(
+    shape=st.one_of(
+        st.tuples(st.integers(0, 5)),
+        st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+    )
+)
 def test_wrong_rank_raises(shape):
     x = torch.zeros(shape)
     f = lambda z: z.sum(-1)  # noqa: E731
@@ -333,7 +392,11 @@ def test_wrong_rank_raises(shape):
     raises_naming("x", max_pairwise_slope, x, torch.zeros(shape[0]))
 
 
-@given(bad=st.sampled_from([float("nan"), float("inf"), -float("inf")]), i=st.integers(0, 2), k=st.integers(0, 1))
+@given(
+    bad=st.sampled_from([float("nan"), float("inf"), -float("inf")]),
+    i=st.integers(0, 2),
+    k=st.integers(0, 1),
+)
 def test_nonfinite_raises(bad, i, k):
     x = torch.randn(3, 2)
     x[i, k] = bad
@@ -350,20 +413,45 @@ def test_fewer_than_two_points_for_pairwise_slope():
     raises_naming("x", max_pairwise_slope, torch.zeros(1, 2), torch.zeros(1))
 
 
-@given(step_size=st.one_of(st.floats(max_value=0.0), st.just(float("nan")), st.just(float("inf")), st.none()))
+@given(
+    step_size=st.one_of(
+        st.floats(max_value=0.0),
+        st.just(float("nan")),
+        st.just(float("inf")),
+        st.none(),
+    )
+)
 def test_bad_step_size_raises(step_size):
-    raises_naming("step_size", gradient_ascent_lipschitz, lambda z: z.sum(1), randn(2, 2), steps=1, step_size=step_size)
+    raises_naming(
+        "step_size",
+        gradient_ascent_lipschitz,
+        lambda z: z.sum(1),
+        randn(2, 2),
+        steps=1,
+        step_size=step_size,
+    )
 
 
 @given(steps=st.one_of(st.integers(max_value=-1), st.floats(), st.text(max_size=2)))
 def test_bad_steps_raises(steps):
-    raises_naming("steps", gradient_ascent_lipschitz, lambda z: z.sum(1), randn(2, 2), steps=steps)
+    raises_naming(
+        "steps", gradient_ascent_lipschitz, lambda z: z.sum(1), randn(2, 2), steps=steps
+    )
 
 
 @given(batch=st.one_of(st.integers(max_value=0), st.floats(), st.none()))
 def test_bad_batch_size_raises(batch):
-    raises_naming("batch_size", gradient_norms, lambda z: z.sum(1), randn(2, 2), batch_size=batch)
+    raises_naming(
+        "batch_size", gradient_norms, lambda z: z.sum(1), randn(2, 2), batch_size=batch
+    )
 
 
 def test_bad_generator_raises():
-    raises_naming("generator", gradient_ascent_lipschitz, lambda z: z.sum(1), randn(2, 2), steps=1, generator=7)
+    raises_naming(
+        "generator",
+        gradient_ascent_lipschitz,
+        lambda z: z.sum(1),
+        randn(2, 2),
+        steps=1,
+        generator=7,
+    )

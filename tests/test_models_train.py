@@ -7,11 +7,11 @@ import sys
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers import raises_naming
 from lawlib import (
     TrainResult,
     count_parameters,
@@ -25,7 +25,9 @@ from lawlib import (
 
 
 def same_weights(a: nn.Module, b: nn.Module) -> bool:
-    return all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    return all(
+        torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True)
+    )
 
 
 # ----------------------------------------------------------------------------- two_layer_relu
@@ -37,7 +39,12 @@ def test_two_layer_relu_parameter_count(d, k, bias):
     assert count_parameters(net) == k * (d + 1) + k + (1 if bias else 0)
 
 
-@given(d=st.integers(1, 8), k=st.integers(1, 20), m=st.integers(1, 10), seed=st.integers(0, 2**31))
+@given(
+    d=st.integers(1, 8),
+    k=st.integers(1, 20),
+    m=st.integers(1, 10),
+    seed=st.integers(0, 2**31),
+)
 def test_two_layer_relu_is_the_formula(d, k, m, seed):
     net = two_layer_relu(d, k, generator=make_generator(seed))
     x = torch.randn(m, d, generator=make_generator(seed + 1))
@@ -71,7 +78,11 @@ def test_two_layer_relu_output_bias_shifts_output():
 # ----------------------------------------------------------------------------- mlp
 
 
-@given(d=st.integers(1, 20), widths=st.lists(st.integers(1, 30), min_size=1, max_size=4), out=st.integers(1, 5))
+@given(
+    d=st.integers(1, 20),
+    widths=st.lists(st.integers(1, 30), min_size=1, max_size=4),
+    out=st.integers(1, 5),
+)
 def test_mlp_parameter_count_and_shapes(d, widths, out):
     net = mlp(d, widths, out)
     sizes = [d, *widths, out]
@@ -97,7 +108,9 @@ def test_count_parameters_counts_frozen_weights_and_refuses_non_modules():
     raises_naming("model", count_parameters, torch.zeros(3))
 
 
-@given(bad=st.one_of(st.integers(max_value=0), st.floats(), st.text(max_size=2), st.none()))
+@given(
+    bad=st.one_of(st.integers(max_value=0), st.floats(), st.text(max_size=2), st.none())
+)
 def test_models_reject_bad_sizes(bad):
     raises_naming("d", two_layer_relu, bad, 3)
     raises_naming("k", two_layer_relu, 3, bad)
@@ -131,7 +144,9 @@ def test_train_regression_memorizes_a_tiny_data_set():
     assert not net.training  # returned in eval mode
     with torch.no_grad():
         mse = float(((net(task.x) - task.y) ** 2).mean())
-    assert abs(mse - result.losses[-1]) <= 1e-6  # the reported final loss is the returned weights' loss
+    assert (
+        abs(mse - result.losses[-1]) <= 1e-6
+    )  # the reported final loss is the returned weights' loss
 
 
 def test_train_regression_reports_the_true_loss_for_column_outputs():
@@ -159,7 +174,9 @@ def test_train_regression_steps_limit_and_no_early_stop():
 
 def test_train_classifier_reaches_full_accuracy_on_separable_data():
     g = make_generator(0)
-    x = torch.cat([torch.randn(10, 2, generator=g) + 3, torch.randn(10, 2, generator=g) - 3])
+    x = torch.cat(
+        [torch.randn(10, 2, generator=g) + 3, torch.randn(10, 2, generator=g) - 3]
+    )
     y = torch.cat([torch.zeros(10), torch.ones(10)]).long()
     net = mlp(2, [32], out=2, generator=make_generator(0))
     result = train_classifier(net, x, y, epochs=2000, lr=1e-2)
@@ -179,7 +196,9 @@ def test_training_emits_no_warnings():
         "lawlib.train_regression(lawlib.two_layer_relu(3, 8), t.x, t.y, steps=2);"
         "lawlib.train_classifier(lawlib.mlp(3, [4], 2), t.x, (t.y > 0).long(), epochs=2)"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
@@ -212,13 +231,17 @@ def test_train_classifier_rejects_labels_out_of_range(labels):
     # Labels must be class indices 0..C-1 for a model with C outputs; a label outside that range
     # crashes inside cross_entropy (IndexError/RuntimeError) unless checked.
     net = mlp(3, [4], 3)
-    raises_naming("y", train_classifier, net, torch.randn(4, 3), torch.tensor(labels), 1)
+    raises_naming(
+        "y", train_classifier, net, torch.randn(4, 3), torch.tensor(labels), 1
+    )
 
 
 def test_train_classifier_rejects_fractional_labels():
     # 0.5 would silently become class 0 through .long().
     net = mlp(3, [4], 2)
-    raises_naming("y", train_classifier, net, torch.randn(3, 3), torch.tensor([0.0, 0.5, 1.0]), 1)
+    raises_naming(
+        "y", train_classifier, net, torch.randn(3, 3), torch.tensor([0.0, 0.5, 1.0]), 1
+    )
 
 
 def test_training_shows_a_progress_bar_unless_turned_off(capsys, monkeypatch):
@@ -230,7 +253,9 @@ def test_training_shows_a_progress_bar_unless_turned_off(capsys, monkeypatch):
 
     def run(progress):
         net = lawlib.two_layer_relu(3, 8, generator=torch.Generator().manual_seed(0))
-        lawlib.train_regression(net, x, y, steps=5, lr=1e-3, tol=1e-9, progress=progress)
+        lawlib.train_regression(
+            net, x, y, steps=5, lr=1e-3, tol=1e-9, progress=progress
+        )
         return capsys.readouterr().err
 
     monkeypatch.setenv("LAWLIB_PROGRESS", "0")

@@ -27,14 +27,18 @@ def test_no_outputs_or_execution_counts(path):
     for i, cell in enumerate(nb["cells"]):
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [], f"{path.name}: cell {i} has outputs"
-            assert cell.get("execution_count") is None, f"{path.name}: cell {i} has an execution count"
+            assert cell.get("execution_count") is None, (
+                f"{path.name}: cell {i} has an execution count"
+            )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_first_code_cell_is_the_setup_cell(path):
     nb = json.loads(path.read_text())
     cell = notebooks.first_code_cell(nb)
-    assert "".join(cell["source"]) == notebooks.setup_source(path), f"run: python tools/notebooks.py sync ({path.name})"
+    assert "".join(cell["source"]) == notebooks.setup_source(path), (
+        f"run: python tools/notebooks.py sync ({path.name})"
+    )
     text = "".join(cell["source"])
     if notebooks.published():
         assert notebooks.repository_url() in text
@@ -46,9 +50,15 @@ def test_first_code_cell_is_the_setup_cell(path):
 def test_chapter_structure(path):
     """One title, a 'what you will learn' list, exercises with solutions, and a figure."""
     nb = json.loads(path.read_text())
-    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
+    md = "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
+    )
+    code = "\n".join(
+        "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+    )
+    assert nb["cells"][0]["cell_type"] == "markdown" and "".join(
+        nb["cells"][0]["source"]
+    ).startswith("# ")
     assert len(re.findall(r"^# ", md, flags=re.M)) == 1, "exactly one '# ' title"
     assert "what you will learn" in md.lower()
     assert "```{exercise}" in md and "```{solution}" in md

@@ -36,7 +36,9 @@ def test_axes_grid_shape_and_size(ncols, nrows):
             assert isinstance(axes, Axes)
         else:
             assert isinstance(axes, np.ndarray)
-            expected = (ncols,) if nrows == 1 else ((nrows,) if ncols == 1 else (nrows, ncols))
+            expected = (
+                (ncols,) if nrows == 1 else ((nrows,) if ncols == 1 else (nrows, ncols))
+            )
             assert axes.shape == expected
             assert all(isinstance(a, Axes) for a in axes.flat)
         assert tuple(fig.get_size_inches()) == pytest.approx((2.0 * ncols, 1.5 * nrows))
@@ -80,7 +82,11 @@ def test_palette_is_eight_distinct_hex_colours():
 def test_label():
     fig, ax = figure()
     label(ax, "width k", "Lipschitz constant", "a title")
-    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("width k", "Lipschitz constant", "a title")
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "width k",
+        "Lipschitz constant",
+        "a title",
+    )
     fig, ax = figure()
     label(ax, "x", "y")
     assert ax.get_title() == ""
@@ -120,9 +126,16 @@ def test_adversarial_examples_figure_draws_images_titles_and_labels():
         assert np.allclose(shown[2], (x_adv[col] - x[col]).reshape(8, 8))
         assert axes[0, col].get_title() == f"{p[col].argmax()} ({p[col].max():.0%})"
         assert axes[1, col].get_title() == f"→ {q[col].argmax()} ({q[col].max():.0%})"
-        assert axes[2, col].get_title() == f"‖δ‖ = {np.linalg.norm(x_adv[col] - x[col]):.2f}"
+        assert (
+            axes[2, col].get_title()
+            == f"‖δ‖ = {np.linalg.norm(x_adv[col] - x[col]):.2f}"
+        )
         assert axes[2, col].get_xlabel() == "pixel column"
-    assert [axes[r, 0].get_ylabel() for r in range(3)] == ["original", "adversarial", "difference δ"]
+    assert [axes[r, 0].get_ylabel() for r in range(3)] == [
+        "original",
+        "adversarial",
+        "difference δ",
+    ]
     assert axes[0, 0].get_images()[0].get_clim() == (0, 1)
     assert axes[2, 0].get_images()[0].get_clim() == (-0.5, 0.5)
     assert fig._suptitle.get_text() == "a title"
@@ -153,7 +166,9 @@ def test_attack_widget_frame_by_hand():
     fig, axes = attack_widget_frame(x_adv[0], x[0], p[0], true_class=3, radius=0.5)
     assert len(axes) == 3
     assert np.allclose(axes[0].get_images()[0].get_array(), x_adv[0].reshape(8, 8))
-    assert np.allclose(axes[1].get_images()[0].get_array(), (x_adv[0] - x[0]).reshape(8, 8))
+    assert np.allclose(
+        axes[1].get_images()[0].get_array(), (x_adv[0] - x[0]).reshape(8, 8)
+    )
     bars = axes[2].patches
     assert [b.get_height() for b in bars] == pytest.approx(list(p[0]))
     colours = [to_rgba(b.get_facecolor()) for b in bars]

@@ -6,11 +6,11 @@ import math
 
 import pytest
 import torch
+from helpers import raises_naming
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import lawlib
-from helpers import raises_naming
 from lawlib.constructions import ProjectedRBF, RBFMemorizer, projected_dimension
 
 D64 = torch.float64
@@ -24,14 +24,25 @@ def gaussian_data(n: int, d: int, seed: int = 0) -> tuple[torch.Tensor, torch.Te
 
 def test_hand_values():
     # d = 4, d' = 1: Π x = 2 x_1. Points with first coordinates 0, 1, 3 -> projected 0, 2, 6; δ' = 2, r = 1.
-    x = torch.tensor([[0.0, 5.0, 0.0, 0.0], [1.0, 0.0, 7.0, 0.0], [3.0, 0.0, 0.0, -2.0]], dtype=D64)
+    x = torch.tensor(
+        [[0.0, 5.0, 0.0, 0.0], [1.0, 0.0, 7.0, 0.0], [3.0, 0.0, 0.0, -2.0]], dtype=D64
+    )
     y = torch.tensor([1.0, -0.5, 0.25], dtype=D64)
     f = ProjectedRBF(x, y, 1)
-    assert f.scale == pytest.approx(2.0) and f.min_distance == pytest.approx(2.0) and f.radius == pytest.approx(1.0)
-    assert f.lipschitz == pytest.approx(1.0 / 1.0 * 2.0) and f.lipschitz_constant == f.lipschitz
+    assert (
+        f.scale == pytest.approx(2.0)
+        and f.min_distance == pytest.approx(2.0)
+        and f.radius == pytest.approx(1.0)
+    )
+    assert (
+        f.lipschitz == pytest.approx(1.0 / 1.0 * 2.0)
+        and f.lipschitz_constant == f.lipschitz
+    )
     assert f.n_parameters == 3 * (1 + 1) + 1 and f.n_neurons == 3
     # f(z) = Σ y_i max(0, 1 − |2 z_1 − c_i|): at z_1 = 0.25 -> bump 1 at distance 0.5 -> 0.5
-    z = torch.tensor([[0.25, 9.0, 9.0, 9.0], [1.0, 0.0, 0.0, 0.0], [2.0, 1.0, 1.0, 1.0]], dtype=D64)
+    z = torch.tensor(
+        [[0.25, 9.0, 9.0, 9.0], [1.0, 0.0, 0.0, 0.0], [2.0, 1.0, 1.0, 1.0]], dtype=D64
+    )
     assert torch.allclose(f(z), torch.tensor([0.5, -0.5, 0.0], dtype=D64))
     assert torch.allclose(f(x), y)
 
@@ -59,8 +70,12 @@ def test_interpolates_and_exact_lipschitz_on_gaussian_data(d_proj):
     za, zb = base.clone(), base.clone()
     za[:, :d_proj] = f.rbf.centres[pair.i] / f.scale
     zb[:, :d_proj] = f.rbf.centres[pair.j] / f.scale
-    za = za + 1.2 * f.radius / f.scale * torch.randn(m, d, generator=g, dtype=D64) / math.sqrt(d)
-    zb = zb + 1.2 * f.radius / f.scale * torch.randn(m, d, generator=g, dtype=D64) / math.sqrt(d)
+    za = za + 1.2 * f.radius / f.scale * torch.randn(
+        m, d, generator=g, dtype=D64
+    ) / math.sqrt(d)
+    zb = zb + 1.2 * f.radius / f.scale * torch.randn(
+        m, d, generator=g, dtype=D64
+    ) / math.sqrt(d)
     with torch.no_grad():
         worst = float(((f(za) - f(zb)).abs() / (za - zb).norm(dim=1)).max())
     assert worst <= f.lipschitz * (1 + 1e-9)
@@ -124,8 +139,12 @@ def test_constant_formula_on_random_instances(n, d, seed, label_scale):
     projected = math.sqrt(d / d_proj) * x[:, :d_proj]
     assume(float(torch.pdist(projected).min()) > 1e-3)
     f = ProjectedRBF(x, y, d_proj)
-    assert f.lipschitz == pytest.approx(float(y.abs().max()) / f.radius * math.sqrt(d / d_proj))
+    assert f.lipschitz == pytest.approx(
+        float(y.abs().max()) / f.radius * math.sqrt(d / d_proj)
+    )
     a, b = f.attaining_pair()
     with torch.no_grad():
-        assert float((f(a) - f(b)).abs() / (a - b).norm()) == pytest.approx(f.lipschitz, rel=1e-9)
+        assert float((f(a) - f(b)).abs() / (a - b).norm()) == pytest.approx(
+            f.lipschitz, rel=1e-9
+        )
         assert float((f(x) - y).abs().max()) < 1e-9

@@ -39,7 +39,7 @@ import threading
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import urldefrag, urlparse
 
 import pytest
 import yaml
@@ -47,7 +47,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WARNING = re.compile(r"\b(WARNING|ERROR|CRITICAL):")
@@ -96,21 +98,28 @@ def site() -> Path:
         return Path(given)
     out = subprocess.run(
         [_jupyter_book(), "build", ".", "-W", "-n", "--keep-going"],
-        cwd=ROOT, capture_output=True, text=True, timeout=3600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     log = out.stdout + out.stderr
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "build.log").write_text(log)
     warnings = _build_log_problems(log)
-    assert out.returncode == 0 and not warnings, "site build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+    assert out.returncode == 0 and not warnings, (
+        "site build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+    )
     return ROOT / "_build" / "html"
 
 
 def pages(site: Path) -> list[Path]:
     """Every content page (not the static assets, the index redirect, the generated index or search)."""
     return sorted(
-        p for p in site.rglob("*.html")
-        if "_static" not in p.parts and p.name not in ("genindex.html", "search.html")
+        p
+        for p in site.rglob("*.html")
+        if "_static" not in p.parts
+        and p.name not in ("genindex.html", "search.html")
         and 'http-equiv="Refresh"' not in p.read_text()
     )
 
@@ -124,14 +133,21 @@ def test_no_cdn_references(site):
     """Offline: MathJax, require.js and the widget manager are served from the site itself."""
     for page in pages(site):
         html = page.read_text()
-        for tag in re.findall(r"<(?:script|link)[^>]+(?:src|href)=\"(https?://[^\"]+)\"", html):
+        for tag in re.findall(
+            r"<(?:script|link)[^>]+(?:src|href)=\"(https?://[^\"]+)\"", html
+        ):
             pytest.fail(f"{page.name} loads {tag} from the network")
 
 
 def _title(page: Path) -> str:
     """The title (h1) of a built page, without its section number and permalink."""
     h1 = re.search(r"<h1[^>]*>(.*?)</h1>", page.read_text(), flags=re.S).group(1)
-    h1 = re.sub(r'<span class="section-number">.*?</span>|<a class="headerlink".*?</a>', "", h1, flags=re.S)
+    h1 = re.sub(
+        r'<span class="section-number">.*?</span>|<a class="headerlink".*?</a>',
+        "",
+        h1,
+        flags=re.S,
+    )
     return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", h1)).split())
 
 
@@ -143,8 +159,12 @@ def test_execution_statistics_page_lists_every_chapter(site):
     text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", table)).split())
     for name in toc_chapters():
         title = _title(site / f"{name}.html")
-        assert title in text, f"{name}: its title {title!r} is missing from the execution statistics"
-        assert Path(name).name not in text, f"{name}: the table shows the file name, not the title"
+        assert title in text, (
+            f"{name}: its title {title!r} is missing from the execution statistics"
+        )
+        assert Path(name).name not in text, (
+            f"{name}: the table shows the file name, not the title"
+        )
     assert not re.search("[\u2705\u274c]", table), "the status is an emoji"
     assert " ran " in f" {text} ", "no status in words"
 
@@ -172,18 +192,31 @@ def test_launch_and_download_buttons_point_at_the_right_notebooks(site):
         if published():
             assert colab in links, f"{name}: no Colab launch button to {colab}"
         else:
-            assert not [h for h in links if "colab.research.google.com" in h], f"{name}: a Colab button while unpublished"
-        downloads = [h for h in links if h.endswith(f"{Path(name).name}.ipynb") and not urlparse(h).scheme]
+            assert not [h for h in links if "colab.research.google.com" in h], (
+                f"{name}: a Colab button while unpublished"
+            )
+        downloads = [
+            h
+            for h in links
+            if h.endswith(f"{Path(name).name}.ipynb") and not urlparse(h).scheme
+        ]
         assert downloads, f"{name}: no download link to its notebook"
         served = (page.parent / downloads[0]).resolve()
-        assert served.exists(), f"{name}: the download link {downloads[0]} leads nowhere"
-        assert json.loads(served.read_text())["cells"] == json.loads((ROOT / f"{name}.ipynb").read_text())["cells"]
+        assert served.exists(), (
+            f"{name}: the download link {downloads[0]} leads nowhere"
+        )
+        assert (
+            json.loads(served.read_text())["cells"]
+            == json.loads((ROOT / f"{name}.ipynb").read_text())["cells"]
+        )
 
 
 def test_figures_are_present_in_every_chapter(site):
     for name in toc_chapters():
         html = (site / f"{name}.html").read_text()
-        assert re.search(r"<img[^>]+src=\"[^\"]+\.png\"", html), f"{name}: no figure in the built page"
+        assert re.search(r"<img[^>]+src=\"[^\"]+\.png\"", html), (
+            f"{name}: no figure in the built page"
+        )
 
 
 class _Links(HTMLParser):
@@ -223,7 +256,9 @@ def test_every_internal_link_resolves(site):
             if frag and path.suffix == ".html":
                 ids = parsed[path].ids if path in parsed else _parse(path).ids
                 if frag not in ids:
-                    broken.append(f"{page.relative_to(site)} -> {href} (no id {frag!r})")
+                    broken.append(
+                        f"{page.relative_to(site)} -> {href} (no id {frag!r})"
+                    )
     assert not broken, "broken internal links:\n" + "\n".join(broken[:50])
 
 
@@ -248,14 +283,23 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does)")
+        pytest.fail(
+            f"chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()
@@ -273,22 +317,42 @@ class Reader:
     """One page open in a fresh browser context, with every console error and every
     request that tries to leave the machine recorded (and refused)."""
 
-    def __init__(self, browser, url: str, viewport: dict = DESKTOP, dark: bool = False, javascript: bool = True) -> None:
-        self.ctx = browser.new_context(viewport=viewport, color_scheme="dark" if dark else "light",
-                                       java_script_enabled=javascript)
+    def __init__(
+        self,
+        browser,
+        url: str,
+        viewport: dict = DESKTOP,
+        dark: bool = False,
+        javascript: bool = True,
+    ) -> None:
+        self.ctx = browser.new_context(
+            viewport=viewport,
+            color_scheme="dark" if dark else "light",
+            java_script_enabled=javascript,
+        )
         if dark:  # what the theme's light/dark switch stores
-            self.ctx.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+            self.ctx.add_init_script(
+                "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+            )
         self.page = self.ctx.new_page()
         self.errors: list[str] = []
         self.external: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(m.text) if m.type == "error" else None,
+        )
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url}"))
+        self.page.on(
+            "requestfailed", lambda r: self.errors.append(f"request failed: {r.url}")
+        )
         self.page.route("**/*", self._route)
         self.page.goto(url, wait_until="load")
 
     def _route(self, r) -> None:
-        if urlparse(r.request.url).hostname in ("127.0.0.1", "localhost") or r.request.url.startswith("data:"):
+        if urlparse(r.request.url).hostname in (
+            "127.0.0.1",
+            "localhost",
+        ) or r.request.url.startswith("data:"):
             r.continue_()
         else:
             self.external.append(r.request.url)
@@ -298,10 +362,17 @@ class Reader:
         """Wait for MathJax and the widgets; return what did not render."""
         problems = []
         if 'class="math' in html or "\\(" in html:
-            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                        timeout=30000)
+            self.page.wait_for_function(
+                "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                timeout=30000,
+            )
             self.page.evaluate("() => MathJax.startup.promise")
-            if self.page.evaluate("() => document.querySelectorAll('mjx-container').length") == 0:
+            if (
+                self.page.evaluate(
+                    "() => document.querySelectorAll('mjx-container').length"
+                )
+                == 0
+            ):
                 problems.append("math present but nothing typeset")
         if "application/vnd.jupyter.widget-view+json" in html:
             try:
@@ -350,28 +421,45 @@ def test_pages_in_a_real_browser(site, server, browser, viewport):
     for rel in _page_ids(site):
         reader = Reader(browser, f"{server}/{rel}", viewport)
         page = reader.page
-        problems += [f"{rel}: {p}" for p in reader.wait_until_rendered((site / rel).read_text())]
+        problems += [
+            f"{rel}: {p}" for p in reader.wait_until_rendered((site / rel).read_text())
+        ]
         broken_imgs = page.evaluate(
             "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
         )
-        text = page.evaluate("() => (document.querySelector('main') || document.body).innerText")
+        text = page.evaluate(
+            "() => (document.querySelector('main') || document.body).innerText"
+        )
         if "\\(" in text or "\\[" in text:
             problems.append(f"{rel}: raw TeX delimiters left in the text")
         if broken_imgs:
             problems.append(f"{rel}: images failed to load: {broken_imgs[:3]}")
         too_wide = page.evaluate(_OVERFLOW_JS)
         if too_wide:
-            problems.append(f"{rel} at {viewport['width']}px: wider than the screen: {too_wide[:4]}")
-        if rel.removesuffix(".html") in chapters:  # the rocket and download menus open on a click (or tap)
-            menus = [(".dropdown-download-buttons", f'a[href$="{Path(rel).stem}.ipynb"]')]
+            problems.append(
+                f"{rel} at {viewport['width']}px: wider than the screen: {too_wide[:4]}"
+            )
+        if (
+            rel.removesuffix(".html") in chapters
+        ):  # the rocket and download menus open on a click (or tap)
+            menus = [
+                (".dropdown-download-buttons", f'a[href$="{Path(rel).stem}.ipynb"]')
+            ]
             if published():
-                menus.append((".dropdown-launch-buttons", f'a[href="{_colab_url(rel.removesuffix(".html"))}"]'))
+                menus.append(
+                    (
+                        ".dropdown-launch-buttons",
+                        f'a[href="{_colab_url(rel.removesuffix(".html"))}"]',
+                    )
+                )
             for menu, link in menus:
                 page.click(f"{menu} > button")
                 if not page.locator(f"{menu} {link}").is_visible():
                     problems.append(f"{rel}: clicking {menu} does not show {link}")
                 page.keyboard.press("Escape")
-            page.mouse.move(0, viewport["height"] - 1)  # no menu left open by hovering in the screenshot
+            page.mouse.move(
+                0, viewport["height"] - 1
+            )  # no menu left open by hovering in the screenshot
         errors = [e for e in reader.errors if "favicon" not in e]
         if errors:
             problems.append(f"{rel}: console errors: {errors[:3]}")
@@ -388,7 +476,9 @@ def test_navigation_reaches_every_chapter(site, server, browser):
     next links are plain HTML, so JavaScript is off here: MathJax and the widgets of every
     chapter would only make the walk slow.)"""
     want = [f"{server}/{name}.html" for name in toc_files()]
-    reader = Reader(browser, f"{server}/index.html", javascript=False)  # the redirect a reader lands on
+    reader = Reader(
+        browser, f"{server}/index.html", javascript=False
+    )  # the redirect a reader lands on
     page = reader.page
     page.wait_for_url(re.compile(re.escape(want[0])), timeout=20000)
     sidebar = page.evaluate(
@@ -419,7 +509,9 @@ def _prose(html: str) -> str:
 def _distinctive_words(site: Path) -> dict[str, str]:
     """For each chapter, the word of its prose used most often in it and in no other page's prose."""
     words = {
-        str(p.relative_to(site)): Counter(w.lower() for w in re.findall(r"\b[A-Za-z]{7,}\b", _prose(p.read_text())))
+        str(p.relative_to(site)): Counter(
+            w.lower() for w in re.findall(r"\b[A-Za-z]{7,}\b", _prose(p.read_text()))
+        )
         for p in pages(site)
     }
     out = {}
@@ -440,11 +532,17 @@ def test_search_finds_each_chapter_by_a_word_in_it(site, server, browser):
         page = reader.page
         page.wait_for_function(
             "() => { const s = document.querySelector('#search-results .search-summary');"
-            " return s && /finished|did not match/.test(s.innerText); }", timeout=30000)
-        found = page.evaluate("() => Array.from(document.querySelectorAll('#search-results ul.search li a'))"
-                              ".map(a => a.href)")
+            " return s && /finished|did not match/.test(s.innerText); }",
+            timeout=30000,
+        )
+        found = page.evaluate(
+            "() => Array.from(document.querySelectorAll('#search-results ul.search li a'))"
+            ".map(a => a.href)"
+        )
         if f"{server}/{name}.html" not in {urldefrag(h)[0] for h in found}:
-            problems.append(f"searching {word!r} does not list {name} (found {found[:5]})")
+            problems.append(
+                f"searching {word!r} does not list {name} (found {found[:5]})"
+            )
         if reader.errors:
             problems.append(f"search for {word!r}: console errors {reader.errors[:3]}")
         reader.close()
@@ -484,10 +582,14 @@ def test_dark_mode_keeps_every_figure_readable(site, server, browser):
         reader = Reader(browser, f"{server}/{rel}", dark=True)
         page = reader.page
         reader.wait_until_rendered(html)
-        assert page.evaluate("() => document.documentElement.dataset.theme") == "dark", f"{rel}: not in dark mode"
+        assert (
+            page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+        ), f"{rel}: not in dark mode"
         for img in page.evaluate(_IMAGES_JS):
             if not (img["opaque"] or _light(img["background"])):
-                problems.append(f"{rel}: {img['src']} is transparent on {img['background']}")
+                problems.append(
+                    f"{rel}: {img['src']} is transparent on {img['background']}"
+                )
         first = page.query_selector("article div.cell_output img")
         if first:
             first.scroll_into_view_if_needed()
@@ -507,21 +609,34 @@ def student_site(site) -> Path:
     if given:
         return Path(given)
     out_dir = ROOT / "_build" / "student" / "html"
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "student.py"), "--out", str(out_dir)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "student.py"), "--out", str(out_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     log = out.stdout + out.stderr
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "student-build.log").write_text(log)
     warnings = _build_log_problems(log)
-    assert out.returncode == 0 and not warnings, "student build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+    assert out.returncode == 0 and not warnings, (
+        "student build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+    )
     return out_dir
 
 
 def _solution_texts(html: str) -> list[str]:
     """The opening words of the first paragraph of every solution of a page (plain text)."""
     out = []
-    for block in re.findall(r"<div class=\"solution[^\"]*\"[^>]*>(.*?)</section>", html, flags=re.S):
-        first = re.search(r"<p(?:\s[^>]*)?>(.*?)</p>", block.split('id="solution-content">', 1)[-1], flags=re.S)
+    for block in re.findall(
+        r"<div class=\"solution[^\"]*\"[^>]*>(.*?)</section>", html, flags=re.S
+    ):
+        first = re.search(
+            r"<p(?:\s[^>]*)?>(.*?)</p>",
+            block.split('id="solution-content">', 1)[-1],
+            flags=re.S,
+        )
         text = " ".join(_prose(first.group(0)).split()) if first else ""
         if len(text) >= 20:
             out.append(text[:60])
@@ -529,8 +644,15 @@ def _solution_texts(html: str) -> list[str]:
 
 
 def _plain(html: str) -> str:
-    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<span class=\"math[^\"]*\">.*?</span>", " ",
-                                                                      html, flags=re.S))).split())
+    return " ".join(
+        htmllib.unescape(
+            re.sub(
+                r"<[^>]+>",
+                " ",
+                re.sub(r"<span class=\"math[^\"]*\">.*?</span>", " ", html, flags=re.S),
+            )
+        ).split()
+    )
 
 
 def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
@@ -541,19 +663,36 @@ def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
         book = (site / f"{name}.html").read_text()
         student = (student_site / f"{name}.html").read_text()
         assert "Student edition" in student, f"{name}: no student-edition banner"
-        exercises = sorted(re.findall(r"<div class=\"exercise[^\"]*\" id=\"([^\"]+)\"", book))
+        exercises = sorted(
+            re.findall(r"<div class=\"exercise[^\"]*\" id=\"([^\"]+)\"", book)
+        )
         assert exercises, f"{name}: the book has no exercises"
-        assert sorted(re.findall(r"<div class=\"exercise[^\"]*\" id=\"([^\"]+)\"", student)) == exercises
+        assert (
+            sorted(
+                re.findall(r"<div class=\"exercise[^\"]*\" id=\"([^\"]+)\"", student)
+            )
+            == exercises
+        )
         solutions = _solution_texts(book)
         assert solutions, f"{name}: the book has no solutions"
-        assert 'class="solution' not in student, f"{name}: a solution block is left in the student edition"
+        assert 'class="solution' not in student, (
+            f"{name}: a solution block is left in the student edition"
+        )
         plain = _plain(student)
         for text in solutions:
             assert text in _plain(book)
-            assert text not in plain, f"{name}: solution text {text!r} is in the student edition"
+            assert text not in plain, (
+                f"{name}: solution text {text!r} is in the student edition"
+            )
         source = json.loads((student_site / "_sources" / f"{name}.ipynb").read_text())
-        markdown = "\n".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "markdown")
-        assert "{exercise}" in markdown and "{solution}" not in markdown, f"{name}: downloadable notebook"
+        markdown = "\n".join(
+            "".join(c["source"])
+            for c in source["cells"]
+            if c["cell_type"] == "markdown"
+        )
+        assert "{exercise}" in markdown and "{solution}" not in markdown, (
+            f"{name}: downloadable notebook"
+        )
         total += len(solutions)
     assert total > 0
 
@@ -568,8 +707,10 @@ def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
 # offending page with a count, then the first examples.
 
 # Elements whose text is not prose: code, MathJax's output, scripts.
-_NOT_PROSE = ("script, style, noscript, template, textarea, pre, code, kbd, samp, mjx-container, "
-              ".cell_input, .MathJax_Preview")
+_NOT_PROSE = (
+    "script, style, noscript, template, textarea, pre, code, kbd, samp, mjx-container, "
+    ".cell_input, .MathJax_Preview"
+)
 # Leaf-ish text blocks of the article (each block's own text, without nested blocks).
 _BLOCKS = "p, li, dt, dd, td, th, figcaption, caption, summary, h1, h2, h3, h4, h5, h6, .admonition-title, blockquote"
 
@@ -702,12 +843,17 @@ def _toggles(page, kind: str, viewport: dict) -> list[str]:
     visible = lambda sel: page.evaluate(  # noqa: E731
         "(sel) => Array.from(document.querySelectorAll(sel)).some(e => { const r = e.getBoundingClientRect();"
         " return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth"
-        " && getComputedStyle(e).visibility !== 'hidden'; })", sel)
+        " && getComputedStyle(e).visibility !== 'hidden'; })",
+        sel,
+    )
     if kind == "phone":
-        for which, dialog, tap_x in (("primary", "pst-primary-sidebar-modal", viewport["width"] - 8),
-                                     ("secondary", "pst-secondary-sidebar-modal", 8)):
+        for which, dialog, tap_x in (
+            ("primary", "pst-primary-sidebar-modal", viewport["width"] - 8),
+            ("secondary", "pst-secondary-sidebar-modal", 8),
+        ):
             has_content = page.evaluate(
-                f"() => !!document.querySelector('#pst-{which}-sidebar a, #pst-{which}-sidebar-modal a')")
+                f"() => !!document.querySelector('#pst-{which}-sidebar a, #pst-{which}-sidebar-modal a')"
+            )
             button = page.locator(f".{which}-toggle:visible")
             if button.count() == 0:
                 if which == "primary" or has_content:
@@ -715,20 +861,30 @@ def _toggles(page, kind: str, viewport: dict) -> list[str]:
                 continue
             button.first.click()
             page.wait_for_timeout(400)
-            opened = page.evaluate(f"() => document.getElementById('{dialog}')?.open === true")
+            opened = page.evaluate(
+                f"() => document.getElementById('{dialog}')?.open === true"
+            )
             if not opened or not visible(f"#{dialog} a"):
-                problems.append(f"tapping the {which} toggle does not open the {which} sidebar")
+                problems.append(
+                    f"tapping the {which} toggle does not open the {which} sidebar"
+                )
                 continue
             page.mouse.click(tap_x, viewport["height"] // 2)
             page.wait_for_timeout(400)
-            if page.evaluate(f"() => document.getElementById('{dialog}')?.open === true"):
-                problems.append(f"a tap outside the open {which} sidebar does not close it")
+            if page.evaluate(
+                f"() => document.getElementById('{dialog}')?.open === true"
+            ):
+                problems.append(
+                    f"a tap outside the open {which} sidebar does not close it"
+                )
                 page.keyboard.press("Escape")
     else:
         button = page.locator(".primary-toggle:visible")
         if button.count() == 0:
             return ["no visible primary sidebar toggle"]
-        shown = lambda: visible("#pst-primary-sidebar .bd-sidenav a, #pst-primary-sidebar nav a")  # noqa: E731
+        shown = lambda: visible(
+            "#pst-primary-sidebar .bd-sidenav a, #pst-primary-sidebar nav a"
+        )  # noqa: E731
         if not shown():
             return ["the chapter list is not shown at desktop width"]
         button.first.click()
@@ -750,20 +906,27 @@ def readings(site, server, browser) -> dict:
     opening every page again (to rerun the checks alone while editing them)."""
     saved = os.environ.get("LAWLIB_READINGS")
     if saved:
-        return {tuple(k.split("|")): v for k, v in json.loads(Path(saved).read_text()).items()}
+        return {
+            tuple(k.split("|")): v
+            for k, v in json.loads(Path(saved).read_text()).items()
+        }
     chapters = {f"{c}.html" for c in toc_chapters()}
     out = {}
     for kind, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         for rel in _page_ids(site):
             reader = Reader(browser, f"{server}/{rel}", viewport)
             reader.wait_until_rendered((site / rel).read_text())
-            seen = reader.page.evaluate(_READ_JS, {"notProse": _NOT_PROSE, "blocks": _BLOCKS,
-                                                   "chapter": rel in chapters})
+            seen = reader.page.evaluate(
+                _READ_JS,
+                {"notProse": _NOT_PROSE, "blocks": _BLOCKS, "chapter": rel in chapters},
+            )
             seen["toggles"] = _toggles(reader.page, kind, viewport)
             out[(rel, kind)] = seen
             reader.close()
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "readings.json").write_text(json.dumps({"|".join(k): v for k, v in out.items()}, indent=1))
+    (ARTIFACTS / "readings.json").write_text(
+        json.dumps({"|".join(k): v for k, v in out.items()}, indent=1)
+    )
     return out
 
 
@@ -782,7 +945,9 @@ def _fail_if(found: dict[str, list[str]], what: str) -> None:
         pytest.fail(_report(found, what), pytrace=False)
 
 
-def _collect(readings: dict, key: str, kinds=("desktop", "phone")) -> dict[str, list[str]]:
+def _collect(
+    readings: dict, key: str, kinds=("desktop", "phone")
+) -> dict[str, list[str]]:
     """``{page: [finding, ...]}`` for one kind of finding, at the given widths (tagged when several)."""
     found: dict[str, list[str]] = {}
     for (rel, kind), seen in readings.items():
@@ -808,11 +973,17 @@ def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
     a scroll box (it would be clipped with no sign of it)."""
     problems = {}
     for page, items in _collect(readings, "wideMath", kinds=("desktop",)).items():
-        problems.setdefault(page, []).extend(f"wider than the column: {x}" for x in items)
+        problems.setdefault(page, []).extend(
+            f"wider than the column: {x}" for x in items
+        )
     for page, items in _collect(readings, "noCue", kinds=("phone",)).items():
-        problems.setdefault(page, []).extend(f"scrolls with no visible cue at 390px: {x}" for x in items)
+        problems.setdefault(page, []).extend(
+            f"scrolls with no visible cue at 390px: {x}" for x in items
+        )
     for page, items in _collect(readings, "inlineBox").items():
-        problems.setdefault(page, []).extend(f"inline math in a scroll box: {x}" for x in items)
+        problems.setdefault(page, []).extend(
+            f"inline math in a scroll box: {x}" for x in items
+        )
     _fail_if(problems, "formulas a reader cannot see whole")
 
 
@@ -852,7 +1023,11 @@ def test_every_exercise_says_pen_and_paper_or_computational(readings):
     found = {}
     for (rel, kind), seen in readings.items():
         if kind == "desktop":
-            bad = [t for t in seen["exerciseTitles"] if not re.search(r"\((?:pen and paper|computational)\)", t, re.I)]
+            bad = [
+                t
+                for t in seen["exerciseTitles"]
+                if not re.search(r"\((?:pen and paper|computational)\)", t, re.I)
+            ]
             if bad:
                 found[rel] = bad
     _fail_if(found, "exercises that do not say pen and paper or computational")
@@ -892,7 +1067,14 @@ def test_launch_buttons_never_point_at_a_placeholder(site):
         rel = str(page.relative_to(site))
         hrefs = _parse(page).hrefs
         if published:
-            bad = [h for h in hrefs if any(h.startswith(p) or urlparse(p).path.strip("/") in h for p in _placeholder_urls())]
+            bad = [
+                h
+                for h in hrefs
+                if any(
+                    h.startswith(p) or urlparse(p).path.strip("/") in h
+                    for p in _placeholder_urls()
+                )
+            ]
         else:
             bad = [h for h in hrefs if slug and slug in h]
             if rel in chapters and "not yet published" not in page.read_text():
@@ -904,6 +1086,11 @@ def test_launch_buttons_never_point_at_a_placeholder(site):
 
 def test_every_chapter_says_which_release_it_was_built_from(site):
     """Every chapter's footer names the version (release tag or commit) the page was built from."""
-    missing = [c for c in toc_chapters()
-               if not re.search(r"Built from (?:release v\d|version \d)", (site / f"{c}.html").read_text())]
+    missing = [
+        c
+        for c in toc_chapters()
+        if not re.search(
+            r"Built from (?:release v\d|version \d)", (site / f"{c}.html").read_text()
+        )
+    ]
     assert not missing, f"no build/release line on {missing}"

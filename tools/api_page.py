@@ -45,7 +45,9 @@ def chapters() -> dict[str, str]:
     out = {}
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         nb = json.loads(path.read_text())
-        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        code = "\n".join(
+            "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+        )
         out[path.stem] = code
     return out
 
@@ -91,13 +93,20 @@ def render() -> str:
             used = ", ".join(f"{{doc}}`{stem}`" for stem in callers(module, name, code))
             if inspect.isclass(obj) or inspect.isroutine(obj):
                 what = first_line(obj)
-                if re.search(r"[_^\\$]", what):  # a formula written as in the source: shown as code
+                if re.search(
+                    r"[_^\\$]", what
+                ):  # a formula written as in the source: shown as code
                     what = f"`{what.replace('`', '')}`"
             else:
-                shown = re.sub(r" at 0x[0-9a-f]+", "", " ".join(repr(obj).split()))  # no memory addresses
+                shown = re.sub(
+                    r" at 0x[0-9a-f]+", "", " ".join(repr(obj).split())
+                )  # no memory addresses
                 what = "a constant, " + f"`{shown[:60]}`"
-            lines.append(f"- **`{name}`** ({where}): {what} *Called in* {used}." if used
-                         else f"- **`{name}`** ({where}): {what} *Not called by a chapter.*")
+            lines.append(
+                f"- **`{name}`** ({where}): {what} *Called in* {used}."
+                if used
+                else f"- **`{name}`** ({where}): {what} *Not called by a chapter.*"
+            )
         lines += [
             "",
             f"````{{dropdown}} Source of `{rel}`",
@@ -113,7 +122,9 @@ def render() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail when book/api.md is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="fail when book/api.md is stale"
+    )
     args = parser.parse_args()
     text = render()
     if args.check:

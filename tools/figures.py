@@ -34,7 +34,7 @@ DPI = 200
 
 # The injected first cell. It saves each open figure once, just before matplotlib
 # shows it: through plt.show() and through the inline backend's end-of-cell flush.
-HOOK = '''\
+HOOK = """\
 import functools as _functools
 import matplotlib.pyplot as _plt
 import matplotlib_inline.backend_inline as _inline
@@ -68,7 +68,7 @@ def _saving(show):
 
 _plt.show = _saving(_plt.show)
 _inline.show = _saving(_inline.show)
-'''
+"""
 
 
 def toc_chapters() -> list[Path]:
@@ -87,20 +87,40 @@ def run_chapter(path: Path, out: Path, timeout: int = 900) -> list[Path]:
     for old in figures_of(out, path.stem):
         old.unlink()
     nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(HOOK.format(out=str(out), stem=path.stem, dpi=DPI)))
+    nb.cells.insert(
+        0, nbformat.v4.new_code_cell(HOOK.format(out=str(out), stem=path.stem, dpi=DPI))
+    )
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / path.name
         nbformat.write(nb, copy)
-        run_notebook.run(copy, path.parent, timeout)  # the kernel works in book/, as in the site build
+        run_notebook.run(
+            copy, path.parent, timeout
+        )  # the kernel works in book/, as in the site build
     return figures_of(out, path.stem)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to run (default: every chapter in _toc.yml)")
-    parser.add_argument("--scale", choices=("quick", "full"), help="LAWLIB_SCALE for the run (default: lawlib's)")
-    parser.add_argument("--out", type=Path, default=ROOT / "figures", help="output folder (default: figures/)")
-    parser.add_argument("--timeout", type=int, default=900, help="seconds a single cell may take")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=Path,
+        help="chapters to run (default: every chapter in _toc.yml)",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=("quick", "full"),
+        help="LAWLIB_SCALE for the run (default: lawlib's)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "figures",
+        help="output folder (default: figures/)",
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=900, help="seconds a single cell may take"
+    )
     args = parser.parse_args(argv)
     if args.scale:
         os.environ["LAWLIB_SCALE"] = args.scale  # the kernels inherit it
@@ -114,10 +134,17 @@ def main(argv: list[str] | None = None) -> int:
             files = run_chapter(path, out, args.timeout)
         except Exception as exc:  # report every chapter, then fail
             failed.append(path.name)
-            print(f"{path.name}: FAILED ({type(exc).__name__}: {str(exc)[-2000:]})", file=sys.stderr, flush=True)
+            print(
+                f"{path.name}: FAILED ({type(exc).__name__}: {str(exc)[-2000:]})",
+                file=sys.stderr,
+                flush=True,
+            )
             continue
         n = sum(1 for f in files if f.suffix == ".png")
-        print(f"{path.name}: {n} figure(s) in {time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"{path.name}: {n} figure(s) in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
         if n == 0:
             failed.append(path.name)
             print(f"{path.name}: no figure was shown", file=sys.stderr, flush=True)

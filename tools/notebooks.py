@@ -22,7 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 SETUP_TAG = "lawlib-setup"
-SETUP_TAGS = (SETUP_TAG, "hide-input")  # the site folds the set-up code away; its output stays visible
+SETUP_TAGS = (
+    SETUP_TAG,
+    "hide-input",
+)  # the site folds the set-up code away; its output stays visible
 
 
 def _repository_field(key: str) -> str | None:
@@ -69,17 +72,19 @@ UNPUBLISHED = (
 def setup_source(path: Path | None = None) -> str:
     """The canonical set-up cell; for ``path`` (a chapter) it passes the chapter's name to ``lawlib.setup``."""
     url = repository_url().rstrip("/")
-    call = f'lawlib.setup(chapter="{path.stem}")' if path is not None else "lawlib.setup()"
+    call = (
+        f'lawlib.setup(chapter="{path.stem}")' if path is not None else "lawlib.setup()"
+    )
     if published():
-        head = f'''# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
+        head = f"""# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
 # repository, without touching the installed torch/numpy; then pick the device and
 # the scale and print them. LAWLIB_SOURCE overrides where lawlib comes from.
 import importlib.util, os, subprocess, sys
 
 LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "git+{url}@{install_ref()}")
-if importlib.util.find_spec("lawlib") is None:'''
+if importlib.util.find_spec("lawlib") is None:"""
     else:
-        head = f'''# Set-up. The book is not published yet (its repository address is a placeholder):
+        head = f"""# Set-up. The book is not published yet (its repository address is a placeholder):
 # where lawlib is missing, install it from a local checkout (LAWLIB_SOURCE=/path/to/it)
 # without touching the installed torch/numpy; then pick the device and the scale.
 import importlib.util, os, subprocess, sys
@@ -87,8 +92,10 @@ import importlib.util, os, subprocess, sys
 LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "")
 if importlib.util.find_spec("lawlib") is None:
     if not LAWLIB_SOURCE:
-        raise RuntimeError({UNPUBLISHED})'''
-    return head + f'''
+        raise RuntimeError({UNPUBLISHED})"""
+    return (
+        head
+        + f"""
     print("Installing lawlib from", LAWLIB_SOURCE, "...")
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", LAWLIB_SOURCE],
                           capture_output=True, text=True)
@@ -100,7 +107,8 @@ import lawlib
 
 # One line: device, scale, this chapter's time here (LAWLIB_DEVICE, LAWLIB_SCALE override).
 DEVICE, SCALE = {call}
-lawlib.use_style()'''
+lawlib.use_style()"""
+    )
 
 
 def chapters() -> list[Path]:
@@ -135,7 +143,9 @@ def strip(path: Path) -> bool:
     nb = json.loads(path.read_text())
     changed = False
     for c in nb["cells"]:
-        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None):
+        if c["cell_type"] == "code" and (
+            c.get("outputs") or c.get("execution_count") is not None
+        ):
             c["outputs"], c["execution_count"] = [], None
             changed = True
     if changed:
@@ -154,10 +164,16 @@ def problems() -> list[str]:
         nb = json.loads(p.read_text())
         cell = first_code_cell(nb)
         if cell is None or "".join(cell["source"]) != "".join(want):
-            out.append(f"{p.name}: the first code cell is not the canonical set-up cell (run tools/notebooks.py sync)")
+            out.append(
+                f"{p.name}: the first code cell is not the canonical set-up cell (run tools/notebooks.py sync)"
+            )
         for c in nb["cells"]:
-            if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count") is not None):
-                out.append(f"{p.name}: a code cell carries outputs or an execution count (run tools/notebooks.py strip)")
+            if c["cell_type"] == "code" and (
+                c.get("outputs") or c.get("execution_count") is not None
+            ):
+                out.append(
+                    f"{p.name}: a code cell carries outputs or an execution count (run tools/notebooks.py strip)"
+                )
                 break
     return out
 

@@ -38,8 +38,8 @@ import json
 import os
 import re
 import sys
-from urllib.parse import urlparse
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -48,9 +48,17 @@ import notebooks  # noqa: E402
 # place: (file, pattern whose group 2 is the value (groups 1 and 3 are kept), the prefix before the version)
 PLACES = {
     "pyproject.toml version": ("pyproject.toml", r'^(version\s*=\s*")([^"]*)(")', ""),
-    "lawlib.__version__": ("lawlib/__init__.py", r'^(__version__\s*=\s*")([^"]*)(")', ""),
+    "lawlib.__version__": (
+        "lawlib/__init__.py",
+        r'^(__version__\s*=\s*")([^"]*)(")',
+        "",
+    ),
     "_config.yml repository.branch": ("_config.yml", r"^(  branch:\s*)(\S+)(.*)$", "v"),
-    "_config.yml repository.lawlib_ref": ("_config.yml", r"^(  lawlib_ref:\s*)(\S+)(.*)$", "v"),
+    "_config.yml repository.lawlib_ref": (
+        "_config.yml",
+        r"^(  lawlib_ref:\s*)(\S+)(.*)$",
+        "v",
+    ),
     "CITATION.cff version": ("CITATION.cff", r"^(version:\s*)(\S+)(.*)$", ""),
 }
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")
@@ -73,17 +81,24 @@ def version() -> str:
 def problems() -> list[str]:
     """Disagreements between the four places, and set-up cells that install from another ref."""
     where, v = found(), version()
-    bad = [f"{name} is {value!r}, expected {PLACES[name][2] + v!r} (pyproject.toml version {v})"
-           for name, value in where.items() if value != PLACES[name][2] + v]
+    bad = [
+        f"{name} is {value!r}, expected {PLACES[name][2] + v!r} (pyproject.toml version {v})"
+        for name, value in where.items()
+        if value != PLACES[name][2] + v
+    ]
     if not VERSION.match(v):
         bad.append(f"pyproject.toml version {v!r} is not X.Y.Z")
-    want = f"@v{v}\""
+    want = f'@v{v}"'
     for p in notebooks.chapters():
         cell = notebooks.first_code_cell(json.loads(p.read_text()))
         if cell is None or "".join(cell["source"]) != notebooks.setup_source(p):
-            bad.append(f"{p.name}: the set-up cell is not the generated one (run tools/notebooks.py sync)")
+            bad.append(
+                f"{p.name}: the set-up cell is not the generated one (run tools/notebooks.py sync)"
+            )
         elif notebooks.published() and want not in "".join(cell["source"]):
-            bad.append(f"{p.name}: the set-up cell does not install lawlib from {want} (run tools/notebooks.py sync)")
+            bad.append(
+                f"{p.name}: the set-up cell does not install lawlib from {want} (run tools/notebooks.py sync)"
+            )
     return bad
 
 
@@ -113,27 +128,50 @@ def repository() -> dict:
     return out
 
 
-def publish_problems(tag: str | None = None, github_repository: str | None = None) -> list[str]:
+def publish_problems(
+    tag: str | None = None, github_repository: str | None = None
+) -> list[str]:
     """What stops the book being published from ``tag`` (see the module docstring)."""
     bad = problems()
     repo = repository()
     url = repo.get("url", "").rstrip("/")
     parsed = urlparse(url)
-    if not url or parsed.scheme != "https" or len(parsed.path.strip("/").split("/")) != 2:
-        bad.append(f"_config.yml repository.url {url!r} is not an https://host/owner/name address")
+    if (
+        not url
+        or parsed.scheme != "https"
+        or len(parsed.path.strip("/").split("/")) != 2
+    ):
+        bad.append(
+            f"_config.yml repository.url {url!r} is not an https://host/owner/name address"
+        )
     elif any(url.lower() == p.lower() for p in PLACEHOLDER_URLS):
-        bad.append(f"_config.yml repository.url is the placeholder {url}: set it to the book's repository")
+        bad.append(
+            f"_config.yml repository.url is the placeholder {url}: set it to the book's repository"
+        )
     if repo.get("published", "false").lower() != "true":
-        bad.append("_config.yml repository.published is not true: set it once the repository is public")
+        bad.append(
+            "_config.yml repository.published is not true: set it once the repository is public"
+        )
     v = version()
     tag = tag if tag is not None else os.environ.get("GITHUB_REF_NAME", "")
     if not tag:
         bad.append(f"no tag given (--tag v{v}, or GITHUB_REF_NAME)")
     elif tag != f"v{v}":
-        bad.append(f"the tag {tag!r} does not match pyproject.toml's version {v} (expected v{v})")
-    github_repository = github_repository if github_repository is not None else os.environ.get("GITHUB_REPOSITORY", "")
-    if github_repository and parsed.path.strip("/").lower() != github_repository.lower():
-        bad.append(f"_config.yml repository.url {url} is not the repository being built ({github_repository})")
+        bad.append(
+            f"the tag {tag!r} does not match pyproject.toml's version {v} (expected v{v})"
+        )
+    github_repository = (
+        github_repository
+        if github_repository is not None
+        else os.environ.get("GITHUB_REPOSITORY", "")
+    )
+    if (
+        github_repository
+        and parsed.path.strip("/").lower() != github_repository.lower()
+    ):
+        bad.append(
+            f"_config.yml repository.url {url} is not the repository being built ({github_repository})"
+        )
     return bad
 
 
@@ -143,15 +181,22 @@ def bump(new: str) -> None:
         raise SystemExit(f"version must be X.Y.Z, got {new!r}")
     for name, (file, pattern, prefix) in PLACES.items():
         path = ROOT / file
-        text, n = re.subn(pattern, lambda m: m.group(1) + prefix + new + m.group(3), path.read_text(),
-                          count=1, flags=re.M)
+        text, n = re.subn(
+            pattern,
+            lambda m: m.group(1) + prefix + new + m.group(3),
+            path.read_text(),
+            count=1,
+            flags=re.M,
+        )
         if n != 1:
             raise SystemExit(f"{file}: could not find {name}")
         path.write_text(text)
     for p in notebooks.chapters():
         if notebooks.sync(p):
             print("synced", p.name)
-    print(f"version {new}: now commit, then: git tag v{new} && git push origin main v{new}")
+    print(
+        f"version {new}: now commit, then: git tag v{new} && git push origin main v{new}"
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -162,12 +207,28 @@ def main(argv: list[str]) -> int:
         import argparse
 
         parser = argparse.ArgumentParser(prog="release.py check")
-        parser.add_argument("--publish", action="store_true", help="also check that the book can be published")
-        parser.add_argument("--tag", default=None, help="the tag being published (default $GITHUB_REF_NAME)")
-        parser.add_argument("--repository", default=None, help="owner/name being built (default $GITHUB_REPOSITORY)")
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="also check that the book can be published",
+        )
+        parser.add_argument(
+            "--tag",
+            default=None,
+            help="the tag being published (default $GITHUB_REF_NAME)",
+        )
+        parser.add_argument(
+            "--repository",
+            default=None,
+            help="owner/name being built (default $GITHUB_REPOSITORY)",
+        )
         args = parser.parse_args(argv[2:])
-        bad = publish_problems(args.tag, args.repository) if args.publish else problems()
-        ok = f"version {version()} everywhere" + (f"; ready to publish v{version()}" if args.publish else "")
+        bad = (
+            publish_problems(args.tag, args.repository) if args.publish else problems()
+        )
+        ok = f"version {version()} everywhere" + (
+            f"; ready to publish v{version()}" if args.publish else ""
+        )
         print("\n".join(bad) if bad else ok)
         return 1 if bad else 0
     print(__doc__)

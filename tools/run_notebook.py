@@ -34,18 +34,31 @@ def run(path: Path, cwd: Path, timeout: int) -> dict:
     start = time.perf_counter()
 
     def log(cell, cell_index):
-        print(f"[{time.perf_counter() - start:7.1f} s] {path.name}: cell {cell_index}", file=sys.stderr, flush=True)
+        print(
+            f"[{time.perf_counter() - start:7.1f} s] {path.name}: cell {cell_index}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     for attempt in (1, 2):
         nb = nbformat.read(path, as_version=4)
         t0 = time.perf_counter()
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", on_cell_start=log,
-                                resources={"metadata": {"path": str(cwd)}})
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            on_cell_start=log,
+            resources={"metadata": {"path": str(cwd)}},
+        )
         try:
             client.execute()
             break
         except CellTimeoutError:
-            print(f"{path.name}: attempt {attempt} timed out; running it again", file=sys.stderr, flush=True)
+            print(
+                f"{path.name}: attempt {attempt} timed out; running it again",
+                file=sys.stderr,
+                flush=True,
+            )
             if attempt == 2:
                 raise
     setup = next(c for c in nb.cells if c.cell_type == "code")
@@ -62,10 +75,21 @@ def run(path: Path, cwd: Path, timeout: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook", type=Path)
-    parser.add_argument("--cwd", type=Path, default=None, help="working directory of the kernel (default: the notebook's)")
-    parser.add_argument("--timeout", type=int, default=600, help="seconds a single cell may take")
+    parser.add_argument(
+        "--cwd",
+        type=Path,
+        default=None,
+        help="working directory of the kernel (default: the notebook's)",
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=600, help="seconds a single cell may take"
+    )
     args = parser.parse_args()
-    report = run(args.notebook.resolve(), (args.cwd or args.notebook.parent).resolve(), args.timeout)
+    report = run(
+        args.notebook.resolve(),
+        (args.cwd or args.notebook.parent).resolve(),
+        args.timeout,
+    )
     print(json.dumps(report))
     return 0
 

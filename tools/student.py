@@ -27,7 +27,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXECUTED = ROOT / "_build" / "jupyter_execute"  # where ./book.sh build leaves the executed chapters
+EXECUTED = (
+    ROOT / "_build" / "jupyter_execute"
+)  # where ./book.sh build leaves the executed chapters
 BANNER = "Student edition: the exercises are here, their solutions are not."
 
 
@@ -44,16 +46,24 @@ def seed_cache(cache_dir: Path, executed: Path = EXECUTED) -> list[str]:
     added = []
     for nb_path in sorted(executed.rglob("*.ipynb")):
         nb = json.loads(nb_path.read_text())
-        if any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", [])):
+        if any(
+            o.get("output_type") == "error"
+            for c in nb["cells"]
+            for o in c.get("outputs", [])
+        ):
             continue
         source = ROOT / nb_path.relative_to(executed)
-        cache.cache_notebook_file(str(nb_path), uri=str(source), check_validity=False, overwrite=True)
+        cache.cache_notebook_file(
+            str(nb_path), uri=str(source), check_validity=False, overwrite=True
+        )
         added.append(str(nb_path.relative_to(executed)))
     return added
 
 
 # A MyST solution block: an opening fence of backticks or colons, then everything up to the same fence.
-SOLUTION = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?^(?P=fence)[ \t]*$\n?", flags=re.M | re.S)
+SOLUTION = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?^(?P=fence)[ \t]*$\n?", flags=re.M | re.S
+)
 
 
 def strip_solutions(text: str) -> str:
@@ -72,7 +82,9 @@ def strip_sources(html_dir: Path) -> list[str]:
                     text = "".join(cell["source"])
                     if SOLUTION.search(text):
                         parts = strip_solutions(text).split("\n")
-                        cell["source"] = [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+                        cell["source"] = [p + "\n" for p in parts[:-1]] + (
+                            [parts[-1]] if parts[-1] else []
+                        )
             new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
         elif path.suffix in (".md", ".txt"):
             new = strip_solutions(path.read_text())
@@ -104,26 +116,43 @@ def build(out: Path) -> int:
     out = out.resolve()
     cache_dir = out.parent / ".jupyter_cache"
     seeded = seed_cache(cache_dir)
-    print(f"==> student edition: {len(seeded)} executed chapter(s) from the last full build in the cache", flush=True)
+    print(
+        f"==> student edition: {len(seeded)} executed chapter(s) from the last full build in the cache",
+        flush=True,
+    )
     result = build_sphinx(
-        ROOT, out, noconfig=True, path_config=str(ROOT / "_config.yml"), confoverrides=overrides(cache_dir),
-        builder="html", warningiserror=True, keep_going=True,
+        ROOT,
+        out,
+        noconfig=True,
+        path_config=str(ROOT / "_config.yml"),
+        confoverrides=overrides(cache_dir),
+        builder="html",
+        warningiserror=True,
+        keep_going=True,
     )
     if isinstance(result, Exception):
         return 1
     stripped = strip_sources(out)
-    print(f"==> solutions removed from {len(stripped)} downloadable source(s)", flush=True)
+    print(
+        f"==> solutions removed from {len(stripped)} downloadable source(s)", flush=True
+    )
     return int(result)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "_build" / "student" / "html",
-                        help="where the HTML goes (default: _build/student/html)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "_build" / "student" / "html",
+        help="where the HTML goes (default: _build/student/html)",
+    )
     args = parser.parse_args()
     status = build(args.out)
     if status == 0:
-        print(f"==> the student edition is in {args.out} (open {args.out / 'index.html'})")
+        print(
+            f"==> the student edition is in {args.out} (open {args.out / 'index.html'})"
+        )
     return status
 
 
