@@ -63,49 +63,63 @@ def published() -> bool:
 
 UNPUBLISHED = (
     '"This book is not published yet, so lawlib cannot be installed from "\n'
-    '                           "its repository. Install it from a local checkout of the book "\n'
-    '                           "(pip install -e /path/to/checkout), or set LAWLIB_SOURCE="\n'
-    '                           "/path/to/checkout and run this cell again."'
+    '            "its repository. Install it from a local checkout of the book "\n'
+    '            "(pip install -e /path/to/checkout), or set LAWLIB_SOURCE="\n'
+    '            "/path/to/checkout and run this cell again."'
 )
 
 
 def setup_source(path: Path | None = None) -> str:
-    """The canonical set-up cell; for ``path`` (a chapter) it passes the chapter's name to ``lawlib.setup``."""
+    """The canonical set-up cell.
+
+    For ``path`` (a chapter) it passes the chapter's name to ``lawlib.setup``. The
+    cell is as ``ruff format`` writes it, no line wider than 88 characters.
+    """
     url = repository_url().rstrip("/")
     call = (
         f'lawlib.setup(chapter="{path.stem}")' if path is not None else "lawlib.setup()"
     )
+    imports = "import importlib.util\nimport os\nimport subprocess\nimport sys\n"
     if published():
         head = f"""# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
 # repository, without touching the installed torch/numpy; then pick the device and
 # the scale and print them. LAWLIB_SOURCE overrides where lawlib comes from.
-import importlib.util, os, subprocess, sys
-
-LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "git+{url}@{install_ref()}")
+{imports}
+REPOSITORY = "git+{url}@{install_ref()}"
+LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", REPOSITORY)
 if importlib.util.find_spec("lawlib") is None:"""
     else:
         head = f"""# Set-up. The book is not published yet (its repository address is a placeholder):
 # where lawlib is missing, install it from a local checkout (LAWLIB_SOURCE=/path/to/it)
 # without touching the installed torch/numpy; then pick the device and the scale.
-import importlib.util, os, subprocess, sys
-
+{imports}
 LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "")
 if importlib.util.find_spec("lawlib") is None:
     if not LAWLIB_SOURCE:
-        raise RuntimeError({UNPUBLISHED})"""
+        raise RuntimeError(
+            {UNPUBLISHED}
+        )"""
     return (
         head
         + f"""
     print("Installing lawlib from", LAWLIB_SOURCE, "...")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", LAWLIB_SOURCE],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", LAWLIB_SOURCE],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        raise RuntimeError("Could not install lawlib from " + LAWLIB_SOURCE + ":\\n" + done.stderr[-3000:])
+        raise RuntimeError(
+            "Could not install lawlib from "
+            + LAWLIB_SOURCE
+            + ":\\n"
+            + done.stderr[-3000:]
+        )
     importlib.invalidate_caches()
 
 import lawlib
 
-# One line: device, scale, this chapter's time here (LAWLIB_DEVICE, LAWLIB_SCALE override).
+# Device, scale, this chapter's time here (LAWLIB_DEVICE, LAWLIB_SCALE override).
 DEVICE, SCALE = {call}
 lawlib.use_style()"""
     )
