@@ -17,10 +17,6 @@ import notebooks  # noqa: E402
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
-def test_there_are_chapters():
-    assert len(CHAPTERS) >= 2
-
-
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_no_outputs_or_execution_counts(path):
     nb = json.loads(path.read_text())
