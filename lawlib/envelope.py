@@ -43,8 +43,6 @@ __all__ = [
     "Calibration",
     "Interval",
     "MADRY_CAPACITY_SCALES",
-    "MNIST_D",
-    "MNIST_N",
     "ModelSize",
     "VisionTransformer",
     "calibrate",
@@ -63,9 +61,6 @@ __all__ = [
 
 #: The capacity scales of Madry et al. (2018), figure "effect of network capacity" (MNIST).
 MADRY_CAPACITY_SCALES: tuple[int, ...] = (1, 2, 4, 8, 16)
-#: MNIST: 60,000 training images of 28 × 28 = 784 grey pixels.
-MNIST_N: int = 60_000
-MNIST_D: int = 28 * 28
 
 
 # ----------------------------------------------------------------------------- the arithmetic

@@ -57,7 +57,6 @@ __all__ = [
     "device_profile",
     "experiment_costs",
     "chapter_seconds",
-    "chapter_totals",
     "blocks_without_cost",
     "plan",
     "choose_scale",
@@ -837,20 +836,6 @@ def chapter_seconds(
         for name, c in costs.items()
         if include_optional or (block, name) not in OPTIONAL
     )
-
-
-def chapter_totals(
-    scale: Scale | str,
-    device: torch.device | str | DeviceProfile | None = None,
-    include_optional: bool = True,
-) -> dict[str, float | None]:
-    """Chapter notebook stem -> estimated seconds (None: no cost function) at ``scale`` on ``device``."""
-    prof = device if isinstance(device, DeviceProfile) else device_profile(device)
-    sc = scale if isinstance(scale, Scale) else get_scale(scale)
-    return {
-        CHAPTERS.get(b, b): chapter_seconds(b, sc, prof, include_optional)
-        for b in sc.presets
-    }
 
 
 def chapter_memory(block: str, scale: Scale | str) -> float | None:

@@ -31,7 +31,6 @@ from ._checks import check_choice
 __all__ = [
     "SCALE_NAMES",
     "PRESETS",
-    "blocks_without",
     "ScaleError",
     "Scale",
     "get_scale",
@@ -589,11 +588,6 @@ _COLAB: dict[str, dict[str, Any]] = {
 for _block, _sizes in _COLAB.items():
     if _block in PRESETS:
         PRESETS[_block].setdefault("colab", _sizes)
-
-
-def blocks_without(scale: str) -> list[str]:
-    """The blocks of :data:`PRESETS` with no entry for ``scale`` (at ``colab`` they run their quick sizes)."""
-    return sorted(b for b, p in PRESETS.items() if scale not in p)
 
 
 class ScaleError(ValueError):
