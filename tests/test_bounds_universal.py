@@ -90,34 +90,12 @@ def test_bad_input_names_the_argument():
     raises_naming("epsilon", bounds.bubeck_sellke_bound, 10, 10, 10, 0.0)
     raises_naming("c", bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, c=0.0)
     raises_naming("delta", bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, delta=1.0)
-    raises_naming(
-        "weight_diameter",
-        bounds.bubeck_sellke_bound,
-        10,
-        10,
-        10,
-        0.5,
-        weight_diameter=-1.0,
-    )
-    raises_naming(
-        "weight_lipschitz",
-        bounds.bubeck_sellke_bound,
-        10,
-        10,
-        10,
-        0.5,
-        weight_lipschitz=float("nan"),
-    )
-    raises_naming(
-        "weight_diameter",
-        bounds.bubeck_sellke_bound,
-        10,
-        10,
-        10,
-        0.5,
-        weight_diameter=1e-4,
-        weight_lipschitz=1.0,
-    )
+    for name, kwargs in [
+        ("weight_diameter", dict(weight_diameter=-1.0)),
+        ("weight_lipschitz", dict(weight_lipschitz=float("nan"))),
+        ("weight_diameter", dict(weight_diameter=1e-4, weight_lipschitz=1.0)),
+    ]:
+        raises_naming(name, bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, **kwargs)
     raises_naming(
         "lipschitz", bounds.bubeck_sellke_sample_size, 10, 10, 0.5, lipschitz=0.0
     )

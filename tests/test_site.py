@@ -90,25 +90,31 @@ def _build_log_problems(log: str) -> list[str]:
     return [line for line in log.splitlines() if WARNING.search(line)]
 
 
+def _build(command: list[str], log_name: str, what: str) -> None:
+    """Run a site build, keep its log under test-artifacts/, fail on an error or a
+    warning."""
+    out = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=3600
+    )
+    log = out.stdout + out.stderr
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / log_name).write_text(log)
+    warnings = _build_log_problems(log)
+    assert out.returncode == 0 and not warnings, (
+        f"{what} failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+    )
+
+
 @pytest.fixture(scope="session")
 def site() -> Path:
     """The built HTML site (built once per test session)."""
     given = os.environ.get("LAWLIB_SITE")
     if given:
         return Path(given)
-    out = subprocess.run(
+    _build(
         [_jupyter_book(), "build", ".", "-W", "-n", "--keep-going"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    log = out.stdout + out.stderr
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "build.log").write_text(log)
-    warnings = _build_log_problems(log)
-    assert out.returncode == 0 and not warnings, (
-        "site build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+        "build.log",
+        "site build",
     )
     return ROOT / "_build" / "html"
 
@@ -609,19 +615,10 @@ def student_site(site) -> Path:
     if given:
         return Path(given)
     out_dir = ROOT / "_build" / "student" / "html"
-    out = subprocess.run(
+    _build(
         [sys.executable, str(ROOT / "tools" / "student.py"), "--out", str(out_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    log = out.stdout + out.stderr
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "student-build.log").write_text(log)
-    warnings = _build_log_problems(log)
-    assert out.returncode == 0 and not warnings, (
-        "student build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+        "student-build.log",
+        "student build",
     )
     return out_dir
 
