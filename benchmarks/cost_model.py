@@ -4,15 +4,15 @@
     .venv/bin/python benchmarks/cost_model.py compare [--scale quick]
     .venv/bin/python benchmarks/cost_model.py fit                # the CPU constants of lawlib.plan
 
-``measure`` executes each chapter in a fresh kernel (tools/run_notebook.py, as
-the build does) and records its wall time and the peak resident memory of the
-run, with the commit and the machine, in
-``benchmarks/results-cost-<scale>.json`` (rows are merged by chapter).
-``compare`` prints, per chapter, the time :mod:`lawlib.plan` predicts at the
-matrix-product rate measured around that chapter's run (the machine is shared,
-so the rate a chapter got is what its time depends on) and the measured time,
-and their ratio. ``fit`` chooses the CPU constants of :data:`lawlib.plan.PROFILE_CONSTANTS`
-on a grid, minimizing the squared log-ratios (in-sample: the same runs).
+``measure`` executes each chapter in a fresh kernel (tools/run_notebook.py, as the build
+does) and records its wall time and the peak resident memory of the run, with the commit
+and the machine, in ``benchmarks/results-cost-<scale>.json``
+(rows are merged by chapter). ``compare`` prints, per chapter, the time
+:mod:`lawlib.plan` predicts at the matrix-product rate measured around that chapter's
+run (the machine is shared, so the rate a chapter got is what its time depends on) and
+the measured time, and their ratio. ``fit`` chooses the CPU constants of
+:data:`lawlib.plan.PROFILE_CONSTANTS` on a grid, minimizing the squared log-ratios
+(in-sample: the same runs).
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ print(json.dumps({"rc": out.returncode, "peak_rss_mb": round(ru.ru_maxrss / 1024
 
 
 def measure_one(path: Path, scale: str, timeout: int = 1800) -> dict:
-    """Run one chapter in its own process tree; wall time and the largest process's peak RSS."""
+    """Run one chapter in its own process tree; wall time and the largest process's peak
+    RSS.
+    """
     env = dict(
         os.environ, LAWLIB_SCALE=scale, LAWLIB_PROGRESS="0", PYTHONPATH=str(ROOT)
     )
@@ -150,7 +152,9 @@ def measure(scale: str, names: list[str]) -> None:
 
 
 def _rate(row: dict) -> float:
-    """The CPU rate the chapter got: the geometric mean of the probes before and after it (flop/s)."""
+    """The CPU rate the chapter got: the geometric mean of the probes before and after
+    it (flop/s).
+    """
     m = row["machine"]
     before, after = m["matmul_gflops"], m.get("matmul_gflops_after", m["matmul_gflops"])
     return (before * after) ** 0.5 * 1e9
@@ -206,7 +210,9 @@ def compare(scale: str) -> None:
 
 
 def fit(scale: str = "quick") -> None:
-    """The CPU constants on a grid that minimize Σ log²(measured / predicted) over the measured chapters."""
+    """The CPU constants on a grid that minimize Σ log²(measured / predicted) over the
+    measured chapters.
+    """
     import itertools
     import math
 

@@ -111,7 +111,8 @@ def random_signs(
 
 @dataclass(frozen=True)
 class MemorizationTask:
-    """The memorization model of the memorization-model chapter: labels y_i = g(x_i) + z_i.
+    """The memorization model of the memorization-model chapter: labels y_i = g(x_i) +
+    z_i.
 
     Attributes: ``x`` (n, d) inputs, ``signal`` g(x_i), ``noise`` z_i with
     variance ``sigma``², ``y`` = signal + noise, and ``sigma``.
@@ -195,7 +196,8 @@ def mean_squared_error(predictions: torch.Tensor, y: torch.Tensor) -> float:
 def partially_memorizes(
     predictions: torch.Tensor, y: torch.Tensor, sigma: float, epsilon: float
 ) -> bool:
-    """The partial-memorization test of the memorization-model chapter: (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
+    """The partial-memorization test of the memorization-model chapter: (1/n) Σ
+    (f(x_i) − y_i)² ≤ σ² − ε.
 
     ``epsilon`` is an absolute gap in (0, σ²]. A predictor that knows the
     signal exactly scores ≈ σ² and fails the test: passing it means fitting
@@ -212,7 +214,9 @@ def partially_memorizes(
 
 @dataclass(frozen=True)
 class DigitsData:
-    """scikit-learn's handwritten digits (1797 images of 8×8 pixels), split and scaled to [0, 1]."""
+    """scikit-learn's handwritten digits (1797 images of 8×8 pixels), split and scaled
+    to [0, 1].
+    """
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -227,7 +231,8 @@ def load_digits(
     *,
     seed: int | None = None,
 ) -> DigitsData:
-    """Load scikit-learn's digits (shipped inside its wheel: no download), pixels scaled to [0, 1].
+    """Load scikit-learn's digits (shipped inside its wheel: no download), pixels scaled
+    to [0, 1].
 
     Returns a random train/test split of fraction ``test_fraction``.
 

@@ -1,4 +1,5 @@
-"""Device selection, float64 where a device has none, and the set-up every chapter runs first.
+"""Device selection, float64 where a device has none, and the set-up every chapter runs
+first.
 
 ``pick_device`` prefers CUDA, then Apple's MPS, then the CPU; the environment
 variable ``LAWLIB_DEVICE`` overrides the choice. ``setup`` is what the first
@@ -82,7 +83,9 @@ def lacks_float64(device: torch.device | str) -> bool:
 
 
 def float64_device(device: torch.device | str) -> torch.device:
-    """Where a float64 computation meant for ``device`` runs: ``device`` itself, or the CPU if it has no float64."""
+    """Where a float64 computation meant for ``device`` runs: ``device`` itself, or the
+    CPU if it has no float64.
+    """
     device = torch.device(device)
     return torch.device("cpu") if lacks_float64(device) else device
 
@@ -90,7 +93,8 @@ def float64_device(device: torch.device | str) -> torch.device:
 def exact_dtype(
     device: torch.device | str, dtype: torch.dtype = torch.float64
 ) -> torch.dtype:
-    """``dtype`` on ``device``, except float64 becomes float32 on a device without float64.
+    """``dtype`` on ``device``, except float64 becomes float32 on a device without
+    float64.
 
     For computations where float32 is exact enough (the caller says why).
     """
@@ -112,7 +116,9 @@ def describe_device(device: torch.device) -> str:
 
 
 def _chapter_block(chapter: str | None) -> str | None:
-    """The scale block of a chapter given as a notebook stem ("01_memorization_model") or a block name."""
+    """The scale block of a chapter given as a notebook stem ("01_memorization_model")
+    or a block name.
+    """
     if chapter is None:
         return None
     from .plan import CHAPTERS
@@ -123,8 +129,9 @@ def _chapter_block(chapter: str | None) -> str | None:
 
 
 def setup_line(dev: torch.device, sc: Scale, chapter: str | None = None) -> str:
-    """The set-up cell's one line (short enough for the page's output box): scale, this chapter's
-    estimated time here, the device, and how to choose another scale. The site's footer gives the version."""
+    """The set-up cell's one line (short enough for the page's output box): scale, this
+    chapter's estimated time here, the device, and how to choose another scale. The
+    site's footer gives the version."""
     from .plan import chapter_seconds, device_profile, format_seconds
 
     line = f"{sc.name} scale"

@@ -111,7 +111,9 @@ class LinearFit:
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slopes and intercepts of the least-squares lines of the rows of x, y (shape (B, N)), vectorised."""
+    """Slopes and intercepts of the least-squares lines of the rows of x, y
+    (shape (B, N)), vectorised.
+    """
     xm, ym = x.mean(axis=-1, keepdims=True), y.mean(axis=-1, keepdims=True)
     sxx = ((x - xm) ** 2).sum(axis=-1)
     sxy = ((x - xm) * (y - ym)).sum(axis=-1)
@@ -161,7 +163,8 @@ class BootstrapFit:
 def _weighted_ols(
     x: np.ndarray, y: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted least-squares lines: rows of the (B, N) weights w against one sample x, y (shape (N,)).
+    """Weighted least-squares lines: rows of the (B, N) weights w against one sample x,
+    y (shape (N,)).
 
     Weight w_bi = how many times point i occurs in resample b, so this equals
     :func:`_ols` on the concatenated resample.

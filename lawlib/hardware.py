@@ -83,7 +83,9 @@ def matmul_throughput(
 
 
 def progress_enabled() -> bool:
-    """False when the environment variable ``LAWLIB_PROGRESS`` is ``0`` (site build, tests)."""
+    """False when the environment variable ``LAWLIB_PROGRESS`` is ``0``
+    (site build, tests).
+    """
     return os.environ.get("LAWLIB_PROGRESS", "1") not in ("0", "false", "False", "")
 
 

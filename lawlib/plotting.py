@@ -86,7 +86,9 @@ def _retina_inline_figures() -> None:
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (all chapters); in a notebook, also retina PNG output."""
+    """Apply the book's matplotlib style (all chapters); in a notebook, also retina PNG
+    output.
+    """
     mpl.rcParams.update(STYLE)
     _retina_inline_figures()
 
@@ -98,7 +100,8 @@ def figure(
     height: float = 3.2,
     **kwargs: Any,
 ):
-    """A figure with ``nrows × ncols`` axes of ``width × height`` inches each, in the book's style.
+    """A figure with ``nrows × ncols`` axes of ``width × height`` inches each, in the
+    book's style.
 
     Returns ``(fig, axes)`` like ``plt.subplots`` (a single Axes when 1×1).
     """
@@ -110,7 +113,9 @@ def figure(
 
 
 def label(ax, xlabel: str, ylabel: str, title: str | None = None) -> None:
-    """Label both axes (every figure of the book has labelled axes) and optionally title it."""
+    """Label both axes (every figure of the book has labelled axes) and optionally title
+    it.
+    """
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -140,7 +145,8 @@ def adversarial_examples_figure(
     side: int = 8,
     title: str | None = None,
 ):
-    """Originals, adversarial images and their differences δ = x' − x, one column per example.
+    """Originals, adversarial images and their differences δ = x' − x, one column per
+    example.
 
     ``x`` and ``x_adv`` are (m, side²) images with pixels in [0, 1] (drawn
     with more ink for larger values), ``probs`` and ``probs_adv`` the (m, K)
@@ -194,7 +200,8 @@ def attack_widget_frame(
     *,
     side: int = 8,
 ):
-    """One frame of the adversarial-examples chapter's attack widget: the attacked image, δ = image − original, the class probabilities.
+    """One frame of the adversarial-examples chapter's attack widget: the attacked
+    image, δ = image − original, the class probabilities.
 
     The bar of ``true_class`` is drawn in orange (``PALETTE[1]``), the others
     in blue; the first panel's title gives the radius and the prediction

@@ -9,7 +9,9 @@ from lawlib import make_generator
 
 
 def raises_naming(name: str, fn, *args, **kwargs) -> None:
-    """``fn(*args, **kwargs)`` raises ValueError (never a torch-internal error) whose message names ``name``."""
+    """``fn(*args, **kwargs)`` raises ValueError (never a torch-internal error) whose
+    message names ``name``.
+    """
     with pytest.raises(ValueError) as info:
         fn(*args, **kwargs)
     assert name in str(info.value), (

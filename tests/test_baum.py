@@ -116,7 +116,8 @@ def test_trapezoid_profile_along_the_normal():
 
 
 def test_hand_computed_weights_d2():
-    # points (0, 1) and (1, 0), labels 1 and 3: the line x1 + x2 = 1, A(x) = 2 + (x1 - x2)
+    # points (0, 1) and (1, 0), labels 1 and 3: the line x1 + x2 = 1, A(x) = 2 +
+    # (x1 - x2)
     x = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
     y = torch.tensor([1.0, 3.0], dtype=torch.float64)
     net = baum_network(x, y, slab_width=0.3)
@@ -139,7 +140,8 @@ def test_default_width_is_half_the_admissible_width_and_below_the_separation():
     assert torch.allclose(net.slab_widths, net.max_slab_widths / 2)
     assert bool((net.max_slab_widths <= net.separations).all())
     assert net.slab_width == pytest.approx(float(net.slab_widths.min()))
-    # the admissible width is tight: a slab slightly wider than E_g reaches another point
+    # the admissible width is tight: a slab slightly wider than E_g reaches another
+    # point
     wide = baum_network(x, y, slab_width=4 * net.max_slab_widths)
     assert max_error(wide, x, y) > 1e-3
     # any width up to E_g still interpolates
@@ -293,7 +295,8 @@ def test_degenerate_group_is_named_across_chunks():
 
 
 def test_the_two_ramps_have_different_gradients():
-    # lemma item 3: where only phi(h + eta A) is linear, grad = (u + eta v)/eta; where only phi(h) is, -u/eta
+    # lemma item 3: where only phi(h + eta A) is linear, grad = (u + eta v)/eta; where
+    # only phi(h) is, -u/eta
     x = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
     y = torch.tensor([1.0, 3.0], dtype=torch.float64)
     net = baum_network(x, y, slab_width=0.3)

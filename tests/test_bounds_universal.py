@@ -1,4 +1,6 @@
-"""Tests of chapter 5's formulas in lawlib.bounds: the universal law, its sample size, the net size, Massart's lemma."""
+"""Tests of chapter 5's formulas in lawlib.bounds: the universal law, its sample size,
+the net size, Massart's lemma.
+"""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
-# What Colab preinstalls that the book uses, and a kernel with a notebook runner (tools/run_notebook.py).
+# What Colab preinstalls that the book uses, and a kernel with a notebook runner
+# (tools/run_notebook.py).
 COLAB_PACKAGES = [
     "torch",
     "numpy",
@@ -38,7 +39,9 @@ COLAB_PACKAGES = [
 
 
 def _pins() -> list[str]:
-    """Colab's packages at the versions of the book's pinned environment (torch as ==2.13.0)."""
+    """Colab's packages at the versions of the book's pinned environment
+    (torch as ==2.13.0).
+    """
     pins = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if "==" in line and not line.startswith("#"):

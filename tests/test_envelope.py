@@ -1,4 +1,6 @@
-"""Tests of lawlib.envelope: the arithmetic of the back-of-the-envelope, and parameter counts of built networks."""
+"""Tests of lawlib.envelope: the arithmetic of the back-of-the-envelope, and parameter
+counts of built networks.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ bad_numbers = st.sampled_from(
 )
 
 
-# ----------------------------------------------------------------------------- arithmetic
+# --------------------------------------------------------------------------- arithmetic
 
 
 def test_hand_values():
@@ -100,7 +102,7 @@ def test_interval():
     raises_naming("high", Interval, 1.0, float("nan"))
 
 
-# ----------------------------------------------------------------------------- the MNIST family
+# --------------------------------------------------------------------- the MNIST family
 
 
 def test_madry_counts_hand_values():
@@ -120,7 +122,8 @@ def test_madry_closed_form_matches_the_built_module(scale, kernel):
 
 
 def test_madry_scale_16_is_the_released_mnist_challenge_model():
-    # model.py of MadryLab/mnist_challenge: W_conv1 [5,5,1,32], W_conv2 [5,5,32,64], W_fc1 [3136,1024], W_fc2 [1024,10]
+    # model.py of MadryLab/mnist_challenge: W_conv1 [5,5,1,32], W_conv2 [5,5,32,64],
+    # W_fc1 [3136,1024], W_fc2 [1024,10]
     net = madry_mnist_cnn(16)
     shapes = [tuple(p.shape) for p in net.parameters()]
     assert shapes == [
@@ -167,12 +170,13 @@ def test_madry_generator_seeds_the_weights():
     assert float(first.detach().abs().max()) <= 0.2
 
 
-# ----------------------------------------------------------------------------- reference architectures
+# -------------------------------------------------------------- reference architectures
 
 
 def test_reference_counts():
-    # torchvision documents 25,557,032 (resnet50), 68,883,240 (wide_resnet50_2), 86,567,656 (vit_b_16) and
-    # 304,326,632 (vit_l_16); Zagoruyko and Komodakis give 36.5M for WRN-28-10, Dosovitskiy et al. 632M for ViT-H
+    # torchvision documents 25,557,032 (resnet50), 68,883,240 (wide_resnet50_2),
+    # 86,567,656 (vit_b_16) and 304,326,632 (vit_l_16); Zagoruyko and Komodakis give
+    # 36.5M for WRN-28-10, Dosovitskiy et al. 632M for ViT-H
     models = reference_models()
     sizes = {m.name: m.parameters for m in models}
     assert sizes["ResNet-50"] == 25_557_032
@@ -195,7 +199,8 @@ def test_small_architectures_run():
 
 
 def test_vit_count_formula():
-    # patch embedding + class token + positions + depth x (2 LN + attention + MLP) + final LN + head
+    # patch embedding + class token + positions + depth x (2 LN + attention + MLP) +
+    # final LN + head
     p, dim, depth, mlp, classes, image = 8, 16, 3, 40, 5, 32
     tokens = (image // p) ** 2 + 1
     per_layer = (
@@ -223,7 +228,7 @@ def test_vit_count_formula():
     )
 
 
-# ----------------------------------------------------------------------------- bad input
+# ---------------------------------------------------------------------------- bad input
 
 
 @given(bad_numbers)

@@ -38,7 +38,9 @@ def test_first_code_cell_is_the_setup_cell(path):
     text = "".join(cell["source"])
     if notebooks.published():
         assert notebooks.repository_url() in text
-    else:  # never a pip install from a placeholder address; the cell says the book is unpublished
+    # never a pip install from a placeholder address; the cell says the book is
+    # unpublished
+    else:
         assert notebooks.repository_url() not in text and "not published yet" in text
 
 

@@ -1,4 +1,5 @@
-"""The site: it builds with no warnings, offline, and a real browser reads every page as a reader would.
+"""The site: it builds with no warnings, offline, and a real browser reads every page as
+a reader would.
 
 The build (``jupyter-book build . -W -n --keep-going``) executes every chapter
 at the scale in ``LAWLIB_SCALE`` (the test command sets ``quick``). Set
@@ -61,7 +62,9 @@ def _jupyter_book() -> str:
 
 
 def toc_files() -> list[str]:
-    """Every page of the table of contents, root first, in reading order (e.g. ``book/intro``)."""
+    """Every page of the table of contents, root first, in reading order
+    (e.g. ``book/intro``).
+    """
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     out = [toc["root"]]
 
@@ -78,7 +81,9 @@ def toc_files() -> list[str]:
 
 
 def toc_chapters() -> list[str]:
-    """The chapters (notebooks) of the table of contents, e.g. ``book/01_memorization_model``."""
+    """The chapters (notebooks) of the table of contents, e.g.
+    ``book/01_memorization_model``.
+    """
     return [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
@@ -120,7 +125,9 @@ def site() -> Path:
 
 
 def pages(site: Path) -> list[Path]:
-    """Every content page (not the static assets, the index redirect, the generated index or search)."""
+    """Every content page (not the static assets, the index redirect, the generated
+    index or search).
+    """
     return sorted(
         p
         for p in site.rglob("*.html")
@@ -136,7 +143,9 @@ def test_every_chapter_and_page_was_built(site):
 
 
 def test_no_cdn_references(site):
-    """Offline: MathJax, require.js and the widget manager are served from the site itself."""
+    """Offline: MathJax, require.js and the widget manager are served from the site
+    itself.
+    """
     for page in pages(site):
         html = page.read_text()
         for tag in re.findall(
@@ -158,8 +167,8 @@ def _title(page: Path) -> str:
 
 
 def test_execution_statistics_page_lists_every_chapter(site):
-    """Each chapter by its title (not its file name), with its status in words (the emoji the
-    table used showed as an empty box where the font lacks it)."""
+    """Each chapter by its title (not its file name), with its status in words
+    (the emoji the table used showed as an empty box where the font lacks it)."""
     html = (site / "book" / "execution_stats.html").read_text()
     table = re.search(r"<table.*?</table>", html, flags=re.S).group(0)
     text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", table)).split())
@@ -176,21 +185,26 @@ def test_execution_statistics_page_lists_every_chapter(site):
 
 
 def _colab_url(name: str) -> str:
-    """Where the Colab button of chapter ``name`` (e.g. ``book/03_baum``) must lead: its notebook at the release tag."""
+    """Where the Colab button of chapter ``name`` (e.g. ``book/03_baum``) must lead: its
+    notebook at the release tag.
+    """
     repo = repository()
     slug = urlparse(repo["url"]).path.strip("/")
     return f"https://colab.research.google.com/github/{slug}/blob/{repo['branch']}/{name}.ipynb"
 
 
 def published() -> bool:
-    """Whether _config.yml says the book is published at ``repository.url`` (launch buttons shown)."""
+    """Whether _config.yml says the book is published at ``repository.url``
+    (launch buttons shown).
+    """
     return bool(repository().get("published", False))
 
 
 def test_launch_and_download_buttons_point_at_the_right_notebooks(site):
-    """Once published, Colab opens the chapter's own notebook at the release tag (unpublished,
-    there is no Colab button: see test_launch_buttons_never_point_at_a_placeholder); the download
-    button serves the chapter's notebook (the committed source, set-up cell first)."""
+    """Once published, Colab opens the chapter's own notebook at the release tag
+    (unpublished, there is no Colab button: see
+    test_launch_buttons_never_point_at_a_placeholder); the download button serves the
+    chapter's notebook (the committed source, set-up cell first)."""
     for name in toc_chapters():
         page = site / f"{name}.html"
         links = _parse(page).hrefs
@@ -268,7 +282,7 @@ def test_every_internal_link_resolves(site):
     assert not broken, "broken internal links:\n" + "\n".join(broken[:50])
 
 
-# ----------------------------------------------------------------------------- the browser
+# -------------------------------------------------------------------------- the browser
 
 
 @pytest.fixture(scope="session")
@@ -392,8 +406,9 @@ class Reader:
         self.ctx.close()
 
 
-# Elements of the article wider than the screen, unless they sit in a box that scrolls sideways
-# (code, wide tables and display math scroll inside their own box; the page itself must not).
+# Elements of the article wider than the screen, unless they sit in a box that scrolls
+# sideways (code, wide tables and display math scroll inside their own box; the page
+# itself must not).
 _OVERFLOW_JS = """() => {
   const vw = document.documentElement.clientWidth, bad = [];
   const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
@@ -415,10 +430,10 @@ _OVERFLOW_JS = """() => {
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_pages_in_a_real_browser(site, server, browser, viewport):
-    """Every page at desktop and phone width: no console errors, no request leaves the machine,
-    every image loads, math is typeset by MathJax, widgets render, nothing but scrollable boxes
-    is wider than the screen, and on a chapter the launch menu offers Colab and the download
-    menu the notebook. A screenshot of each page is saved."""
+    """Every page at desktop and phone width: no console errors, no request leaves the
+    machine, every image loads, math is typeset by MathJax, widgets render, nothing but
+    scrollable boxes is wider than the screen, and on a chapter the launch menu offers
+    Colab and the download menu the notebook. A screenshot of each page is saved."""
     kind = "desktop" if viewport is DESKTOP else "phone"
     shots = SHOTS / kind
     shots.mkdir(parents=True, exist_ok=True)
@@ -478,9 +493,9 @@ def test_pages_in_a_real_browser(site, server, browser, viewport):
 
 def test_navigation_reaches_every_chapter(site, server, browser):
     """From the front page, the sidebar lists every page of the table of contents, and
-    following 'next' from the first page visits them all, in order. (The sidebar and the
-    next links are plain HTML, so JavaScript is off here: MathJax and the widgets of every
-    chapter would only make the walk slow.)"""
+    following 'next' from the first page visits them all, in order.
+    (The sidebar and the next links are plain HTML, so JavaScript is off here: MathJax
+    and the widgets of every chapter would only make the walk slow.)"""
     want = [f"{server}/{name}.html" for name in toc_files()]
     reader = Reader(
         browser, f"{server}/index.html", javascript=False
@@ -513,7 +528,9 @@ def _prose(html: str) -> str:
 
 
 def _distinctive_words(site: Path) -> dict[str, str]:
-    """For each chapter, the word of its prose used most often in it and in no other page's prose."""
+    """For each chapter, the word of its prose used most often in it and in no other
+    page's prose.
+    """
     words = {
         str(p.relative_to(site)): Counter(
             w.lower() for w in re.findall(r"\b[A-Za-z]{7,}\b", _prose(p.read_text()))
@@ -531,7 +548,9 @@ def _distinctive_words(site: Path) -> dict[str, str]:
 
 
 def test_search_finds_each_chapter_by_a_word_in_it(site, server, browser):
-    """The site's search page, queried for a word that only one chapter uses, lists that chapter."""
+    """The site's search page, queried for a word that only one chapter uses, lists that
+    chapter.
+    """
     problems = []
     for name, word in _distinctive_words(site).items():
         reader = Reader(browser, f"{server}/search.html?q={word}")
@@ -555,7 +574,8 @@ def test_search_finds_each_chapter_by_a_word_in_it(site, server, browser):
     assert not problems, "\n".join(problems)
 
 
-# Every image of the article: is it opaque (its corners), and what is the colour behind it?
+# Every image of the article: is it opaque (its corners), and what is the colour behind
+# it?
 _IMAGES_JS = """() => Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 0).map(img => {
   const c = document.createElement('canvas');
   c.width = img.naturalWidth; c.height = img.naturalHeight;
@@ -604,13 +624,13 @@ def test_dark_mode_keeps_every_figure_readable(site, server, browser):
     assert not problems, "\n".join(problems)
 
 
-# ----------------------------------------------------------------------------- the student edition
+# ------------------------------------------------------------------ the student edition
 
 
 @pytest.fixture(scope="session")
 def student_site(site) -> Path:
-    """The student edition, built by tools/student.py (``./book.sh student``) after the site,
-    whose executed chapters it reuses."""
+    """The student edition, built by tools/student.py (``./book.sh student``) after the
+    site, whose executed chapters it reuses."""
     given = os.environ.get("LAWLIB_STUDENT_SITE")
     if given:
         return Path(given)
@@ -624,7 +644,9 @@ def student_site(site) -> Path:
 
 
 def _solution_texts(html: str) -> list[str]:
-    """The opening words of the first paragraph of every solution of a page (plain text)."""
+    """The opening words of the first paragraph of every solution of a page
+    (plain text).
+    """
     out = []
     for block in re.findall(
         r"<div class=\"solution[^\"]*\"[^>]*>(.*?)</section>", html, flags=re.S
@@ -653,8 +675,9 @@ def _plain(html: str) -> str:
 
 
 def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
-    """Each chapter of the student edition has the same exercises as the book and none of the
-    solutions, on the page or in the notebook its download button serves; the book has them."""
+    """Each chapter of the student edition has the same exercises as the book and none
+    of the solutions, on the page or in the notebook its download button serves; the
+    book has them."""
     total = 0
     for name in toc_chapters():
         book = (site / f"{name}.html").read_text()
@@ -694,12 +717,16 @@ def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
     assert total > 0
 
 
-# ----------------------------------------------------------------------------- what a reader sees
+# ------------------------------------------------------------------- what a reader sees
 #
-# Each page at desktop and phone width, read once (the `readings` fixture) and checked for the
-# defects a reader meets: TeX left as text, formulas that do not fit or scroll without a cue,
-# inline math in a scroll box, figures without a number, caption or alt text, numbers of the
-# book's own exercises/theorems/figures written by hand, build noise in the outputs, exercises
+# Each page at desktop and phone width, read once (the `readings` fixture) and checked
+# for the
+# defects a reader meets: TeX left as text, formulas that do not fit or scroll without a
+# cue,
+# inline math in a scroll box, figures without a number, caption or alt text, numbers of
+# the
+# book's own exercises/theorems/figures written by hand, build noise in the outputs,
+# exercises
 # that do not say what kind they are, chapters without a summary. Each test lists every
 # offending page with a count, then the first examples.
 
@@ -833,9 +860,9 @@ _READ_JS = r"""(cfg) => {
 
 
 def _toggles(page, kind: str, viewport: dict) -> list[str]:
-    """Click each sidebar toggle a reader can see: on a phone it must open its sidebar (as a dialog)
-    and a tap outside must close it; on a desktop the primary toggle must hide the chapter list
-    and bring it back."""
+    """Click each sidebar toggle a reader can see: on a phone it must open its sidebar
+    (as a dialog) and a tap outside must close it; on a desktop the primary toggle must
+    hide the chapter list and bring it back."""
     problems = []
     visible = lambda sel: page.evaluate(  # noqa: E731
         "(sel) => Array.from(document.querySelectorAll(sel)).some(e => { const r = e.getBoundingClientRect();"
@@ -897,10 +924,12 @@ def _toggles(page, kind: str, viewport: dict) -> list[str]:
 
 @pytest.fixture(scope="session")
 def readings(site, server, browser) -> dict:
-    """``{(page, "desktop"|"phone"): what the reader sees}`` for every page (see _READ_JS).
+    """``{(page, "desktop"|"phone"): what the reader sees}`` for every page
+    (see _READ_JS).
 
-    Saved to ``test-artifacts/readings.json``; ``LAWLIB_READINGS=that file`` reuses it instead of
-    opening every page again (to rerun the checks alone while editing them)."""
+    Saved to ``test-artifacts/readings.json``; ``LAWLIB_READINGS=that file`` reuses it
+    instead of opening every page again (to rerun the checks alone while editing them).
+    """
     saved = os.environ.get("LAWLIB_READINGS")
     if saved:
         return {
@@ -945,7 +974,9 @@ def _fail_if(found: dict[str, list[str]], what: str) -> None:
 def _collect(
     readings: dict, key: str, kinds=("desktop", "phone")
 ) -> dict[str, list[str]]:
-    """``{page: [finding, ...]}`` for one kind of finding, at the given widths (tagged when several)."""
+    """``{page: [finding, ...]}`` for one kind of finding, at the given widths
+    (tagged when several).
+    """
     found: dict[str, list[str]] = {}
     for (rel, kind), seen in readings.items():
         if kind not in kinds:
@@ -958,16 +989,17 @@ def _collect(
 
 
 def test_reader_sees_no_tex_or_dollar_as_text(readings):
-    """(a) Every formula is typeset: no "$", no TeX command (\\delta, \\sqrt{...}), no x_{i} left
-    in the text of a page, outside code and MathJax's output. (A "$" before a digit is a price.)"""
+    """(a) Every formula is typeset: no "$", no TeX command (\\delta, \\sqrt{...}), no
+    x_{i} left in the text of a page, outside code and MathJax's output.
+    (A "$" before a digit is a price.)"""
     found = _collect(readings, "rawTex", kinds=("desktop",))
     _fail_if(found, "TeX or $ left as text")
 
 
 def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
-    """(b) No display formula is wider than the text column at desktop width; at phone width a
-    formula that must scroll shows a cue (a shadow at the hidden edge); inline math never sits in
-    a scroll box (it would be clipped with no sign of it)."""
+    """(b) No display formula is wider than the text column at desktop width; at phone
+    width a formula that must scroll shows a cue (a shadow at the hidden edge); inline
+    math never sits in a scroll box (it would be clipped with no sign of it)."""
     problems = {}
     for page, items in _collect(readings, "wideMath", kinds=("desktop",)).items():
         problems.setdefault(page, []).extend(
@@ -985,32 +1017,36 @@ def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
 
 
 def test_reader_can_open_and_close_both_sidebars(readings):
-    """(c) On a phone both sidebar toggles (chapter list, page contents) open their sidebar and a
-    tap outside closes it; on a desktop the primary toggle hides and restores the chapter list."""
+    """(c) On a phone both sidebar toggles (chapter list, page contents) open their
+    sidebar and a tap outside closes it; on a desktop the primary toggle hides and
+    restores the chapter list."""
     found = _collect(readings, "toggles")
     _fail_if(found, "sidebar toggles that do not work")
 
 
 def test_reader_figures_are_numbered_captioned_and_described(readings):
-    """(d) Every content image (not a widget's saved frame, not an icon) sits in a numbered figure
-    with a caption, and its alt text says what it shows (not the image's file path)."""
+    """(d) Every content image (not a widget's saved frame, not an icon) sits in a
+    numbered figure with a caption, and its alt text says what it shows
+    (not the image's file path)."""
     found = _collect(readings, "images", kinds=("desktop",))
     _fail_if(found, "images that cannot be cited or read aloud")
 
 
 def test_reader_meets_no_hand_written_numbers(readings):
-    """(e) "Exercise 3", "Theorem 5", "Figure 2", "chapter 4" in prose are generated references
-    ({ref}, {prf:ref}, {numref}, {doc}), never typed by hand (they drift: the numbering is
-    automatic); a number of someone else's says whose it is, after it ("Theorem 3 of Bubeck and
-    Sellke [2021]") or just before it ("Bubeck–Li–Nagaraj, Conjecture 1", "[2021] (section 5)")."""
+    """(e) "Exercise 3", "Theorem 5", "Figure 2", "chapter 4" in prose are generated
+    references ({ref}, {prf:ref}, {numref}, {doc}), never typed by hand
+    (they drift: the numbering is automatic); a number of someone else's says whose it
+    is, after it ("Theorem 3 of Bubeck and Sellke [2021]") or just before it
+    ("Bubeck–Li–Nagaraj, Conjecture 1", "[2021] (section 5)")."""
     found = _collect(readings, "handRefs", kinds=("desktop",))
     _fail_if(found, "numbers typed by hand")
 
 
 def test_reader_meets_no_build_noise(readings):
-    """(f) No configuration dumps (namespace(...)), model reprs (Sequential(...)), scale field
-    names (S.exp2_n), constant names or developer notes ("not yet validated", "has not yet been
-    run") in the prose or the outputs a reader sees."""
+    """(f) No configuration dumps (namespace(...)), model reprs (Sequential(...)), scale
+    field names (S.exp2_n), constant names or developer notes
+    ("not yet validated", "has not yet been run") in the prose or the outputs a reader
+    sees."""
     found = _collect(readings, "devStrings", kinds=("desktop",))
     _fail_if(found, "build noise and developer notes")
 
@@ -1051,9 +1087,10 @@ def _placeholder_urls() -> tuple[str, ...]:
 
 
 def test_launch_buttons_never_point_at_a_placeholder(site):
-    """(i) While _config.yml says ``repository.published: false`` no page links to the repository
-    address (Colab, Binder, repository, issues buttons would lead nowhere) and every chapter says
-    it is not yet published; once published, the address is not a placeholder."""
+    """(i) While _config.yml says ``repository.published: false`` no page links to the
+    repository address (Colab, Binder, repository, issues buttons would lead nowhere)
+    and every chapter says it is not yet published; once published, the address is not a
+    placeholder."""
     repo = repository()
     url = repo["url"].rstrip("/")
     slug = urlparse(url).path.strip("/")
@@ -1082,7 +1119,9 @@ def test_launch_buttons_never_point_at_a_placeholder(site):
 
 
 def test_every_chapter_says_which_release_it_was_built_from(site):
-    """Every chapter's footer names the version (release tag or commit) the page was built from."""
+    """Every chapter's footer names the version (release tag or commit) the page was
+    built from.
+    """
     missing = [
         c
         for c in toc_chapters()

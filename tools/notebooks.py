@@ -29,7 +29,9 @@ SETUP_TAGS = (
 
 
 def _repository_field(key: str) -> str | None:
-    """``repository.<key>`` from ``_config.yml`` (read without a YAML dependency), None when absent."""
+    """``repository.<key>`` from ``_config.yml`` (read without a YAML dependency), None
+    when absent.
+    """
     in_repo = False
     for line in (ROOT / "_config.yml").read_text().splitlines():
         if line.startswith("repository:"):
@@ -51,7 +53,9 @@ def repository_url() -> str:
 
 
 def install_ref() -> str:
-    """The git ref Colab installs lawlib from (``repository.lawlib_ref`` in ``_config.yml``)."""
+    """The git ref Colab installs lawlib from (``repository.lawlib_ref`` in
+    ``_config.yml``).
+    """
     return _repository_field("lawlib_ref") or "main"
 
 

@@ -45,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import notebooks  # noqa: E402
 
-# place: (file, pattern whose group 2 is the value (groups 1 and 3 are kept), the prefix before the version)
+# place: (file, pattern whose group 2 is the value (groups 1 and 3 are kept), the prefix
+# before the version)
 PLACES = {
     "pyproject.toml version": ("pyproject.toml", r'^(version\s*=\s*")([^"]*)(")', ""),
     "lawlib.__version__": (
@@ -79,7 +80,9 @@ def version() -> str:
 
 
 def problems() -> list[str]:
-    """Disagreements between the four places, and set-up cells that install from another ref."""
+    """Disagreements between the four places, and set-up cells that install from another
+    ref.
+    """
     where, v = found(), version()
     bad = [
         f"{name} is {value!r}, expected {PLACES[name][2] + v!r} (pyproject.toml version {v})"
@@ -102,7 +105,8 @@ def problems() -> list[str]:
     return bad
 
 
-# Addresses that are known not to be the book's: the one the template shipped with, and the like.
+# Addresses that are known not to be the book's: the one the template shipped with, and
+# the like.
 PLACEHOLDER_URLS = (
     "https://github.com/law-of-robustness/lecture-notes",
     "https://github.com/USER/REPO",
@@ -112,7 +116,9 @@ PLACEHOLDER_URLS = (
 
 
 def repository() -> dict:
-    """``repository`` of ``_config.yml``: ``url`` and ``published`` (read without a YAML dependency)."""
+    """``repository`` of ``_config.yml``: ``url`` and ``published``
+    (read without a YAML dependency).
+    """
     out: dict = {}
     in_repo = False
     for line in (ROOT / "_config.yml").read_text().splitlines():

@@ -1,4 +1,5 @@
-"""Execute one notebook top to bottom in a fresh kernel, as "Run all" does, and report on it.
+"""Execute one notebook top to bottom in a fresh kernel, as "Run all" does, and report
+on it.
 
     python tools/run_notebook.py book/01_memorization_model.ipynb [--cwd DIR] [--timeout SECONDS]
 
