@@ -145,7 +145,8 @@ def measure(scale: str, names: list[str]) -> None:
         data["rows"][p.stem] = row
         f.write_text(json.dumps(data, indent=1) + "\n")
         print(
-            f"{p.stem:32s} {row.get('seconds', float('nan')):8.1f} s  cpu {row['cpu_s']:8.1f} s  peak {row['peak_rss_mb']:6d} MB  "
+            f"{p.stem:32s} {row.get('seconds', float('nan')):8.1f} s  cpu "
+            f"{row['cpu_s']:8.1f} s  peak {row['peak_rss_mb']:6d} MB  "
             f"{'ok' if row['ok'] else 'FAILED'}",
             flush=True,
         )
@@ -183,7 +184,8 @@ def compare(scale: str) -> None:
     f = results_path(scale)
     rows = json.loads(f.read_text())["rows"] if f.exists() else {}
     print(
-        f"{'chapter':28s} {'GFLOP/s':>8s} {'predicted':>10s} {'measured':>10s} {'ratio':>6s}"
+        f"{'chapter':28s} {'GFLOP/s':>8s} {'predicted':>10s} {'measured':>10s} "
+        f"{'ratio':>6s}"
     )
     ratios = []
     for stem, row in rows.items():
@@ -203,7 +205,8 @@ def compare(scale: str) -> None:
             continue
         ratios.append(row["seconds"] / pred)
         print(
-            f"{stem:28s} {rate / 1e9:8.1f} {pred:9.1f}s {row['seconds']:9.1f}s {ratios[-1]:6.2f}"
+            f"{stem:28s} {rate / 1e9:8.1f} {pred:9.1f}s {row['seconds']:9.1f}s "
+            f"{ratios[-1]:6.2f}"
         )
     if ratios:
         print(f"measured / predicted: from {min(ratios):.2f} to {max(ratios):.2f}")
@@ -239,7 +242,8 @@ def fit(scale: str = "quick") -> None:
             best = (score, eff, share, lat, start, ratios)
     _, eff, share, lat, start, ratios = best
     print(
-        f"efficiency={eff}, elements_share=1/{1 / share:.0f}, latency_flops={lat:.2g}, startup_flops={start:.2g}"
+        f"efficiency={eff}, elements_share=1/{1 / share:.0f}, latency_flops={lat:.2g}, "
+        f"startup_flops={start:.2g}"
     )
     print("measured / predicted per chapter:", [round(q, 2) for q in ratios])
 

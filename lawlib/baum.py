@@ -184,7 +184,8 @@ def _hyperplanes_full(groups: torch.Tensor, yg: torch.Tensor, first_index: int):
         g = int(bad.nonzero()[0, 0]) + first_index
         raise ValueError(
             f"x: group {g} is degenerate: its points do not span a hyperplane "
-            "(duplicate or affinely dependent points); Baum's construction needs points in general position"
+            "(duplicate or affinely dependent points); Baum's construction needs "
+            "points in general position"
         )
     normals = vh[:, -1]  # (B, d), unit, orthogonal to every difference
     dy = (yg[:, 1:] - yg[:, :1]).unsqueeze(2)  # (B, d-1, 1)
@@ -218,7 +219,8 @@ def _hyperplane_partial(
         ):
             raise ValueError(
                 f"x: group {g} is degenerate: its points do not span a hyperplane "
-                "(duplicate or affinely dependent points); Baum's construction needs points in general position"
+                "(duplicate or affinely dependent points); Baum's construction needs "
+                "points in general position"
             )
         null = vh[
             r - 1 :
@@ -344,7 +346,8 @@ def baum_network(
     if bool(on_plane.any()):
         g = int(on_plane.nonzero()[0, 0])
         raise ValueError(
-            f"x: a data point lies on the hyperplane of group {g}: the points are not in general position"
+            f"x: a data point lies on the hyperplane of group {g}: the points are not "
+            "in general position"
         )
     # a single group has no other point to avoid: any width works, take the data's scale
     max_widths = torch.where(
@@ -368,7 +371,8 @@ def baum_network(
         )
         if widths.shape[0] != n_groups:
             raise ValueError(
-                f"slab_width must be a number or have one entry per group ({n_groups}), got {widths.shape[0]}"
+                "slab_width must be a number or have one entry per group "
+                f"({n_groups}), got {widths.shape[0]}"
             )
         if bool((widths <= 0).any()):
             raise ValueError("slab_width must be > 0")

@@ -83,7 +83,8 @@ def _check_theorem3(
         raise ValueError(f"delta must be in (0, 1), got {delta}")
     if 60 * weight_diameter * weight_lipschitz <= epsilon:
         raise ValueError(
-            "weight_diameter * weight_lipschitz must exceed epsilon / 60 (so that log(60 W J / epsilon) > 0)"
+            "weight_diameter * weight_lipschitz must exceed epsilon / 60 (so that "
+            "log(60 W J / epsilon) > 0)"
         )
     return epsilon, c, weight_diameter, weight_lipschitz, delta
 
@@ -346,7 +347,8 @@ def _check_layer_norms(M, D) -> list[float]:
             raise ValueError("M must list at least one per-layer norm")
         if D is not None and check_int("D", D, minimum=1) != len(norms):
             raise ValueError(
-                f"D must equal len(M) = {len(norms)} when M lists per-layer norms, got {D}"
+                f"D must equal len(M) = {len(norms)} when M lists per-layer norms, got "
+                f"{D}"
             )
         return norms
     if D is None:
@@ -501,7 +503,8 @@ def _linear_layers(model) -> list:
     for m in mods:
         if not isinstance(m, allowed):
             raise ValueError(
-                f"model must be a chain of nn.Linear and nn.ReLU layers, found {type(m).__name__}"
+                "model must be a chain of nn.Linear and nn.ReLU layers, found "
+                f"{type(m).__name__}"
             )
     layers = [m for m in mods if isinstance(m, nn.Linear)]
     if not layers:
@@ -525,7 +528,8 @@ def deep_rademacher_bound_for_model(model, x) -> float:
     layers = _linear_layers(model)
     if any(layer.bias is not None for layer in layers):
         raise ValueError(
-            "model must have no biases (Golowich-Rakhlin-Shamir's theorem is for bias-free networks)"
+            "model must have no biases (Golowich-Rakhlin-Shamir's theorem is for "
+            "bias-free networks)"
         )
     x = check_points("x", x, min_points=1)
     if x.shape[1] != layers[0].in_features:
@@ -559,7 +563,8 @@ def path_norm_two_layer(model) -> float:
     first, second = layers
     if second.bias is not None:
         raise ValueError(
-            "model must have no output bias (a free constant adds to the Rademacher complexity)"
+            "model must have no output bias (a free constant adds to the Rademacher "
+            "complexity)"
         )
     w = first.weight.detach().double()
     if first.bias is not None:

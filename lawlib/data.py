@@ -181,7 +181,8 @@ def memorization_task(
     s = fn(x)
     if not isinstance(s, torch.Tensor) or s.shape != (n,):
         raise ValueError(
-            f"signal must map an (n, d) tensor to shape ({n},), got {getattr(s, 'shape', type(s))}"
+            f"signal must map an (n, d) tensor to shape ({n},), got "
+            f"{getattr(s, 'shape', type(s))}"
         )
     return MemorizationTask(x=x, signal=s, noise=z, y=s + z, sigma=sigma)
 
@@ -250,7 +251,8 @@ def load_digits(
     n_test = int(round(test_fraction * x.shape[0]))
     if not 1 <= n_test < x.shape[0]:
         raise ValueError(
-            f"test_fraction = {test_fraction} leaves an empty train or test set of {x.shape[0]} digits"
+            f"test_fraction = {test_fraction} leaves an empty train or test set of "
+            f"{x.shape[0]} digits"
         )
     te, tr = perm[:n_test], perm[n_test:]
     return DigitsData(x[tr], y[tr], x[te], y[te])

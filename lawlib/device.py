@@ -39,7 +39,8 @@ __all__ = [
 DEVICE_NAMES = ("auto", "cpu", "cuda", "mps")
 
 COLAB_GPU_HINT = (
-    "No GPU found. In Colab: Runtime > Change runtime type > Hardware accelerator: GPU, "
+    "No GPU found. In Colab: Runtime > Change runtime type > Hardware accelerator: "
+    "GPU, "
     "then Runtime > Run all. (The chapter runs on the CPU too, at the 'quick' scale.)"
 )
 

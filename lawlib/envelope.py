@@ -160,12 +160,14 @@ def _interval(name: str, value: float | Sequence[float]) -> Interval:
         values = list(value)
         if len(values) != 2:
             raise ValueError(
-                f"{name} must be a number or a (low, high) pair, got {len(values)} values"
+                f"{name} must be a number or a (low, high) pair, got {len(values)} "
+                "values"
             )
         low, high = (check_positive(name, v) for v in values)
         if low > high:
             raise ValueError(
-                f"{name} must be a (low, high) pair with low <= high, got ({low}, {high})"
+                f"{name} must be a (low, high) pair with low <= high, got ({low}, "
+                f"{high})"
             )
         return Interval(low, high)
     v = check_positive(name, value)

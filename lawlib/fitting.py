@@ -60,7 +60,8 @@ def _pair(x: Any, y: Any, minimum: int = 3) -> tuple[np.ndarray, np.ndarray]:
         )
     if np.ptp(x) == 0:
         raise ValueError(
-            "x must take at least two distinct values (otherwise the slope is undefined)"
+            "x must take at least two distinct values (otherwise the slope is "
+            "undefined)"
         )
     return x, y
 
@@ -187,7 +188,8 @@ def _group_labels(groups: Any, n: int) -> np.ndarray:
     labels = np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != n:
         raise ValueError(
-            f"groups must have 1 dimension(s) and length {n} (one label per point), got shape {labels.shape}"
+            f"groups must have 1 dimension(s) and length {n} (one label per point), "
+            f"got shape {labels.shape}"
         )
     _, codes = np.unique(labels, return_inverse=True)
     if codes.max() + 1 < 2:

@@ -950,8 +950,10 @@ def plan(
     sc = scale if isinstance(scale, Scale) else get_scale(scale)
     out = file or sys.stdout
     print(
-        f"scale {sc.name} on {prof.name}: {prof.flops_per_s / 1e9:.0f} GFLOP/s measured, efficiency "
-        f"{prof.efficiency:.2f}, {prof.latency_s * 1e3:.1f} ms per step, {prof.startup_s:.0f} s start-up per chapter",
+        f"scale {sc.name} on {prof.name}: {prof.flops_per_s / 1e9:.0f} GFLOP/s "
+        "measured, efficiency "
+        f"{prof.efficiency:.2f}, {prof.latency_s * 1e3:.1f} ms per step, "
+        f"{prof.startup_s:.0f} s start-up per chapter",
         file=out,
     )
     print(
@@ -966,26 +968,30 @@ def plan(
         totals[stem] = secs
         if costs is None:
             print(
-                f"{stem + ' (' + block + ')':62s} {'unknown':>10s} {'unknown':>9s} {'unknown':>8s}",
+                f"{stem + ' (' + block + ')':62s} {'unknown':>10s} {'unknown':>9s} "
+                f"{'unknown':>8s}",
                 file=out,
             )
             continue
         flops = sum(c.flops for c in costs.values())
         mem = max(c.memory for c in costs.values())
         print(
-            f"{stem + ' (' + block + ')':62s} {_fmt_flops(flops) + 'flop':>10s} {_fmt_bytes(mem):>9s} "
+            f"{stem + ' (' + block + ')':62s} {_fmt_flops(flops) + 'flop':>10s} "
+            f"{_fmt_bytes(mem):>9s} "
             f"{format_seconds(secs):>8s}",
             file=out,
         )
         for name, c in costs.items():
             print(
-                f"    {name[:58]:58s} {_fmt_flops(c.flops) + 'flop':>10s} {_fmt_bytes(c.memory):>9s} "
+                f"    {name[:58]:58s} {_fmt_flops(c.flops) + 'flop':>10s} "
+                f"{_fmt_bytes(c.memory):>9s} "
                 f"{format_seconds(prof.seconds(c)):>8s}",
                 file=out,
             )
     known = [t for t in totals.values() if t is not None]
     print(
-        f"{'total (chapters with a cost model)':62s} {'':>10s} {'':>9s} {format_seconds(sum(known)):>8s}",
+        f"{'total (chapters with a cost model)':62s} {'':>10s} {'':>9s} "
+        f"{format_seconds(sum(known)):>8s}",
         file=out,
     )
     missing = blocks_without_cost()

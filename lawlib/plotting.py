@@ -164,11 +164,13 @@ def adversarial_examples_figure(
     m = x.shape[0]
     if x.ndim != 2 or x.shape[1] != side * side or x_adv.shape != x.shape:
         raise ValueError(
-            f"x and x_adv must both have shape (m, {side * side}), got {x.shape} and {x_adv.shape}"
+            f"x and x_adv must both have shape (m, {side * side}), got {x.shape} and "
+            f"{x_adv.shape}"
         )
     if probs.ndim != 2 or probs.shape[0] != m or probs_adv.shape != probs.shape:
         raise ValueError(
-            f"probs and probs_adv must both have shape ({m}, K), got {probs.shape} and {probs_adv.shape}"
+            f"probs and probs_adv must both have shape ({m}, K), got {probs.shape} and "
+            f"{probs_adv.shape}"
         )
     fig, axes = figure(ncols=m, nrows=3, width=1.55, height=1.75, squeeze=False)
     for col in range(m):
@@ -216,11 +218,13 @@ def attack_widget_frame(
     true_class = check_int("true_class", true_class, minimum=0)
     if image.shape != (side * side,) or original.shape != image.shape:
         raise ValueError(
-            f"image and original must have {side * side} pixels, got {image.shape} and {original.shape}"
+            f"image and original must have {side * side} pixels, got {image.shape} and "
+            f"{original.shape}"
         )
     if true_class >= probs.shape[0]:
         raise ValueError(
-            f"true_class must be < {probs.shape[0]} (the number of classes), got {true_class}"
+            f"true_class must be < {probs.shape[0]} (the number of classes), got "
+            f"{true_class}"
         )
     fig, axes = figure(ncols=3, width=2.6, height=2.6)
     _image(axes[0], image, side, cmap="gray_r", vmin=0, vmax=1)

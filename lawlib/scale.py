@@ -619,7 +619,8 @@ class Scale:
         """The sizes for ``chapter`` as a namespace, e.g. ``scale["memorization"].n``."""
         if chapter not in self.presets:
             raise ScaleError(
-                f"chapter must be one of {', '.join(sorted(self.presets))}; got {chapter!r}"
+                f"chapter must be one of {', '.join(sorted(self.presets))}; got "
+                f"{chapter!r}"
             )
         return SimpleNamespace(**self.presets[chapter])
 

@@ -210,7 +210,8 @@ def test_presets_structure_every_chapter_has_the_same_keys_at_every_scale():
                     isinstance(quick[key], (int, float))
                     and isinstance(other[key], (int, float))
                 ), (
-                    f"{chapter}.{key}: {type(quick[key]).__name__} vs {type(other[key]).__name__} at {name}"
+                    f"{chapter}.{key}: {type(quick[key]).__name__} vs "
+                    f"{type(other[key]).__name__} at {name}"
                 )
 
 
@@ -369,7 +370,8 @@ def test_every_block_has_a_cost_model():
     """
     missing = plan.blocks_without_cost()
     assert not missing, (
-        f"no cost model for {missing}: add a function of the block's sizes to lawlib.plan.COSTS"
+        f"no cost model for {missing}: add a function of the block's sizes to "
+        "lawlib.plan.COSTS"
     )
 
 

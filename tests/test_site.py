@@ -304,7 +304,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(
-            f"chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does)"
+            f"chromium not found at {CHROMIUM}: install it with 'apt-get install -y "
+            "chromium' (.ci/run does)"
         )
     from playwright.sync_api import sync_playwright
 
@@ -352,7 +353,8 @@ class Reader:
         )
         if dark:  # what the theme's light/dark switch stores
             self.ctx.add_init_script(
-                "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+                "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', "
+                "'dark');"
             )
         self.page = self.ctx.new_page()
         self.errors: list[str] = []
@@ -446,7 +448,8 @@ def test_pages_in_a_real_browser(site, server, browser, viewport):
             f"{rel}: {p}" for p in reader.wait_until_rendered((site / rel).read_text())
         ]
         broken_imgs = page.evaluate(
-            "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+            "() => Array.from(document.images).filter(i => !i.complete || "
+            "i.naturalWidth === 0).map(i => i.src)"
         )
         text = page.evaluate(
             "() => (document.querySelector('main') || document.body).innerText"
@@ -503,7 +506,8 @@ def test_navigation_reaches_every_chapter(site, server, browser):
     page = reader.page
     page.wait_for_url(re.compile(re.escape(want[0])), timeout=20000)
     sidebar = page.evaluate(
-        "() => Array.from(document.querySelectorAll('nav.bd-docs-nav a.reference.internal')).map(a => a.href)"
+        "() => Array.from(document.querySelectorAll('nav.bd-docs-nav "
+        "a.reference.internal')).map(a => a.href)"
     )
     sidebar = {urldefrag(h)[0] for h in sidebar}
     missing = [u for u in want[1:] if u not in sidebar]
@@ -556,12 +560,14 @@ def test_search_finds_each_chapter_by_a_word_in_it(site, server, browser):
         reader = Reader(browser, f"{server}/search.html?q={word}")
         page = reader.page
         page.wait_for_function(
-            "() => { const s = document.querySelector('#search-results .search-summary');"
+            "() => "
+            "{ const s = document.querySelector('#search-results .search-summary');"
             " return s && /finished|did not match/.test(s.innerText); }",
             timeout=30000,
         )
         found = page.evaluate(
-            "() => Array.from(document.querySelectorAll('#search-results ul.search li a'))"
+            "() => Array.from(document.querySelectorAll('#search-results ul.search li "
+            "a'))"
             ".map(a => a.href)"
         )
         if f"{server}/{name}.html" not in {urldefrag(h)[0] for h in found}:
@@ -865,7 +871,8 @@ def _toggles(page, kind: str, viewport: dict) -> list[str]:
     hide the chapter list and bring it back."""
     problems = []
     visible = lambda sel: page.evaluate(  # noqa: E731
-        "(sel) => Array.from(document.querySelectorAll(sel)).some(e => { const r = e.getBoundingClientRect();"
+        "(sel) => Array.from(document.querySelectorAll(sel)).some(e => "
+        "{ const r = e.getBoundingClientRect();"
         " return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth"
         " && getComputedStyle(e).visibility !== 'hidden'; })",
         sel,
@@ -876,7 +883,8 @@ def _toggles(page, kind: str, viewport: dict) -> list[str]:
             ("secondary", "pst-secondary-sidebar-modal", 8),
         ):
             has_content = page.evaluate(
-                f"() => !!document.querySelector('#pst-{which}-sidebar a, #pst-{which}-sidebar-modal a')"
+                f"() => !!document.querySelector('#pst-{which}-sidebar a, "
+                f"#pst-{which}-sidebar-modal a')"
             )
             button = page.locator(f".{which}-toggle:visible")
             if button.count() == 0:

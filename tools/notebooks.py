@@ -183,14 +183,16 @@ def problems() -> list[str]:
         cell = first_code_cell(nb)
         if cell is None or "".join(cell["source"]) != "".join(want):
             out.append(
-                f"{p.name}: the first code cell is not the canonical set-up cell (run tools/notebooks.py sync)"
+                f"{p.name}: the first code cell is not the canonical set-up cell (run "
+                "tools/notebooks.py sync)"
             )
         for c in nb["cells"]:
             if c["cell_type"] == "code" and (
                 c.get("outputs") or c.get("execution_count") is not None
             ):
                 out.append(
-                    f"{p.name}: a code cell carries outputs or an execution count (run tools/notebooks.py strip)"
+                    f"{p.name}: a code cell carries outputs or an execution count (run "
+                    "tools/notebooks.py strip)"
                 )
                 break
     return out

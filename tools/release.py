@@ -85,7 +85,8 @@ def problems() -> list[str]:
     """
     where, v = found(), version()
     bad = [
-        f"{name} is {value!r}, expected {PLACES[name][2] + v!r} (pyproject.toml version {v})"
+        f"{name} is {value!r}, expected {PLACES[name][2] + v!r} (pyproject.toml "
+        f"version {v})"
         for name, value in where.items()
         if value != PLACES[name][2] + v
     ]
@@ -96,11 +97,13 @@ def problems() -> list[str]:
         cell = notebooks.first_code_cell(json.loads(p.read_text()))
         if cell is None or "".join(cell["source"]) != notebooks.setup_source(p):
             bad.append(
-                f"{p.name}: the set-up cell is not the generated one (run tools/notebooks.py sync)"
+                f"{p.name}: the set-up cell is not the generated one (run "
+                "tools/notebooks.py sync)"
             )
         elif notebooks.published() and want not in "".join(cell["source"]):
             bad.append(
-                f"{p.name}: the set-up cell does not install lawlib from {want} (run tools/notebooks.py sync)"
+                f"{p.name}: the set-up cell does not install lawlib from {want} (run "
+                "tools/notebooks.py sync)"
             )
     return bad
 
@@ -148,15 +151,18 @@ def publish_problems(
         or len(parsed.path.strip("/").split("/")) != 2
     ):
         bad.append(
-            f"_config.yml repository.url {url!r} is not an https://host/owner/name address"
+            f"_config.yml repository.url {url!r} is not an https://host/owner/name "
+            "address"
         )
     elif any(url.lower() == p.lower() for p in PLACEHOLDER_URLS):
         bad.append(
-            f"_config.yml repository.url is the placeholder {url}: set it to the book's repository"
+            f"_config.yml repository.url is the placeholder {url}: set it to the "
+            "book's repository"
         )
     if repo.get("published", "false").lower() != "true":
         bad.append(
-            "_config.yml repository.published is not true: set it once the repository is public"
+            "_config.yml repository.published is not true: set it once the repository "
+            "is public"
         )
     v = version()
     tag = tag if tag is not None else os.environ.get("GITHUB_REF_NAME", "")
@@ -164,7 +170,8 @@ def publish_problems(
         bad.append(f"no tag given (--tag v{v}, or GITHUB_REF_NAME)")
     elif tag != f"v{v}":
         bad.append(
-            f"the tag {tag!r} does not match pyproject.toml's version {v} (expected v{v})"
+            f"the tag {tag!r} does not match pyproject.toml's version {v} (expected "
+            f"v{v})"
         )
     github_repository = (
         github_repository
@@ -176,7 +183,8 @@ def publish_problems(
         and parsed.path.strip("/").lower() != github_repository.lower()
     ):
         bad.append(
-            f"_config.yml repository.url {url} is not the repository being built ({github_repository})"
+            f"_config.yml repository.url {url} is not the repository being built "
+            f"({github_repository})"
         )
     return bad
 
@@ -201,7 +209,8 @@ def bump(new: str) -> None:
         if notebooks.sync(p):
             print("synced", p.name)
     print(
-        f"version {new}: now commit, then: git tag v{new} && git push origin main v{new}"
+        f"version {new}: now commit, then: git tag v{new} && git push origin main "
+        f"v{new}"
     )
 
 

@@ -123,7 +123,8 @@ def build(out: Path) -> int:
     cache_dir = out.parent / ".jupyter_cache"
     seeded = seed_cache(cache_dir)
     print(
-        f"==> student edition: {len(seeded)} executed chapter(s) from the last full build in the cache",
+        f"==> student edition: {len(seeded)} executed chapter(s) from the last full "
+        "build in the cache",
         flush=True,
     )
     result = build_sphinx(
