@@ -128,7 +128,7 @@ def _unpublished_note(app, pagename, templatename, context, doctree):
         return
     try:
         source = str(app.env.doc2path(pagename))
-    except Exception:  # noqa: BLE001 - a generated page
+    except Exception:  # a generated page
         return
     if not source.endswith(".ipynb") or "body" not in context:
         return

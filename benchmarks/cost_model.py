@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/cost_model.py measure [--scale quick] [chapter ...]
     .venv/bin/python benchmarks/cost_model.py compare [--scale quick]
-    .venv/bin/python benchmarks/cost_model.py fit                # the CPU constants of lawlib.plan
+    .venv/bin/python benchmarks/cost_model.py fit  # the CPU constants of lawlib.plan
 
 ``measure`` executes each chapter in a fresh kernel (tools/run_notebook.py, as the build
 does) and records its wall time and the peak resident memory of the run, with the commit
@@ -49,12 +49,14 @@ def commit() -> str:
 
 _CHILD = """
 import json, resource, subprocess, sys
-out = subprocess.run([sys.executable, sys.argv[1], sys.argv[2], "--timeout", sys.argv[3]],
-                     capture_output=True, text=True)
+out = subprocess.run(
+    [sys.executable, sys.argv[1], sys.argv[2], "--timeout", sys.argv[3]],
+    capture_output=True, text=True,
+)
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"rc": out.returncode, "peak_rss_mb": round(ru.ru_maxrss / 1024),
-                  "cpu_s": round(ru.ru_utime + ru.ru_stime, 1), "stdout": out.stdout[-2000:],
-                  "stderr": out.stderr[-20000:]}))
+                  "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+                  "stdout": out.stdout[-2000:], "stderr": out.stderr[-20000:]}))
 """
 
 

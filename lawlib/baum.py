@@ -103,7 +103,6 @@ class BaumNetwork(nn.Sequential):
         for name, value in buffers.items():
             self.register_buffer(name, value)
 
-    # noqa: D401 - see class docstring
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self[0].weight
         return super().forward(torch.as_tensor(x).to(device=w.device, dtype=w.dtype))

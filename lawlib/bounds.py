@@ -7,8 +7,30 @@ cites it is named in its docstring.
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 from ._checks import check_int, check_positive
+
+__all__ = [
+    "bubeck_sellke_bound",
+    "bubeck_sellke_sample_size",
+    "cap_probability_bound",
+    "deep_network_law_bound",
+    "deep_network_log_lipschitz",
+    "deep_rademacher_bound",
+    "deep_rademacher_bound_for_model",
+    "fit_probability_bound",
+    "fit_rademacher_lower_bound",
+    "forced_depth",
+    "forced_norm_product",
+    "frobenius_bounds_from_spectral",
+    "massart_rademacher_bound",
+    "net_log_size",
+    "noise_floor_pass_probability_bound",
+    "path_norm_two_layer",
+    "two_layer_rademacher_bound",
+    "universal_law_scale",
+]
 
 
 def noise_floor_pass_probability_bound(
@@ -259,28 +281,6 @@ def massart_rademacher_bound(max_norm: float, class_size: int, n: int) -> float:
 # Rademacher complexity R̂_S(F) = E_σ sup_{f∈F} (1/n) Σ σ_i f(x_i) (no absolute value),
 # inputs ‖x_i‖ ≤ B.
 
-from typing import Sequence  # noqa: E402
-
-__all__ = [
-    "bubeck_sellke_bound",
-    "bubeck_sellke_sample_size",
-    "cap_probability_bound",
-    "deep_network_law_bound",
-    "deep_network_log_lipschitz",
-    "deep_rademacher_bound",
-    "deep_rademacher_bound_for_model",
-    "fit_probability_bound",
-    "fit_rademacher_lower_bound",
-    "forced_depth",
-    "forced_norm_product",
-    "frobenius_bounds_from_spectral",
-    "massart_rademacher_bound",
-    "net_log_size",
-    "noise_floor_pass_probability_bound",
-    "path_norm_two_layer",
-    "two_layer_rademacher_bound",
-    "universal_law_scale",
-]
 
 _LOG2 = math.log(2.0)
 

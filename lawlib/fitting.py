@@ -150,7 +150,8 @@ def linear_fit(x: Any, y: Any) -> LinearFit:
 
 @dataclass(frozen=True)
 class BootstrapFit:
-    """Percentile bootstrap intervals for the least-squares line (``level`` confidence)."""
+    """Percentile bootstrap intervals for the least-squares line (``level``
+    confidence)."""
 
     slope: float
     intercept: float

@@ -28,10 +28,14 @@ device (:data:`PROFILE_CONSTANTS`), calibrated on the book's chapters at the qui
 on two CPU cores (``benchmarks/cost_model.py``); the GPU constants are stated
 assumptions for a T4 until a chapter has been timed on one.
 
-    lawlib.plan("colab", "t4")                 # the same from Python: prints, returns chapter -> seconds
-    python -m lawlib.plan                      # this device, the scale setup() would choose
-    python -m lawlib.plan --scale full         # every experiment's flops, memory and time at full scale
-    python -m lawlib.plan --scale colab --device t4    # planned for a free Colab GPU (nominal T4)
+    # the same from Python: prints, returns chapter -> seconds
+    lawlib.plan("colab", "t4")
+    # this device, the scale setup() would choose
+    python -m lawlib.plan
+    # every experiment's flops, memory and time at full scale
+    python -m lawlib.plan --scale full
+    # planned for a free Colab GPU (nominal T4)
+    python -m lawlib.plan --scale colab --device t4
 """
 
 from __future__ import annotations

@@ -616,7 +616,8 @@ class Scale:
     presets: MappingProxyType = field(repr=False)
 
     def __getitem__(self, chapter: str) -> SimpleNamespace:
-        """The sizes for ``chapter`` as a namespace, e.g. ``scale["memorization"].n``."""
+        """The sizes for ``chapter`` as a namespace, e.g.
+        ``scale["memorization"].n``."""
         if chapter not in self.presets:
             raise ScaleError(
                 f"chapter must be one of {', '.join(sorted(self.presets))}; got "

@@ -448,7 +448,9 @@ def status(key):  # VmRSS / VmHWM of this process in bytes (Linux)
     for line in open("/proc/self/status"):
         if line.startswith(key + ":"):
             return int(line.split()[1]) * 1024
-try:  # reset the high-water mark, so an earlier transient peak (imports) cannot hide the training's
+# reset the high-water mark, so an earlier transient peak (imports) cannot hide the
+# training's
+try:
     open("/proc/self/clear_refs", "w").write("5")
     base = status("VmRSS")
     lawlib.train_regression(net, x, y, steps=3, lr=1e-3, progress=False)
@@ -485,7 +487,8 @@ def test_memory_estimate_against_the_measured_peak():
 
 
 class _NoFloat64(torch.utils._python_dispatch.TorchDispatchMode):
-    """A stand-in for Apple's MPS: any operation that produces a float64 tensor raises."""
+    """A stand-in for Apple's MPS: any operation that produces a float64 tensor
+    raises."""
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))

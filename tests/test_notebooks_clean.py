@@ -46,7 +46,8 @@ def test_first_code_cell_is_the_setup_cell(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_structure(path):
-    """One title, a 'what you will learn' list, exercises with solutions, and a figure."""
+    """One title, a 'what you will learn' list, exercises with solutions, and a
+    figure."""
     nb = json.loads(path.read_text())
     md = "\n".join(
         "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"

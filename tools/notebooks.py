@@ -1,8 +1,8 @@
 """Keep the book's notebooks tidy: one set-up cell everywhere, no outputs.
 
-    python tools/notebooks.py sync     # write the canonical set-up cell into every chapter
-    python tools/notebooks.py strip    # remove outputs and execution counts
-    python tools/notebooks.py check    # exit 1 if either is out of date (used by the tests)
+    python tools/notebooks.py sync   # write the canonical set-up cell into each chapter
+    python tools/notebooks.py strip  # remove outputs and execution counts
+    python tools/notebooks.py check  # exit 1 if either is out of date (a test runs it)
 
 The set-up cell takes the repository address from ``_config.yml``
 (``repository.url``), the one place it lives. While ``repository.published``
@@ -85,7 +85,8 @@ def setup_source(path: Path | None = None) -> str:
     )
     imports = "import importlib.util\nimport os\nimport subprocess\nimport sys\n"
     if published():
-        head = f"""# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
+        head = f"""\
+# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
 # repository, without touching the installed torch/numpy; then pick the device and
 # the scale and print them. LAWLIB_SOURCE overrides where lawlib comes from.
 {imports}
@@ -93,7 +94,8 @@ REPOSITORY = "git+{url}@{install_ref()}"
 LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", REPOSITORY)
 if importlib.util.find_spec("lawlib") is None:"""
     else:
-        head = f"""# Set-up. The book is not published yet (its repository address is a placeholder):
+        head = f"""\
+# Set-up. The book is not published yet (its repository address is a placeholder):
 # where lawlib is missing, install it from a local checkout (LAWLIB_SOURCE=/path/to/it)
 # without touching the installed torch/numpy; then pick the device and the scale.
 {imports}

@@ -2,8 +2,9 @@
 
     python tools/release.py check          # exit 1 unless every place below agrees
     python tools/release.py check --publish [--tag v0.3.0] [--repository owner/name]
-                                           # ... and the book can be published from this tag
-    python tools/release.py bump 0.3.0     # write 0.3.0 / v0.3.0 everywhere, then sync the set-up cells
+                                           # ... and the book can be published from it
+    python tools/release.py bump 0.3.0     # write 0.3.0 / v0.3.0 everywhere, then
+                                           # sync the set-up cells
 
 A class that opens a chapter in Colab must keep working all term, whatever is
 pushed to ``main`` later. So the Colab launch buttons open the chapter at the
@@ -190,7 +191,8 @@ def publish_problems(
 
 
 def bump(new: str) -> None:
-    """Write ``new`` (X.Y.Z) into the four places and the set-up cell of every chapter."""
+    """Write ``new`` (X.Y.Z) into the four places and the set-up cell of every
+    chapter."""
     if not VERSION.match(new):
         raise SystemExit(f"version must be X.Y.Z, got {new!r}")
     for name, (file, pattern, prefix) in PLACES.items():

@@ -1,6 +1,7 @@
 """Build the student edition of the site: every exercise, no solution.
 
-    python tools/student.py [--out DIR]        # default DIR: _build/student/html  (./book.sh student)
+    python tools/student.py [--out DIR]  # default DIR: _build/student/html
+                                         # (./book.sh student)
 
 The same book as ``./book.sh build`` with sphinx-exercise's ``hide_solutions``
 on, so every ``{solution}`` block is left out of the pages and of the search
