@@ -58,7 +58,6 @@ from torch import nn
 
 from ._checks import (
     check_generator,
-    check_int,
     check_labels,
     check_points,
     check_positive,
@@ -246,14 +245,16 @@ def _hyperplane_partial(
     return cand[best], slope
 
 
+_TRIES = 16  # random hyperplanes tried for a last, partial group
+_CHUNK = 256  # groups handled at a time
+
+
 def baum_network(
     x: torch.Tensor,
     y: torch.Tensor,
     slab_width: float | Sequence[float] | torch.Tensor | None = None,
     *,
     generator: torch.Generator | None = None,
-    tries: int = 16,
-    chunk: int = 256,
 ) -> BaumNetwork:
     """Baum's interpolating 2-layer ReLU network with 4⌈n/d⌉ neurons.
 
@@ -263,9 +264,9 @@ def baum_network(
     A_m the affine function with A_m(x_i) = y_i on the group
     (see the module docstring for why f(x_i) = y_i exactly). For a last group of r < d
     points the hyperplane is the best (largest distance to the other points) of
-    ``tries`` random hyperplanes through them, drawn from ``generator``
-    (default: a CPU generator seeded with 0). ``chunk`` groups are handled at a time, so
-    memory stays O(chunk · n).
+    16 random hyperplanes through them, drawn from ``generator``
+    (default: a CPU generator seeded with 0). 256 groups are handled at a time, so
+    memory stays O(256 · n).
 
     ``slab_width`` is the slab half-width ε: ``None`` takes ε_m = E_m / 2 per
     group, half the largest width that keeps every other data point out of
@@ -285,8 +286,7 @@ def baum_network(
     x = check_points("x", x, min_points=2, min_dim=2)
     n, d = x.shape
     y = check_labels("y", y, n)
-    tries = check_int("tries", tries, minimum=1)
-    chunk = check_int("chunk", chunk, minimum=1)
+    tries, chunk = _TRIES, _CHUNK
     check_generator("generator", generator)
     device = float64_device(
         x.device

@@ -8,7 +8,6 @@ book is reproducible; pass ``seed`` instead for convenience.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -147,43 +146,21 @@ def memorization_task(
     n: int,
     d: int,
     sigma: float,
-    signal: Callable[[torch.Tensor], torch.Tensor] | None = None,
     generator: torch.Generator | None = None,
     *,
     seed: int | None = None,
-    distribution: str = "sphere",
-    noise: str = "gaussian",
     device: torch.device | str = "cpu",
 ) -> MemorizationTask:
-    """Sample the memorization task: x_i uniform on S^{d-1} (or N(0, I_d/d)),
-    y_i = g(x_i) + z_i with z_i i.i.d. of variance σ².
-
-    ``noise`` is ``"gaussian"`` (z ~ N(0, σ²)) or ``"sign"`` (z = ±σ).
-    ``signal`` defaults to :func:`linear_signal`. the memorization-model chapter.
+    """Sample the memorization task: x_i uniform on S^{d-1}, y_i = g(x_i) + z_i with
+    z_i ~ N(0, σ²) i.i.d. and the signal g = :func:`linear_signal`.
     """
     sigma = check_positive("sigma", sigma, allow_zero=True)
     n = check_int("n", n, minimum=2)
     d = check_int("d", d, minimum=2)
-    if distribution not in ("sphere", "gaussian"):
-        raise ValueError(
-            f"distribution must be 'sphere' or 'gaussian', got {distribution!r}"
-        )
-    if noise not in ("gaussian", "sign"):
-        raise ValueError(f"noise must be 'gaussian' or 'sign', got {noise!r}")
     g = _gen(generator, seed, device)
-    sampler = sample_sphere if distribution == "sphere" else sample_gaussian
-    x = sampler(n, d, generator=g)
-    if noise == "gaussian":
-        z = sigma * torch.randn(n, generator=g, device=g.device)
-    else:
-        z = sigma * random_signs(n, generator=g)
-    fn = linear_signal if signal is None else signal
-    s = fn(x)
-    if not isinstance(s, torch.Tensor) or s.shape != (n,):
-        raise ValueError(
-            f"signal must map an (n, d) tensor to shape ({n},), got "
-            f"{getattr(s, 'shape', type(s))}"
-        )
+    x = sample_sphere(n, d, generator=g)
+    z = sigma * torch.randn(n, generator=g, device=g.device)
+    s = linear_signal(x)
     return MemorizationTask(x=x, signal=s, noise=z, y=s + z, sigma=sigma)
 
 

@@ -152,7 +152,6 @@ def setup_line(dev: torch.device, sc: Scale, chapter: str | None = None) -> str:
 def setup(
     device: str | None = None,
     scale: str | None = None,
-    verbose: bool = True,
     *,
     chapter: str | None = None,
 ) -> tuple[torch.device, Scale]:
@@ -167,8 +166,7 @@ def setup(
     """
     dev = pick_device(device)
     sc = get_scale(scale, device=dev)
-    if verbose:
-        print(setup_line(dev, sc, chapter))
-        if dev.type == "cpu" and in_colab():
-            print(COLAB_GPU_HINT)
+    print(setup_line(dev, sc, chapter))
+    if dev.type == "cpu" and in_colab():
+        print(COLAB_GPU_HINT)
     return dev, sc

@@ -885,9 +885,12 @@ def chapter_memory(block: str, scale: Scale | str) -> float | None:
     )
 
 
-def choose_scale(
-    profile: DeviceProfile, budgets: dict[str, float] | None = None
-) -> str:
+#: Seconds per chapter (by the cost model) a scale may take: full 2 hours, colab 10
+#: minutes.
+_BUDGETS = {"full": 2 * 3600.0, "colab": 10 * 60.0}
+
+
+def choose_scale(profile: DeviceProfile) -> str:
     """The largest scale whose every chapter fits ``profile``'s memory and its time
     budget.
 
@@ -895,7 +898,7 @@ def choose_scale(
     minutes; otherwise ``quick``. Used by :func:`lawlib.scale.get_scale` on a GPU
     instead of "CUDA is there".
     """
-    budgets = budgets or {"full": 2 * 3600.0, "colab": 10 * 60.0}
+    budgets = _BUDGETS
     for name in ("full", "colab"):
         if name not in SCALE_NAMES:
             continue

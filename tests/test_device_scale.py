@@ -281,11 +281,6 @@ def test_setup_arguments_and_environment(capsys, monkeypatch, no_accelerator):
     assert capsys.readouterr().out.startswith("full scale")
 
 
-def test_setup_quiet(capsys, no_accelerator):
-    setup(verbose=False)
-    assert capsys.readouterr().out == ""
-
-
 def test_setup_in_colab_without_gpu_prints_hint(capsys, monkeypatch, no_accelerator):
     monkeypatch.setenv("COLAB_RELEASE_TAG", "test")
     assert in_colab()
