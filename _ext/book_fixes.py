@@ -63,7 +63,9 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 
 def book_config(root: Path) -> dict:
-    """The book's ``_config.yml`` (Jupyter Book's own file, read directly for the keys it does not pass on)."""
+    """The book's ``_config.yml`` (Jupyter Book's own file, read directly for the keys
+    it does not pass on).
+    """
     path = root / "_config.yml"
     return yaml.safe_load(path.read_text()) if path.exists() else {}
 
@@ -126,7 +128,7 @@ def _unpublished_note(app, pagename, templatename, context, doctree):
         return
     try:
         source = str(app.env.doc2path(pagename))
-    except Exception:  # noqa: BLE001 - a generated page
+    except Exception:  # a generated page
         return
     if not source.endswith(".ipynb") or "body" not in context:
         return
@@ -143,11 +145,15 @@ def _shift(number, by):
 
 
 def _patch_chapter_numbers(app):
-    """Make the first numbered chapter ``book_first_chapter`` (see the module docstring)."""
+    """Make the first numbered chapter ``book_first_chapter``
+    (see the module docstring).
+    """
     by = int(app.config.book_first_chapter) - 1
     if by == 0:
         return
-    try:  # Jupyter Book's collector (sphinx-external-toc) renumbers after Sphinx's: shift after it
+    # Jupyter Book's collector (sphinx-external-toc) renumbers after Sphinx's: shift
+    # after it
+    try:
         from sphinx_external_toc.collectors import (
             TocTreeCollectorWithStyles as TocTreeCollector,
         )
@@ -219,7 +225,9 @@ def _optional_doc_role(
 
 
 def _optional_doc_missing(app, env, node, contnode):
-    """An ``{optional-doc}`` to a page that is not built: its name in italics, no warning."""
+    """An ``{optional-doc}`` to a page that is not built: its name in italics, no
+    warning.
+    """
     if node.get("book_optional"):
         return nodes.emphasis(text=node["reftarget"].rsplit("/", 1)[-1])
     return None

@@ -2,17 +2,17 @@
 
     .venv/bin/python benchmarks/cost_model.py measure [--scale quick] [chapter ...]
     .venv/bin/python benchmarks/cost_model.py compare [--scale quick]
-    .venv/bin/python benchmarks/cost_model.py fit                # the CPU constants of lawlib.plan
+    .venv/bin/python benchmarks/cost_model.py fit  # the CPU constants of lawlib.plan
 
-``measure`` executes each chapter in a fresh kernel (tools/run_notebook.py, as
-the build does) and records its wall time and the peak resident memory of the
-run, with the commit and the machine, in
-``benchmarks/results-cost-<scale>.json`` (rows are merged by chapter).
-``compare`` prints, per chapter, the time :mod:`lawlib.plan` predicts at the
-matrix-product rate measured around that chapter's run (the machine is shared,
-so the rate a chapter got is what its time depends on) and the measured time,
-and their ratio. ``fit`` chooses the CPU constants of :data:`lawlib.plan.PROFILE_CONSTANTS`
-on a grid, minimizing the squared log-ratios (in-sample: the same runs).
+``measure`` executes each chapter in a fresh kernel (tools/run_notebook.py, as the build
+does) and records its wall time and the peak resident memory of the run, with the commit
+and the machine, in ``benchmarks/results-cost-<scale>.json``
+(rows are merged by chapter). ``compare`` prints, per chapter, the time
+:mod:`lawlib.plan` predicts at the matrix-product rate measured around that chapter's
+run (the machine is shared, so the rate a chapter got is what its time depends on) and
+the measured time, and their ratio. ``fit`` chooses the CPU constants of
+:data:`lawlib.plan.PROFILE_CONSTANTS` on a grid, minimizing the squared log-ratios
+(in-sample: the same runs).
 """
 
 from __future__ import annotations
@@ -49,17 +49,21 @@ def commit() -> str:
 
 _CHILD = """
 import json, resource, subprocess, sys
-out = subprocess.run([sys.executable, sys.argv[1], sys.argv[2], "--timeout", sys.argv[3]],
-                     capture_output=True, text=True)
+out = subprocess.run(
+    [sys.executable, sys.argv[1], sys.argv[2], "--timeout", sys.argv[3]],
+    capture_output=True, text=True,
+)
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"rc": out.returncode, "peak_rss_mb": round(ru.ru_maxrss / 1024),
-                  "cpu_s": round(ru.ru_utime + ru.ru_stime, 1), "stdout": out.stdout[-2000:],
-                  "stderr": out.stderr[-20000:]}))
+                  "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+                  "stdout": out.stdout[-2000:], "stderr": out.stderr[-20000:]}))
 """
 
 
 def measure_one(path: Path, scale: str, timeout: int = 1800) -> dict:
-    """Run one chapter in its own process tree; wall time and the largest process's peak RSS."""
+    """Run one chapter in its own process tree; wall time and the largest process's peak
+    RSS.
+    """
     env = dict(
         os.environ, LAWLIB_SCALE=scale, LAWLIB_PROGRESS="0", PYTHONPATH=str(ROOT)
     )
@@ -143,14 +147,17 @@ def measure(scale: str, names: list[str]) -> None:
         data["rows"][p.stem] = row
         f.write_text(json.dumps(data, indent=1) + "\n")
         print(
-            f"{p.stem:32s} {row.get('seconds', float('nan')):8.1f} s  cpu {row['cpu_s']:8.1f} s  peak {row['peak_rss_mb']:6d} MB  "
+            f"{p.stem:32s} {row.get('seconds', float('nan')):8.1f} s  cpu "
+            f"{row['cpu_s']:8.1f} s  peak {row['peak_rss_mb']:6d} MB  "
             f"{'ok' if row['ok'] else 'FAILED'}",
             flush=True,
         )
 
 
 def _rate(row: dict) -> float:
-    """The CPU rate the chapter got: the geometric mean of the probes before and after it (flop/s)."""
+    """The CPU rate the chapter got: the geometric mean of the probes before and after
+    it (flop/s).
+    """
     m = row["machine"]
     before, after = m["matmul_gflops"], m.get("matmul_gflops_after", m["matmul_gflops"])
     return (before * after) ** 0.5 * 1e9
@@ -179,7 +186,8 @@ def compare(scale: str) -> None:
     f = results_path(scale)
     rows = json.loads(f.read_text())["rows"] if f.exists() else {}
     print(
-        f"{'chapter':28s} {'GFLOP/s':>8s} {'predicted':>10s} {'measured':>10s} {'ratio':>6s}"
+        f"{'chapter':28s} {'GFLOP/s':>8s} {'predicted':>10s} {'measured':>10s} "
+        f"{'ratio':>6s}"
     )
     ratios = []
     for stem, row in rows.items():
@@ -199,14 +207,17 @@ def compare(scale: str) -> None:
             continue
         ratios.append(row["seconds"] / pred)
         print(
-            f"{stem:28s} {rate / 1e9:8.1f} {pred:9.1f}s {row['seconds']:9.1f}s {ratios[-1]:6.2f}"
+            f"{stem:28s} {rate / 1e9:8.1f} {pred:9.1f}s {row['seconds']:9.1f}s "
+            f"{ratios[-1]:6.2f}"
         )
     if ratios:
         print(f"measured / predicted: from {min(ratios):.2f} to {max(ratios):.2f}")
 
 
 def fit(scale: str = "quick") -> None:
-    """The CPU constants on a grid that minimize Σ log²(measured / predicted) over the measured chapters."""
+    """The CPU constants on a grid that minimize Σ log²(measured / predicted) over the
+    measured chapters.
+    """
     import itertools
     import math
 
@@ -233,7 +244,8 @@ def fit(scale: str = "quick") -> None:
             best = (score, eff, share, lat, start, ratios)
     _, eff, share, lat, start, ratios = best
     print(
-        f"efficiency={eff}, elements_share=1/{1 / share:.0f}, latency_flops={lat:.2g}, startup_flops={start:.2g}"
+        f"efficiency={eff}, elements_share=1/{1 / share:.0f}, latency_flops={lat:.2g}, "
+        f"startup_flops={start:.2g}"
     )
     print("measured / predicted per chapter:", [round(q, 2) for q in ratios])
 

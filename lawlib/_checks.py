@@ -26,7 +26,9 @@ __all__ = [
 
 
 def check_int(name: str, value: Any, minimum: int | None = None) -> int:
-    """Return ``value`` as an int; raise ``ValueError`` naming ``name`` if it is not one or is below ``minimum``."""
+    """Return ``value`` as an int; raise ``ValueError`` naming ``name`` if it is not one
+    or is below ``minimum``.
+    """
     if isinstance(value, bool):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     try:
@@ -39,7 +41,9 @@ def check_int(name: str, value: Any, minimum: int | None = None) -> int:
 
 
 def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
-    """Return ``value`` as a finite float > 0 (or >= 0); raise ``ValueError`` naming ``name`` otherwise."""
+    """Return ``value`` as a finite float > 0 (or >= 0); raise ``ValueError`` naming
+    ``name`` otherwise.
+    """
     v = check_finite(name, value)
     if v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
@@ -48,7 +52,9 @@ def check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
 
 
 def check_finite(name: str, value: Any) -> float:
-    """Return ``value`` as a finite float; raise ``ValueError`` naming ``name`` otherwise."""
+    """Return ``value`` as a finite float; raise ``ValueError`` naming ``name``
+    otherwise.
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -100,7 +106,9 @@ def check_tensor(
 def check_points(
     name: str, x: Any, min_points: int = 2, min_dim: int = 1
 ) -> torch.Tensor:
-    """Check an (n, d) point cloud: floating, finite, n >= ``min_points``, d >= ``min_dim``."""
+    """Check an (n, d) point cloud: floating, finite, n >= ``min_points``, d >=
+    ``min_dim``.
+    """
     return check_tensor(name, x, ndim=2, min_rows=min_points, min_cols=min_dim)
 
 
@@ -115,7 +123,9 @@ def check_labels(name: str, y: Any, n: int) -> torch.Tensor:
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    """Return ``value`` lower-cased if it is one of ``choices``; raise ``ValueError`` naming ``name`` otherwise."""
+    """Return ``value`` lower-cased if it is one of ``choices``; raise ``ValueError``
+    naming ``name`` otherwise.
+    """
     if not isinstance(value, str) or value.strip().lower() not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value.strip().lower()

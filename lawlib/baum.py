@@ -58,7 +58,6 @@ from torch import nn
 
 from ._checks import (
     check_generator,
-    check_int,
     check_labels,
     check_points,
     check_positive,
@@ -73,7 +72,8 @@ DEGENERACY_RTOL = 1e-10
 
 
 class BaumNetwork(nn.Sequential):
-    """The network of :func:`baum_network`: ``Linear(d, k) → ReLU → Linear(k, 1) → Flatten``.
+    """The network of :func:`baum_network`: ``Linear(d, k) → ReLU → Linear(k, 1) →
+    Flatten``.
 
     A plain chain, so :func:`lawlib.spectral_norm_product` and
     :func:`lawlib.count_parameters` apply. Its input is cast to the weights'
@@ -81,10 +81,12 @@ class BaumNetwork(nn.Sequential):
 
     Buffers (one row per group m; k = 4 · n_groups):
 
-    * ``normals`` u_m (G, d) and ``offsets`` β_m (G,): the hyperplanes h_m(x) = ⟨u_m, x⟩ − β_m;
+    * ``normals`` u_m (G, d) and ``offsets`` β_m (G,): the hyperplanes h_m(x) =
+      ⟨u_m, x⟩ − β_m;
     * ``affine_slopes`` v_m (G, d) and ``intercepts`` α_m (G,): the affine functions
       A_m(x) = ⟨v_m, x⟩ + α_m;
-    * ``slab_widths`` ε_m (the slab half-width) and ``etas`` η_m = ε_m / (2Y_m) (G,), the tilts;
+    * ``slab_widths`` ε_m (the slab half-width) and ``etas`` η_m = ε_m / (2Y_m) (G,),
+      the tilts;
     * ``label_max`` Y_m = max_{i∈m} |y_i| (G,);
     * ``separations`` D_m = min distance of another data point to H_m (G,);
     * ``max_slab_widths`` E_m, the largest ε_m that keeps every other data point
@@ -100,7 +102,7 @@ class BaumNetwork(nn.Sequential):
         for name, value in buffers.items():
             self.register_buffer(name, value)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D401 - see class docstring
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self[0].weight
         return super().forward(torch.as_tensor(x).to(device=w.device, dtype=w.dtype))
 
@@ -116,7 +118,9 @@ class BaumNetwork(nn.Sequential):
 
     @property
     def n_parameters(self) -> int:
-        """P = k(d + 1) + k + 1: first-layer weights and biases, output weights and bias."""
+        """P = k(d + 1) + k + 1: first-layer weights and biases, output weights and
+        bias.
+        """
         return sum(p.numel() for p in self.parameters())
 
     @property
@@ -126,7 +130,8 @@ class BaumNetwork(nn.Sequential):
 
     @property
     def ramp_slopes(self) -> torch.Tensor:
-        """‖∇s_m‖ on the ramp of slab m where φ_ε(h_m + η_m A_m) is linear: √(1/η_m² + ‖v_m‖²), shape (G,).
+        """‖∇s_m‖ on the ramp of slab m where φ_ε(h_m + η_m A_m) is linear:
+        √(1/η_m² + ‖v_m‖²), shape (G,).
 
         (The other ramp, where only φ_ε(h_m) is linear, has slope 1/η_m.)
         Lip(f) ≥ the maximum over the slabs.
@@ -136,7 +141,9 @@ class BaumNetwork(nn.Sequential):
         )
 
     def group_values(self, x: torch.Tensor) -> torch.Tensor:
-        """The contribution s_m(x) of every slab, shape (len(x), G), without autograd; f(x) = its row sums."""
+        """The contribution s_m(x) of every slab, shape (len(x), G), without autograd;
+        f(x) = its row sums.
+        """
         first, second = self[0], self[2]
         x = (
             torch.as_tensor(x)
@@ -148,7 +155,8 @@ class BaumNetwork(nn.Sequential):
             return hidden.reshape(x.shape[0], -1, 4).sum(dim=2)
 
     def slab_points(self) -> torch.Tensor:
-        """One point on a ramp of each slab whose anchor label is nonzero, shape (G', d).
+        """One point on a ramp of each slab whose anchor label is nonzero, shape
+        (G', d).
 
         From the anchor p (a data point of the group, label y ≠ 0) step along
         the normal to p − sign(y)(ε + η|y|/2) u: there φ_ε(h + ηA) is in its
@@ -163,7 +171,9 @@ class BaumNetwork(nn.Sequential):
 
 
 def _hyperplanes_full(groups: torch.Tensor, yg: torch.Tensor, first_index: int):
-    """Batched hyperplanes and affine fits for full groups: (B, d, d) points, (B, d) labels."""
+    """Batched hyperplanes and affine fits for full groups: (B, d, d) points, (B, d)
+    labels.
+    """
     diffs = groups[:, 1:] - groups[:, :1]  # (B, d-1, d)
     u_svd, s, vh = torch.linalg.svd(diffs, full_matrices=True)
     scale = s[:, :1].clamp_min(torch.finfo(groups.dtype).tiny)
@@ -172,7 +182,8 @@ def _hyperplanes_full(groups: torch.Tensor, yg: torch.Tensor, first_index: int):
         g = int(bad.nonzero()[0, 0]) + first_index
         raise ValueError(
             f"x: group {g} is degenerate: its points do not span a hyperplane "
-            "(duplicate or affinely dependent points); Baum's construction needs points in general position"
+            "(duplicate or affinely dependent points); Baum's construction needs "
+            "points in general position"
         )
     normals = vh[:, -1]  # (B, d), unit, orthogonal to every difference
     dy = (yg[:, 1:] - yg[:, :1]).unsqueeze(2)  # (B, d-1, 1)
@@ -192,7 +203,9 @@ def _hyperplane_partial(
     generator: torch.Generator,
     tries: int,
 ):
-    """A hyperplane through r < d points avoiding the other points, and the affine fit on it."""
+    """A hyperplane through r < d points avoiding the other points, and the affine fit
+    on it.
+    """
     r, d = pts.shape
     diffs = pts[1:] - pts[:1]
     if r > 1:
@@ -204,7 +217,8 @@ def _hyperplane_partial(
         ):
             raise ValueError(
                 f"x: group {g} is degenerate: its points do not span a hyperplane "
-                "(duplicate or affinely dependent points); Baum's construction needs points in general position"
+                "(duplicate or affinely dependent points); Baum's construction needs "
+                "points in general position"
             )
         null = vh[
             r - 1 :
@@ -231,26 +245,28 @@ def _hyperplane_partial(
     return cand[best], slope
 
 
+_TRIES = 16  # random hyperplanes tried for a last, partial group
+_CHUNK = 256  # groups handled at a time
+
+
 def baum_network(
     x: torch.Tensor,
     y: torch.Tensor,
     slab_width: float | Sequence[float] | torch.Tensor | None = None,
     *,
     generator: torch.Generator | None = None,
-    tries: int = 16,
-    chunk: int = 256,
 ) -> BaumNetwork:
     """Baum's interpolating 2-layer ReLU network with 4⌈n/d⌉ neurons.
 
-    f(x) = Σ_m [ReLU(h_m + ε_m + η_m A_m) − ReLU(h_m + ε_m) − ReLU(h_m − ε_m + η_m A_m) + ReLU(h_m − ε_m)] / η_m,
-    with h_m(x) = ⟨u_m, x⟩ − β_m the signed distance to the hyperplane through
-    group m (points m·d, …, m·d + d − 1 in the given order) and A_m the affine
-    function with A_m(x_i) = y_i on the group (see the module docstring for
-    why f(x_i) = y_i exactly). For a last group of r < d points the
-    hyperplane is the best (largest distance to the other points) of
-    ``tries`` random hyperplanes through them, drawn from ``generator``
-    (default: a CPU generator seeded with 0). ``chunk`` groups are handled at
-    a time, so memory stays O(chunk · n).
+    f(x) = Σ_m [ReLU(h_m + ε_m + η_m A_m) − ReLU(h_m + ε_m) − ReLU(h_m − ε_m + η_m
+    A_m) + ReLU(h_m − ε_m)] / η_m, with h_m(x) = ⟨u_m, x⟩ − β_m the signed distance to
+    the hyperplane through group m (points m·d, …, m·d + d − 1 in the given order) and
+    A_m the affine function with A_m(x_i) = y_i on the group
+    (see the module docstring for why f(x_i) = y_i exactly). For a last group of r < d
+    points the hyperplane is the best (largest distance to the other points) of
+    16 random hyperplanes through them, drawn from ``generator``
+    (default: a CPU generator seeded with 0). 256 groups are handled at a time, so
+    memory stays O(256 · n).
 
     ``slab_width`` is the slab half-width ε: ``None`` takes ε_m = E_m / 2 per
     group, half the largest width that keeps every other data point out of
@@ -270,8 +286,7 @@ def baum_network(
     x = check_points("x", x, min_points=2, min_dim=2)
     n, d = x.shape
     y = check_labels("y", y, n)
-    tries = check_int("tries", tries, minimum=1)
-    chunk = check_int("chunk", chunk, minimum=1)
+    tries, chunk = _TRIES, _CHUNK
     check_generator("generator", generator)
     device = float64_device(
         x.device
@@ -305,7 +320,8 @@ def baum_network(
     offsets = (normals * first_points).sum(dim=1)
     intercepts = y[::d][:n_groups] - (slopes * first_points).sum(dim=1)
 
-    # D_m (distance of the nearest other point) and E_m (the widest admissible slab), chunked over groups
+    # D_m (distance of the nearest other point) and E_m (the widest admissible slab),
+    # chunked over groups
     label_max = torch.cat(
         [y.abs(), torch.zeros(n_groups * d - n, dtype=x.dtype, device=device)]
     )
@@ -329,7 +345,8 @@ def baum_network(
     if bool(on_plane.any()):
         g = int(on_plane.nonzero()[0, 0])
         raise ValueError(
-            f"x: a data point lies on the hyperplane of group {g}: the points are not in general position"
+            f"x: a data point lies on the hyperplane of group {g}: the points are not "
+            "in general position"
         )
     # a single group has no other point to avoid: any width works, take the data's scale
     max_widths = torch.where(
@@ -353,7 +370,8 @@ def baum_network(
         )
         if widths.shape[0] != n_groups:
             raise ValueError(
-                f"slab_width must be a number or have one entry per group ({n_groups}), got {widths.shape[0]}"
+                "slab_width must be a number or have one entry per group "
+                f"({n_groups}), got {widths.shape[0]}"
             )
         if bool((widths <= 0).any()):
             raise ValueError("slab_width must be > 0")
@@ -364,7 +382,8 @@ def baum_network(
         epsilons,
     )
 
-    # the four units of each group, in the order +(h+ε+ηA) −(h+ε) −(h−ε+ηA) +(h−ε), all divided by η
+    # the four units of each group, in the order +(h+ε+ηA) −(h+ε) −(h−ε+ηA) +(h−ε), all
+    # divided by η
     steep = normals / etas[:, None]
     w_first = torch.stack(
         [steep + slopes, steep, steep + slopes, steep], dim=1

@@ -7,23 +7,45 @@ cites it is named in its docstring.
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 from ._checks import check_int, check_positive
+
+__all__ = [
+    "bubeck_sellke_bound",
+    "bubeck_sellke_sample_size",
+    "cap_probability_bound",
+    "deep_network_law_bound",
+    "deep_network_log_lipschitz",
+    "deep_rademacher_bound",
+    "deep_rademacher_bound_for_model",
+    "fit_probability_bound",
+    "fit_rademacher_lower_bound",
+    "forced_depth",
+    "forced_norm_product",
+    "frobenius_bounds_from_spectral",
+    "massart_rademacher_bound",
+    "net_log_size",
+    "noise_floor_pass_probability_bound",
+    "path_norm_two_layer",
+    "two_layer_rademacher_bound",
+    "universal_law_scale",
+]
 
 
 def noise_floor_pass_probability_bound(
     n: int, sigma: float, epsilon: float, kurtosis: float = 3.0
 ) -> float:
-    """Chebyshev bound on the chance that a predictor chosen *independently of the noise* passes
-    the partial-memorization test (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
+    """Chebyshev bound on the chance that a predictor chosen *independently of the
+    noise* passes the partial-memorization test (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
 
     For symmetric noise with E z² = σ² and E z⁴ = κσ⁴ (κ = 3 for Gaussian
     noise, κ = 1 for random signs) the bound is
 
         P ≤ (σ²/ε + (κ − 1) σ⁴/ε²) / n.
 
-    It is proved in the memorization-model chapter (proposition "a fixed predictor cannot beat the
-    noise floor").
+    It is proved in the memorization-model chapter (proposition "a fixed predictor
+    cannot beat the noise floor").
     """
     n = check_int("n", n, minimum=1)
     sigma = check_positive("sigma", sigma)
@@ -35,8 +57,8 @@ def noise_floor_pass_probability_bound(
 
 
 def cap_probability_bound(d: int, s: float) -> float:
-    """Cap bound P(⟨x, y⟩ ≥ s) ≤ exp(−d s²/2) for x, y independent uniform on S^{d−1}, 0 ≤ s < 1
-    (Ball 1997, lemma 2.2)."""
+    """Cap bound P(⟨x, y⟩ ≥ s) ≤ exp(−d s²/2) for x, y independent uniform on S^{d−1},
+    0 ≤ s < 1 (Ball 1997, lemma 2.2)."""
     d = check_int("d", d, minimum=2)
     s = check_positive("s", s, allow_zero=True)
     if s >= 1:
@@ -44,7 +66,7 @@ def cap_probability_bound(d: int, s: float) -> float:
     return math.exp(-d * s * s / 2)
 
 
-# ---------------------------------------------------------------- the universal-law chapter: the universal law of robustness
+# --------------------------- the universal-law chapter: the universal law of robustness
 
 
 def universal_law_scale(n: int, d: int, p: float, sigma: float = 1.0) -> float:
@@ -83,7 +105,8 @@ def _check_theorem3(
         raise ValueError(f"delta must be in (0, 1), got {delta}")
     if 60 * weight_diameter * weight_lipschitz <= epsilon:
         raise ValueError(
-            "weight_diameter * weight_lipschitz must exceed epsilon / 60 (so that log(60 W J / epsilon) > 0)"
+            "weight_diameter * weight_lipschitz must exceed epsilon / 60 (so that "
+            "log(60 W J / epsilon) > 0)"
         )
     return epsilon, c, weight_diameter, weight_lipschitz, delta
 
@@ -115,7 +138,8 @@ def bubeck_sellke_bound(
     weight_lipschitz: float = 1.0,
     delta: float = 0.01,
 ) -> float:
-    """The Lipschitz lower bound of Bubeck and Sellke's universal law (their Theorem 3, arXiv:2105.12806):
+    """The Lipschitz lower bound of Bubeck and Sellke's universal law
+    (their Theorem 3, arXiv:2105.12806):
 
         Lip(f) ≥ ε / (2⁹ √c) · √( n d / (p log(60 W J / ε) + log(4/δ)) )
 
@@ -138,7 +162,9 @@ def bubeck_sellke_bound(
 def _theorem3_bound(
     n: int, d: int, p: int, log_net: float, epsilon: float, c: float, delta: float
 ) -> float:
-    """ε / (2⁹ √c) · √( n d / (p · log_net + log(4/δ)) ), with log_net = log(60 W J / ε) (checked inputs)."""
+    """ε / (2⁹ √c) · √( n d / (p · log_net + log(4/δ)) ), with log_net = log(60 W J / ε)
+    (checked inputs).
+    """
     return (
         epsilon
         / (2**9 * math.sqrt(c))
@@ -235,7 +261,8 @@ def deep_network_law_bound(
 
 
 def massart_rademacher_bound(max_norm: float, class_size: int, n: int) -> float:
-    """Massart's finite-class lemma: E_ε max_{f ∈ F} (1/n) Σ_i ε_i f(x_i) ≤ R √(2 log|F|) / n,
+    """Massart's finite-class lemma: E_ε max_{f ∈ F} (1/n) Σ_i ε_i f(x_i) ≤ R
+    √(2 log|F|) / n,
 
     with ε_i independent uniform signs and R = max_f (Σ_i f(x_i)²)^{1/2}
     (``max_norm``). For |f| ≤ B, R ≤ B√n and the bound is B √(2 log|F| / n);
@@ -249,32 +276,11 @@ def massart_rademacher_bound(max_norm: float, class_size: int, n: int) -> float:
     return max_norm * math.sqrt(2 * math.log(class_size)) / n
 
 
-# ----------------------------------------------------------------------------- the weight-bounded chapter: weight-bounded networks
+# ---------------------------------- the weight-bounded chapter: weight-bounded networks
 #
-# Rademacher complexity R̂_S(F) = E_σ sup_{f∈F} (1/n) Σ σ_i f(x_i) (no absolute value), inputs ‖x_i‖ ≤ B.
+# Rademacher complexity R̂_S(F) = E_σ sup_{f∈F} (1/n) Σ σ_i f(x_i) (no absolute value),
+# inputs ‖x_i‖ ≤ B.
 
-from typing import Sequence  # noqa: E402
-
-__all__ = [
-    "bubeck_sellke_bound",
-    "bubeck_sellke_sample_size",
-    "cap_probability_bound",
-    "deep_network_law_bound",
-    "deep_network_log_lipschitz",
-    "deep_rademacher_bound",
-    "deep_rademacher_bound_for_model",
-    "fit_probability_bound",
-    "fit_rademacher_lower_bound",
-    "forced_depth",
-    "forced_norm_product",
-    "frobenius_bounds_from_spectral",
-    "massart_rademacher_bound",
-    "net_log_size",
-    "noise_floor_pass_probability_bound",
-    "path_norm_two_layer",
-    "two_layer_rademacher_bound",
-    "universal_law_scale",
-]
 
 _LOG2 = math.log(2.0)
 
@@ -296,16 +302,18 @@ def _check_epsilon_unit(epsilon: float) -> float:
 
 
 def fit_rademacher_lower_bound(epsilon: float = 1.0, fraction: float = 1.0) -> float:
-    """R̂_S(F) ≥ p ε / 2 when F fits a fraction p of all ±1 labellings of S below the noise level.
+    """R̂_S(F) ≥ p ε / 2 when F fits a fraction p of all ±1 labellings of S below the
+    noise level.
 
     Hypothesis: sup_{f∈F} (1/n) Σ σ_i f(x_i) ≥ 0 for every σ ∈ {±1}^n; it holds, for
     example, when 0 ∈ F, when F is closed under negation, or when F contains two
-    constants c and −c (one of them has correlation |c| |(1/n) Σ σ_i| ≥ 0).
-    "Fits σ below the noise level" means some f ∈ F has (1/n) Σ (f(x_i) − σ_i)² ≤ 1 − ε.
-    Expanding the square, such an f has (1/n) Σ σ_i f(x_i) ≥ (ε + (1/n) Σ f(x_i)²)/2 ≥ ε/2;
-    for the other labellings the hypothesis gives a supremum ≥ 0. With ε = 1 and p = 1
-    (exact fits of every labelling) this gives only R̂ ≥ 1/2, but an exact fit has
-    (1/n) Σ σ_i f_σ(x_i) = 1, so then R̂ ≥ 1 (both proved in the weight-bounded chapter).
+    constants c and −c (one of them has correlation |c| |(1/n) Σ σ_i| ≥ 0). "Fits σ
+    below the noise level" means some f ∈ F has (1/n) Σ (f(x_i) − σ_i)² ≤ 1 − ε.
+    Expanding the square, such an f has (1/n) Σ σ_i f(x_i) ≥ (ε + (1/n) Σ f(x_i)²)/2 ≥
+    ε/2; for the other labellings the hypothesis gives a supremum ≥ 0. With ε = 1 and
+    p = 1 (exact fits of every labelling) this gives only R̂ ≥ 1/2, but an exact fit has
+    (1/n) Σ σ_i f_σ(x_i) = 1, so then R̂ ≥ 1 (both proved in the weight-bounded
+    chapter).
     """
     return _check_fraction(fraction) * _check_epsilon_unit(epsilon) / 2
 
@@ -313,13 +321,13 @@ def fit_rademacher_lower_bound(epsilon: float = 1.0, fraction: float = 1.0) -> f
 def two_layer_rademacher_bound(
     n: int, B: float, path_norm: float, bias: bool = False
 ) -> float:
-    """R̂_S ≤ 2 B C / √n for x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) with C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ ≤ ``path_norm``.
+    """R̂_S ≤ 2 B C / √n for x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) with C = Σ_ℓ |a_ℓ|
+    ‖(w_ℓ, b_ℓ)‖ ≤ ``path_norm``.
 
-    Without biases (``bias=False``, b_ℓ = 0) the inputs have ‖x_i‖ ≤ B; with
-    biases the bound applies to the augmented inputs (x_i, 1), so B is
-    replaced by √(B² + 1). Proved in the weight-bounded chapter from the contraction lemma of
-    Ledoux and Talagrand. The same C bounds the Lipschitz constant:
-    Lip(f) ≤ Σ_ℓ |a_ℓ| ‖w_ℓ‖ ≤ C.
+    Without biases (``bias=False``, b_ℓ = 0) the inputs have ‖x_i‖ ≤ B; with biases the
+    bound applies to the augmented inputs (x_i, 1), so B is replaced by √(B² + 1).
+    Proved in the weight-bounded chapter from the contraction lemma of Ledoux and
+    Talagrand. The same C bounds the Lipschitz constant: Lip(f) ≤ Σ_ℓ |a_ℓ| ‖w_ℓ‖ ≤ C.
     """
     n = check_int("n", n, minimum=1)
     B = check_positive("B", B)
@@ -339,7 +347,8 @@ def _check_layer_norms(M, D) -> list[float]:
             raise ValueError("M must list at least one per-layer norm")
         if D is not None and check_int("D", D, minimum=1) != len(norms):
             raise ValueError(
-                f"D must equal len(M) = {len(norms)} when M lists per-layer norms, got {D}"
+                f"D must equal len(M) = {len(norms)} when M lists per-layer norms, got "
+                f"{D}"
             )
         return norms
     if D is None:
@@ -351,14 +360,15 @@ def _check_layer_norms(M, D) -> list[float]:
 def deep_rademacher_bound(
     n: int, B: float, M: float | Sequence[float], D: int | None = None
 ) -> float:
-    """Golowich–Rakhlin–Shamir (Inf. Inference 2020), Theorem 1: R̂_S ≤ B (√(2 D log 2) + 1) Π_j M_j / √n.
+    """Golowich–Rakhlin–Shamir (Inf. Inference 2020), Theorem 1: R̂_S ≤ B
+    (√(2 D log 2) + 1) Π_j M_j / √n.
 
-    For bias-free depth-D networks x ↦ W_D σ(W_{D−1} σ(⋯ σ(W_1 x))) with a
-    1-Lipschitz, positively homogeneous activation applied elementwise (ReLU),
-    per-layer Frobenius norms ‖W_j‖_F ≤ M_j, and inputs ‖x_i‖ ≤ B. ``M`` is
-    one bound for every layer (then give ``D``) or the list (M_1, …, M_D).
-    Cited, not proved, in the weight-bounded chapter. (Their theorem has (1/n)(Σ‖x_i‖²)^{1/2}
-    in place of B/√n, which is smaller; see :func:`deep_rademacher_bound_for_model`.)
+    For bias-free depth-D networks x ↦ W_D σ(W_{D−1} σ(⋯ σ(W_1 x))) with a 1-Lipschitz,
+    positively homogeneous activation applied elementwise (ReLU), per-layer Frobenius
+    norms ‖W_j‖_F ≤ M_j, and inputs ‖x_i‖ ≤ B. ``M`` is one bound for every layer
+    (then give ``D``) or the list (M_1, …, M_D). Cited, not proved, in the
+    weight-bounded chapter. (Their theorem has (1/n)(Σ‖x_i‖²)^{1/2} in place of B/√n,
+    which is smaller; see :func:`deep_rademacher_bound_for_model`.)
     """
     n = check_int("n", n, minimum=1)
     B = check_positive("B", B)
@@ -367,7 +377,8 @@ def deep_rademacher_bound(
 
 
 def frobenius_bounds_from_spectral(M: float, sizes: Sequence[int]) -> list[float]:
-    """Per-layer Frobenius bounds implied by spectral bounds: ‖W_j‖_F ≤ √(rank W_j) ‖W_j‖₂ ≤ M √min(s_{j−1}, s_j).
+    """Per-layer Frobenius bounds implied by spectral bounds: ‖W_j‖_F ≤ √(rank W_j)
+    ‖W_j‖₂ ≤ M √min(s_{j−1}, s_j).
 
     ``sizes`` are the layer sizes (d, w_1, …, w_{D−1}, 1). Feeding the result
     to :func:`deep_rademacher_bound` bounds the spectrally constrained class;
@@ -410,7 +421,8 @@ def forced_norm_product(
 def fit_probability_bound(
     n: int, B: float, D: int, norm_product: float, epsilon: float = 1.0
 ) -> float:
-    """P_σ[some f in the class fits σ below the noise level] ≤ 2 B K (√(2 D log 2) + 1) / (ε √n).
+    """P_σ[some f in the class fits σ below the noise level] ≤ 2 B K
+    (√(2 D log 2) + 1) / (ε √n).
 
     For the class of bias-free depth-D ReLU networks with Π_j ‖W_j‖_F ≤ K
     (= ``norm_product``) on n points of norm ≤ B, σ uniform in {±1}ⁿ. Proved in
@@ -435,7 +447,8 @@ def forced_depth(
     fraction: float = 1.0,
     max_depth: int = 10**12,
 ) -> float:
-    """The smallest depth D with B (√(2 D log 2) + 1) M^D / √n ≥ p ε / 2: below it, per-layer Frobenius bound M cannot fit.
+    """The smallest depth D with B (√(2 D log 2) + 1) M^D / √n ≥ p ε / 2: below it,
+    per-layer Frobenius bound M cannot fit.
 
     Returns D as a float (an integer value), or ``math.inf`` if no D ≤
     ``max_depth`` works (for M < 1 the left side is bounded in D). The left
@@ -490,7 +503,8 @@ def _linear_layers(model) -> list:
     for m in mods:
         if not isinstance(m, allowed):
             raise ValueError(
-                f"model must be a chain of nn.Linear and nn.ReLU layers, found {type(m).__name__}"
+                "model must be a chain of nn.Linear and nn.ReLU layers, found "
+                f"{type(m).__name__}"
             )
     layers = [m for m in mods if isinstance(m, nn.Linear)]
     if not layers:
@@ -501,7 +515,8 @@ def _linear_layers(model) -> list:
 
 
 def deep_rademacher_bound_for_model(model, x) -> float:
-    """Golowich–Rakhlin–Shamir's bound (1/n)(Σ_i ‖x_i‖²)^{1/2} (√(2 D log 2) + 1) Π_j ‖W_j‖_F, from a network's own weights.
+    """Golowich–Rakhlin–Shamir's bound (1/n)(Σ_i ‖x_i‖²)^{1/2} (√(2 D log 2) + 1) Π_j
+    ‖W_j‖_F, from a network's own weights.
 
     ``model`` is a bias-free chain of ``nn.Linear`` and ``nn.ReLU`` (e.g. from
     :meth:`lawlib.ConstrainedMLP.network`); the bound is that of the class
@@ -513,7 +528,8 @@ def deep_rademacher_bound_for_model(model, x) -> float:
     layers = _linear_layers(model)
     if any(layer.bias is not None for layer in layers):
         raise ValueError(
-            "model must have no biases (Golowich-Rakhlin-Shamir's theorem is for bias-free networks)"
+            "model must have no biases (Golowich-Rakhlin-Shamir's theorem is for "
+            "bias-free networks)"
         )
     x = check_points("x", x, min_points=1)
     if x.shape[1] != layers[0].in_features:
@@ -531,7 +547,8 @@ def deep_rademacher_bound_for_model(model, x) -> float:
 
 
 def path_norm_two_layer(model) -> float:
-    """C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ for a 2-layer network x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ).
+    """C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ for a 2-layer network x ↦ Σ_ℓ a_ℓ
+    ReLU(⟨w_ℓ, x⟩ + b_ℓ).
 
     ``model`` is a chain Linear → ReLU → Linear with one output and no output
     bias (e.g. :func:`lawlib.two_layer_relu` without batch norm); the hidden
@@ -546,7 +563,8 @@ def path_norm_two_layer(model) -> float:
     first, second = layers
     if second.bias is not None:
         raise ValueError(
-            "model must have no output bias (a free constant adds to the Rademacher complexity)"
+            "model must have no output bias (a free constant adds to the Rademacher "
+            "complexity)"
         )
     w = first.weight.detach().double()
     if first.bias is not None:

@@ -8,7 +8,6 @@ book is reproducible; pass ``seed`` instead for convenience.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -111,7 +110,8 @@ def random_signs(
 
 @dataclass(frozen=True)
 class MemorizationTask:
-    """The memorization model of the memorization-model chapter: labels y_i = g(x_i) + z_i.
+    """The memorization model of the memorization-model chapter: labels y_i = g(x_i) +
+    z_i.
 
     Attributes: ``x`` (n, d) inputs, ``signal`` g(x_i), ``noise`` z_i with
     variance ``sigma``², ``y`` = signal + noise, and ``sigma``.
@@ -146,42 +146,21 @@ def memorization_task(
     n: int,
     d: int,
     sigma: float,
-    signal: Callable[[torch.Tensor], torch.Tensor] | None = None,
     generator: torch.Generator | None = None,
     *,
     seed: int | None = None,
-    distribution: str = "sphere",
-    noise: str = "gaussian",
     device: torch.device | str = "cpu",
 ) -> MemorizationTask:
-    """Sample the memorization task: x_i uniform on S^{d-1} (or N(0, I_d/d)),
-    y_i = g(x_i) + z_i with z_i i.i.d. of variance σ².
-
-    ``noise`` is ``"gaussian"`` (z ~ N(0, σ²)) or ``"sign"`` (z = ±σ).
-    ``signal`` defaults to :func:`linear_signal`. the memorization-model chapter.
+    """Sample the memorization task: x_i uniform on S^{d-1}, y_i = g(x_i) + z_i with
+    z_i ~ N(0, σ²) i.i.d. and the signal g = :func:`linear_signal`.
     """
     sigma = check_positive("sigma", sigma, allow_zero=True)
     n = check_int("n", n, minimum=2)
     d = check_int("d", d, minimum=2)
-    if distribution not in ("sphere", "gaussian"):
-        raise ValueError(
-            f"distribution must be 'sphere' or 'gaussian', got {distribution!r}"
-        )
-    if noise not in ("gaussian", "sign"):
-        raise ValueError(f"noise must be 'gaussian' or 'sign', got {noise!r}")
     g = _gen(generator, seed, device)
-    sampler = sample_sphere if distribution == "sphere" else sample_gaussian
-    x = sampler(n, d, generator=g)
-    if noise == "gaussian":
-        z = sigma * torch.randn(n, generator=g, device=g.device)
-    else:
-        z = sigma * random_signs(n, generator=g)
-    fn = linear_signal if signal is None else signal
-    s = fn(x)
-    if not isinstance(s, torch.Tensor) or s.shape != (n,):
-        raise ValueError(
-            f"signal must map an (n, d) tensor to shape ({n},), got {getattr(s, 'shape', type(s))}"
-        )
+    x = sample_sphere(n, d, generator=g)
+    z = sigma * torch.randn(n, generator=g, device=g.device)
+    s = linear_signal(x)
     return MemorizationTask(x=x, signal=s, noise=z, y=s + z, sigma=sigma)
 
 
@@ -195,7 +174,8 @@ def mean_squared_error(predictions: torch.Tensor, y: torch.Tensor) -> float:
 def partially_memorizes(
     predictions: torch.Tensor, y: torch.Tensor, sigma: float, epsilon: float
 ) -> bool:
-    """The partial-memorization test of the memorization-model chapter: (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε.
+    """The partial-memorization test of the memorization-model chapter: (1/n) Σ
+    (f(x_i) − y_i)² ≤ σ² − ε.
 
     ``epsilon`` is an absolute gap in (0, σ²]. A predictor that knows the
     signal exactly scores ≈ σ² and fails the test: passing it means fitting
@@ -212,7 +192,9 @@ def partially_memorizes(
 
 @dataclass(frozen=True)
 class DigitsData:
-    """scikit-learn's handwritten digits (1797 images of 8×8 pixels), split and scaled to [0, 1]."""
+    """scikit-learn's handwritten digits (1797 images of 8×8 pixels), split and scaled
+    to [0, 1].
+    """
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -227,7 +209,8 @@ def load_digits(
     *,
     seed: int | None = None,
 ) -> DigitsData:
-    """Load scikit-learn's digits (shipped inside its wheel: no download), pixels scaled to [0, 1].
+    """Load scikit-learn's digits (shipped inside its wheel: no download), pixels scaled
+    to [0, 1].
 
     Returns a random train/test split of fraction ``test_fraction``.
 
@@ -245,7 +228,8 @@ def load_digits(
     n_test = int(round(test_fraction * x.shape[0]))
     if not 1 <= n_test < x.shape[0]:
         raise ValueError(
-            f"test_fraction = {test_fraction} leaves an empty train or test set of {x.shape[0]} digits"
+            f"test_fraction = {test_fraction} leaves an empty train or test set of "
+            f"{x.shape[0]} digits"
         )
     te, tr = perm[:n_test], perm[n_test:]
     return DigitsData(x[tr], y[tr], x[te], y[te])

@@ -1,4 +1,5 @@
-"""Device selection, float64 where a device has none, and the set-up every chapter runs first.
+"""Device selection, float64 where a device has none, and the set-up every chapter runs
+first.
 
 ``pick_device`` prefers CUDA, then Apple's MPS, then the CPU; the environment
 variable ``LAWLIB_DEVICE`` overrides the choice. ``setup`` is what the first
@@ -38,7 +39,8 @@ __all__ = [
 DEVICE_NAMES = ("auto", "cpu", "cuda", "mps")
 
 COLAB_GPU_HINT = (
-    "No GPU found. In Colab: Runtime > Change runtime type > Hardware accelerator: GPU, "
+    "No GPU found. In Colab: Runtime > Change runtime type > Hardware accelerator: "
+    "GPU, "
     "then Runtime > Run all. (The chapter runs on the CPU too, at the 'quick' scale.)"
 )
 
@@ -82,7 +84,9 @@ def lacks_float64(device: torch.device | str) -> bool:
 
 
 def float64_device(device: torch.device | str) -> torch.device:
-    """Where a float64 computation meant for ``device`` runs: ``device`` itself, or the CPU if it has no float64."""
+    """Where a float64 computation meant for ``device`` runs: ``device`` itself, or the
+    CPU if it has no float64.
+    """
     device = torch.device(device)
     return torch.device("cpu") if lacks_float64(device) else device
 
@@ -90,7 +94,8 @@ def float64_device(device: torch.device | str) -> torch.device:
 def exact_dtype(
     device: torch.device | str, dtype: torch.dtype = torch.float64
 ) -> torch.dtype:
-    """``dtype`` on ``device``, except float64 becomes float32 on a device without float64.
+    """``dtype`` on ``device``, except float64 becomes float32 on a device without
+    float64.
 
     For computations where float32 is exact enough (the caller says why).
     """
@@ -112,7 +117,9 @@ def describe_device(device: torch.device) -> str:
 
 
 def _chapter_block(chapter: str | None) -> str | None:
-    """The scale block of a chapter given as a notebook stem ("01_memorization_model") or a block name."""
+    """The scale block of a chapter given as a notebook stem ("01_memorization_model")
+    or a block name.
+    """
     if chapter is None:
         return None
     from .plan import CHAPTERS
@@ -123,8 +130,9 @@ def _chapter_block(chapter: str | None) -> str | None:
 
 
 def setup_line(dev: torch.device, sc: Scale, chapter: str | None = None) -> str:
-    """The set-up cell's one line (short enough for the page's output box): scale, this chapter's
-    estimated time here, the device, and how to choose another scale. The site's footer gives the version."""
+    """The set-up cell's one line (short enough for the page's output box): scale, this
+    chapter's estimated time here, the device, and how to choose another scale. The
+    site's footer gives the version."""
     from .plan import chapter_seconds, device_profile, format_seconds
 
     line = f"{sc.name} scale"
@@ -144,7 +152,6 @@ def setup_line(dev: torch.device, sc: Scale, chapter: str | None = None) -> str:
 def setup(
     device: str | None = None,
     scale: str | None = None,
-    verbose: bool = True,
     *,
     chapter: str | None = None,
 ) -> tuple[torch.device, Scale]:
@@ -159,8 +166,7 @@ def setup(
     """
     dev = pick_device(device)
     sc = get_scale(scale, device=dev)
-    if verbose:
-        print(setup_line(dev, sc, chapter))
-        if dev.type == "cpu" and in_colab():
-            print(COLAB_GPU_HINT)
+    print(setup_line(dev, sc, chapter))
+    if dev.type == "cpu" and in_colab():
+        print(COLAB_GPU_HINT)
     return dev, sc

@@ -43,8 +43,6 @@ __all__ = [
     "Calibration",
     "Interval",
     "MADRY_CAPACITY_SCALES",
-    "MNIST_D",
-    "MNIST_N",
     "ModelSize",
     "VisionTransformer",
     "calibrate",
@@ -61,14 +59,12 @@ __all__ = [
     "wide_resnet_cifar",
 ]
 
-#: The capacity scales of Madry et al. (2018), figure "effect of network capacity" (MNIST).
+#: The capacity scales of Madry et al. (2018), figure "effect of network capacity"
+#: (MNIST).
 MADRY_CAPACITY_SCALES: tuple[int, ...] = (1, 2, 4, 8, 16)
-#: MNIST: 60,000 training images of 28 × 28 = 784 grey pixels.
-MNIST_N: int = 60_000
-MNIST_D: int = 28 * 28
 
 
-# ----------------------------------------------------------------------------- the arithmetic
+# ----------------------------------------------------------------------- the arithmetic
 
 
 def image_dimension(height: int, width: int, channels: int = 1) -> int:
@@ -80,7 +76,8 @@ def image_dimension(height: int, width: int, channels: int = 1) -> int:
 
 
 def effective_dimension(parameters: float, n: float) -> float:
-    """d_eff = P / n: the dimension that makes P = n · d_eff, the law's count, hold exactly.
+    """d_eff = P / n: the dimension that makes P = n · d_eff, the law's count, hold
+    exactly.
 
     ``parameters`` P > 0 (a count of parameters), ``n`` > 0 (a count of
     samples). The result is in coordinates per sample; it is a calibration,
@@ -92,14 +89,18 @@ def effective_dimension(parameters: float, n: float) -> float:
 
 
 def predicted_parameters(n: float, d_eff: float) -> float:
-    """P = n · d_eff parameters: the law of robustness's count for O(1)-Lipschitz fits, with d → d_eff."""
+    """P = n · d_eff parameters: the law of robustness's count for O(1)-Lipschitz fits,
+    with d → d_eff.
+    """
     n = check_positive("n", n)
     d_eff = check_positive("d_eff", d_eff)
     return n * d_eff
 
 
 def dimension_ratio(d: float, d_eff: float) -> float:
-    """d / d_eff: how many times the pixel count exceeds the effective dimension (dimensionless, the ImageNet chapter)."""
+    """d / d_eff: how many times the pixel count exceeds the effective dimension
+    (dimensionless, the ImageNet chapter).
+    """
     d = check_positive("d", d)
     d_eff = check_positive("d_eff", d_eff)
     return d / d_eff
@@ -119,7 +120,9 @@ def envelope_parameters(n: float, d: float, ratio: float) -> float:
 
 @dataclass(frozen=True)
 class Interval:
-    """A closed interval [low, high] of positive numbers (a range of parameter counts, dimensions or ratios)."""
+    """A closed interval [low, high] of positive numbers
+    (a range of parameter counts, dimensions or ratios).
+    """
 
     low: float
     high: float
@@ -157,12 +160,14 @@ def _interval(name: str, value: float | Sequence[float]) -> Interval:
         values = list(value)
         if len(values) != 2:
             raise ValueError(
-                f"{name} must be a number or a (low, high) pair, got {len(values)} values"
+                f"{name} must be a number or a (low, high) pair, got {len(values)} "
+                "values"
             )
         low, high = (check_positive(name, v) for v in values)
         if low > high:
             raise ValueError(
-                f"{name} must be a (low, high) pair with low <= high, got ({low}, {high})"
+                f"{name} must be a (low, high) pair with low <= high, got ({low}, "
+                f"{high})"
             )
         return Interval(low, high)
     v = check_positive(name, value)
@@ -171,7 +176,8 @@ def _interval(name: str, value: float | Sequence[float]) -> Interval:
 
 @dataclass(frozen=True)
 class Calibration:
-    """What a data set (n samples in dimension d) and the sizes P of good robust models on it imply.
+    """What a data set (n samples in dimension d) and the sizes P of good robust models
+    on it imply.
 
     ``effective_dimension`` = P/n and ``ratio`` = d/d_eff = n·d/P, each an
     :class:`Interval` (the ratio's ends come from the opposite ends of P).
@@ -184,7 +190,9 @@ class Calibration:
     ratio: Interval
 
     def predict(self, n: float, d: float) -> Interval:
-        """P = n · d / ratio over the calibrated ratio interval: the prediction for another data set."""
+        """P = n · d / ratio over the calibrated ratio interval: the prediction for
+        another data set.
+        """
         n = check_positive("n", n)
         d = check_positive("d", d)
         return Interval(n * d / self.ratio.high, n * d / self.ratio.low)
@@ -203,11 +211,13 @@ def calibrate(n: float, d: float, parameters: float | Sequence[float]) -> Calibr
     return Calibration(n, d, p, deff, Interval(d / deff.high, d / deff.low))
 
 
-# ----------------------------------------------------------------------------- the MNIST family of Madry et al.
+# ----------------------------------------------------- the MNIST family of Madry et al.
 
 
 def _init_uniform_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
-    """PyTorch's default law U(−1/√fan_in, 1/√fan_in) for every conv/linear weight and bias, drawn from ``generator``."""
+    """PyTorch's default law U(−1/√fan_in, 1/√fan_in) for every conv/linear weight and
+    bias, drawn from ``generator``.
+    """
     if generator is None:
         return model
     for layer in model.modules():
@@ -281,7 +291,8 @@ def madry_mnist_cnn(
 
 
 def madry_mnist_parameter_count(scale: int, kernel_size: int = 5) -> int:
-    """The parameter count of :func:`madry_mnist_cnn` at capacity scale s, in closed form.
+    """The parameter count of :func:`madry_mnist_cnn` at capacity scale s, in closed
+    form.
 
     conv 1: k²·2s + 2s; conv 2: k²·2s·4s + 4s; fc 1: 49·4s·64s + 64s; fc 2: 64s·10 + 10.
     For k = 5: 12744 s² + 760 s + 10, i.e. 13,514 at s = 1, 206,954 at s = 4 and
@@ -297,11 +308,13 @@ def madry_mnist_parameter_count(scale: int, kernel_size: int = 5) -> int:
     )
 
 
-# ----------------------------------------------------------------------------- well-known architectures
+# ------------------------------------------------------------- well-known architectures
 
 
 class _Bottleneck(nn.Module):
-    """ResNet bottleneck: 1×1 → 3×3 (stride) → 1×1 (×4 channels), batch norms, projection shortcut when needed."""
+    """ResNet bottleneck: 1×1 → 3×3 (stride) → 1×1 (×4 channels), batch norms,
+    projection shortcut when needed.
+    """
 
     def __init__(self, inplanes: int, planes: int, width: int, stride: int) -> None:
         super().__init__()
@@ -336,7 +349,8 @@ def resnet_imagenet(
     num_classes: int = 1000,
     device: torch.device | str = "meta",
 ) -> nn.Module:
-    """A bottleneck ResNet for 224×224 ImageNet images, laid out as torchvision's (He et al. 2016), the ImageNet chapter.
+    """A bottleneck ResNet for 224×224 ImageNet images, laid out as torchvision's
+    (He et al. 2016), the ImageNet chapter.
 
     ``layers = (3, 4, 6, 3)`` is ResNet-50 (25,557,032 parameters);
     ``width_per_group = 128`` gives Wide ResNet-50-2 (Zagoruyko and Komodakis 2016).
@@ -374,7 +388,9 @@ def resnet_imagenet(
 
 
 class _WideBasic(nn.Module):
-    """Pre-activation wide block: BN → ReLU → 3×3 conv (stride) → BN → ReLU → 3×3 conv, 1×1 shortcut when shapes change."""
+    """Pre-activation wide block: BN → ReLU → 3×3 conv (stride) → BN → ReLU → 3×3 conv,
+    1×1 shortcut when shapes change.
+    """
 
     def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
@@ -405,7 +421,8 @@ def wide_resnet_cifar(
     num_classes: int = 10,
     device: torch.device | str = "meta",
 ) -> nn.Module:
-    """WRN-depth-widen for 32×32 CIFAR images (Zagoruyko and Komodakis 2016), the ImageNet chapter.
+    """WRN-depth-widen for 32×32 CIFAR images (Zagoruyko and Komodakis 2016), the
+    ImageNet chapter.
 
     A 3×3 stem of 16 channels, three stages of N = (depth − 4)/6 pre-activation
     blocks of widths 16·widen, 32·widen, 64·widen (strides 1, 2, 2), a final
@@ -496,7 +513,8 @@ def vision_transformer(
     num_classes: int = 1000,
     device: torch.device | str = "meta",
 ) -> VisionTransformer:
-    """Build a :class:`VisionTransformer`; the defaults are ViT-B/16 at 224×224 (86,567,656 parameters), the ImageNet chapter.
+    """Build a :class:`VisionTransformer`; the defaults are ViT-B/16 at 224×224
+    (86,567,656 parameters), the ImageNet chapter.
 
     ViT-L/16: dim 1024, depth 24, heads 16, mlp 4096. ViT-H/14: patch 14, dim
     1280, depth 32, heads 16, mlp 5120 (Dosovitskiy et al. 2021, table 1).
@@ -523,7 +541,9 @@ def vision_transformer(
 
 @dataclass(frozen=True)
 class ModelSize:
-    """A model's parameter count: ``computed`` by building it here, or cited (``computed`` False)."""
+    """A model's parameter count: ``computed`` by building it here, or cited
+    (``computed`` False).
+    """
 
     name: str
     dataset: str
@@ -532,7 +552,8 @@ class ModelSize:
     note: str
 
 
-#: (name, data set, builder, keyword arguments, note) of the architectures the ImageNet chapter builds and counts.
+#: (name, data set, builder, keyword arguments, note) of the architectures the ImageNet
+#: chapter builds and counts.
 _REFERENCE: tuple[tuple[str, str, Any, dict, str], ...] = (
     (
         "WRN-28-10",
@@ -588,7 +609,8 @@ _REFERENCE: tuple[tuple[str, str, Any, dict, str], ...] = (
 
 
 def reference_models(device: torch.device | str = "meta") -> list[ModelSize]:
-    """Build the reference architectures on ``device`` ("meta": no memory) and count them.
+    """Build the reference architectures on ``device`` ("meta": no memory) and count
+    them.
 
     Returns one :class:`ModelSize` per architecture, counted with
     :func:`lawlib.count_parameters` (every weight, batch-norm scales and

@@ -60,7 +60,8 @@ def _pair(x: Any, y: Any, minimum: int = 3) -> tuple[np.ndarray, np.ndarray]:
         )
     if np.ptp(x) == 0:
         raise ValueError(
-            "x must take at least two distinct values (otherwise the slope is undefined)"
+            "x must take at least two distinct values (otherwise the slope is "
+            "undefined)"
         )
     return x, y
 
@@ -111,7 +112,9 @@ class LinearFit:
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Slopes and intercepts of the least-squares lines of the rows of x, y (shape (B, N)), vectorised."""
+    """Slopes and intercepts of the least-squares lines of the rows of x, y
+    (shape (B, N)), vectorised.
+    """
     xm, ym = x.mean(axis=-1, keepdims=True), y.mean(axis=-1, keepdims=True)
     sxx = ((x - xm) ** 2).sum(axis=-1)
     sxy = ((x - xm) * (y - ym)).sum(axis=-1)
@@ -147,7 +150,8 @@ def linear_fit(x: Any, y: Any) -> LinearFit:
 
 @dataclass(frozen=True)
 class BootstrapFit:
-    """Percentile bootstrap intervals for the least-squares line (``level`` confidence)."""
+    """Percentile bootstrap intervals for the least-squares line (``level``
+    confidence)."""
 
     slope: float
     intercept: float
@@ -161,7 +165,8 @@ class BootstrapFit:
 def _weighted_ols(
     x: np.ndarray, y: np.ndarray, w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted least-squares lines: rows of the (B, N) weights w against one sample x, y (shape (N,)).
+    """Weighted least-squares lines: rows of the (B, N) weights w against one sample x,
+    y (shape (N,)).
 
     Weight w_bi = how many times point i occurs in resample b, so this equals
     :func:`_ols` on the concatenated resample.
@@ -184,7 +189,8 @@ def _group_labels(groups: Any, n: int) -> np.ndarray:
     labels = np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != n:
         raise ValueError(
-            f"groups must have 1 dimension(s) and length {n} (one label per point), got shape {labels.shape}"
+            f"groups must have 1 dimension(s) and length {n} (one label per point), "
+            f"got shape {labels.shape}"
         )
     _, codes = np.unique(labels, return_inverse=True)
     if codes.max() + 1 < 2:

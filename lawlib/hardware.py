@@ -18,7 +18,7 @@ from typing import TypeVar
 import torch
 from tqdm.auto import tqdm
 
-from ._checks import check_int, check_positive
+from ._checks import check_int
 
 __all__ = ["matmul_throughput", "progress", "progress_enabled", "synchronize"]
 
@@ -35,22 +35,23 @@ def synchronize(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
+_PROBE_SECONDS = 0.25  # how long the probe runs
+
+
 def matmul_throughput(
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
     size: int = 1024,
-    seconds: float = 0.25,
     cached: bool = True,
 ) -> float:
     """Sustained rate of ``size``×``size`` matrix products on ``device``, in flop/s.
 
     One product costs ``2·size³`` flop. After one warm-up product the probe
-    repeats products for about ``seconds`` and returns the best of three
+    repeats products for about a quarter of a second and returns the best of three
     timed rounds (``flop / time``). Results are cached per device, dtype and size;
     ``cached=False`` measures again (the share of a busy machine changes).
     """
     size = check_int("size", size, minimum=16)
-    seconds = check_positive("seconds", seconds)
     device = torch.device(device)
     key = (str(device), str(dtype), size)
     if cached and key in _CACHE:
@@ -70,7 +71,7 @@ def matmul_throughput(
     torch.mm(a, b, out=out)
     synchronize(device)
     one = max(time.perf_counter() - t0, 1e-9)
-    reps = max(1, int(seconds / 3 / one))
+    reps = max(1, int(_PROBE_SECONDS / 3 / one))
     best = 0.0
     for _ in range(3):
         t0 = time.perf_counter()
@@ -83,7 +84,9 @@ def matmul_throughput(
 
 
 def progress_enabled() -> bool:
-    """False when the environment variable ``LAWLIB_PROGRESS`` is ``0`` (site build, tests)."""
+    """False when the environment variable ``LAWLIB_PROGRESS`` is ``0``
+    (site build, tests).
+    """
     return os.environ.get("LAWLIB_PROGRESS", "1") not in ("0", "false", "False", "")
 
 

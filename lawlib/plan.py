@@ -23,15 +23,19 @@ a larger problem may need more, so the time at larger scales is an estimate.
 The time on a device is ``flops / (R · efficiency) + elements / E + launches · latency``
 plus a fixed start-up per chapter, where ``R`` is the sustained matrix-product rate
 measured by :func:`lawlib.hardware.matmul_throughput` (a quarter of a second).
-``efficiency``, ``E`` (as a fraction of ``R``) and ``latency`` are constants per kind of device
-(:data:`PROFILE_CONSTANTS`), calibrated on the book's chapters at the quick scale on
-two CPU cores (``benchmarks/cost_model.py``); the GPU constants are stated
+``efficiency``, ``E`` (as a fraction of ``R``) and ``latency`` are constants per kind of
+device (:data:`PROFILE_CONSTANTS`), calibrated on the book's chapters at the quick scale
+on two CPU cores (``benchmarks/cost_model.py``); the GPU constants are stated
 assumptions for a T4 until a chapter has been timed on one.
 
-    lawlib.plan("colab", "t4")                 # the same from Python: prints, returns chapter -> seconds
-    python -m lawlib.plan                      # this device, the scale setup() would choose
-    python -m lawlib.plan --scale full         # every experiment's flops, memory and time at full scale
-    python -m lawlib.plan --scale colab --device t4    # planned for a free Colab GPU (nominal T4)
+    # the same from Python: prints, returns chapter -> seconds
+    lawlib.plan("colab", "t4")
+    # this device, the scale setup() would choose
+    python -m lawlib.plan
+    # every experiment's flops, memory and time at full scale
+    python -m lawlib.plan --scale full
+    # planned for a free Colab GPU (nominal T4)
+    python -m lawlib.plan --scale colab --device t4
 """
 
 from __future__ import annotations
@@ -57,7 +61,6 @@ __all__ = [
     "device_profile",
     "experiment_costs",
     "chapter_seconds",
-    "chapter_totals",
     "blocks_without_cost",
     "plan",
     "choose_scale",
@@ -73,7 +76,9 @@ RANDOM = (
 
 @dataclass(frozen=True)
 class Cost:
-    """The cost of one experiment: matrix-product flops, element-wise work, sequential steps, peak bytes."""
+    """The cost of one experiment: matrix-product flops, element-wise work, sequential
+    steps, peak bytes.
+    """
 
     flops: float = 0.0
     elements: float = 0.0
@@ -103,18 +108,21 @@ def total(costs) -> Cost:
     return out
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Building blocks (hand-checkable: tests/test_device_scale.py counts them for small sizes)
+# --------------------------------------------------------------------------------------
+# Building blocks (hand-checkable: tests/test_device_scale.py counts them for small
+# sizes)
 
 
 def train(
     n: int, macs: float, params: float, steps: int, nets: int = 1, act: float = 0.0
 ) -> Cost:
-    """Full-batch training: per step and network 6·n·macs (forward 2, backward 4) + 16·params (Adam).
+    """Full-batch training: per step and network 6·n·macs (forward 2, backward 4) +
+    16·params (Adam).
 
-    ``macs`` are the multiply-adds of one forward pass on one point, ``act`` its hidden units. Memory: the
-    activations and their gradients at the peak of the backward pass, 4·n·act numbers, and the weights with
-    their gradient and Adam's two moments, 4·params (within a factor 3 of the measured peak: the tests).
+    ``macs`` are the multiply-adds of one forward pass on one point, ``act`` its hidden
+    units. Memory: the activations and their gradients at the peak of the backward pass,
+    4·n·act numbers, and the weights with their gradient and Adam's two moments,
+    4·params (within a factor 3 of the measured peak: the tests).
     """
     flops = steps * nets * (6.0 * n * macs + 16.0 * params)
     elements = steps * nets * (4.0 * n * act + 10.0 * params)
@@ -125,7 +133,9 @@ def train(
 def gradients(
     m: int, macs: float, act: float = 0.0, nets: int = 1, dtype_bytes: int = F32
 ) -> Cost:
-    """Input gradients at ``m`` points: forward and backward, 6·m·macs per network (float64 counted twice)."""
+    """Input gradients at ``m`` points: forward and backward, 6·m·macs per network
+    (float64 counted twice).
+    """
     w = 2.0 if dtype_bytes == F64 else 1.0
     return Cost(
         w * 6.0 * m * macs * nets,
@@ -151,7 +161,9 @@ def ascent(
 def distances(
     n: int, m: int, d: int, chunk: int | None = None, dtype_bytes: int = F32
 ) -> Cost:
-    """All n·m distances through the Gram trick: 2·n·m·d flops, a few element operations per entry."""
+    """All n·m distances through the Gram trick: 2·n·m·d flops, a few element operations
+    per entry.
+    """
     w = 2.0 if dtype_bytes == F64 else 1.0
     rows = n if chunk is None else min(n, chunk)
     return Cost(
@@ -170,7 +182,9 @@ def draws(count: float, dtype_bytes: int = F32) -> Cost:
 def attack(
     points: int, macs: float, steps: int, bisection: int = 1, act: float = 0.0
 ) -> Cost:
-    """PGD (``steps`` gradient steps) at ``bisection`` radii for ``points`` inputs: 6·macs per point and step."""
+    """PGD (``steps`` gradient steps) at ``bisection`` radii for ``points`` inputs:
+    6·macs per point and step.
+    """
     k = steps * bisection
     return Cost(
         6.0 * points * macs * k,
@@ -185,18 +199,21 @@ def mlp_macs(sizes) -> float:
 
 
 def two_layer(d: int, k: int) -> tuple[float, float, float]:
-    """(macs, parameters, hidden units) of a 2-layer ReLU network of width k on R^d (with an output bias)."""
+    """(macs, parameters, hidden units) of a 2-layer ReLU network of width k on R^d
+    (with an output bias).
+    """
     return d * k + k, d * k + 2 * k + 1, float(k)
 
 
 def expected_steps(
     budget: int, measured: int, lr: float = 1e-2, measured_lr: float = 1e-2
 ) -> int:
-    """The steps a sweep that stops on memorization takes: ``min(budget, measured · measured_lr / lr)``.
+    """The steps a sweep that stops on memorization takes:
+    ``min(budget, measured · measured_lr / lr)``.
 
-    ``measured`` is the cost-weighted number of steps observed at the quick scale, with learning rate
-    ``measured_lr``; a smaller learning rate is assumed to need proportionally more steps (an assumption
-    until the larger scales have been timed).
+    ``measured`` is the cost-weighted number of steps observed at the quick scale, with
+    learning rate ``measured_lr``; a smaller learning rate is assumed to need
+    proportionally more steps (an assumption until the larger scales have been timed).
     """
     return int(min(budget, math.ceil(measured * max(1.0, measured_lr / lr))))
 
@@ -205,8 +222,9 @@ def _get(s: SimpleNamespace, key: str, default):
     return getattr(s, key, default)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# One function per block of PRESETS: sizes -> {experiment: Cost}. Read each chapter's cells to change them.
+# --------------------------------------------------------------------------------------
+# One function per block of PRESETS: sizes -> {experiment: Cost}. Read each chapter's
+# cells to change them.
 
 
 def _intro(s: SimpleNamespace) -> dict[str, Cost]:
@@ -220,8 +238,9 @@ def _intro(s: SimpleNamespace) -> dict[str, Cost]:
     macs, params, act = d * h + h * C, d * h + h + h * C + C, 2.0 * h + C
     na = min(s.n_attack, n_test)
     mp = attack(na, macs, s.attack_steps, s.bisection_steps, act)
-    # the nearest-neighbour classifier: distances to the whole training set without the Gram trick (exact
-    # differences), element-wise, forward and backward: about 4·n_train·d element operations per point and step
+    # the nearest-neighbour classifier: distances to the whole training set without the
+    # Gram trick (exact differences), element-wise, forward and backward: about
+    # 4·n_train·d element operations per point and step
     k_steps = s.attack_steps * s.bisection_steps
     knn = Cost(
         0.0,
@@ -303,8 +322,8 @@ def _kirszbraun(s: SimpleNamespace) -> dict[str, Cost]:
 
 def _baum_construction(n: int, d: int) -> Cost:
     groups = math.ceil(n / d)
-    # per group: a d x d solve in float64 and the distances of every point to the group's hyperplane;
-    # the separations: all pairwise distances (float64)
+    # per group: a d x d solve in float64 and the distances of every point to the
+    # group's hyperplane; the separations: all pairwise distances (float64)
     return Cost(
         2.0 * (groups * (2.0 * d**3 + 2.0 * n * d)) + 2 * 2.0 * n * n * d,
         10.0 * n * n,
@@ -393,7 +412,9 @@ def _rbf(s: SimpleNamespace) -> dict[str, Cost]:
 def _max_gradient_cell(
     n: int, d: int, widths, seeds: int, steps: int, n_fresh: int
 ) -> Cost:
-    """lawlib.max_gradient_experiment: every width on every data set, trained at once; then fresh gradients."""
+    """lawlib.max_gradient_experiment: every width on every data set, trained at once;
+    then fresh gradients.
+    """
     c = Cost()
     mem = 0.0
     for k in widths:
@@ -451,11 +472,13 @@ def _universal(s: SimpleNamespace) -> dict[str, Cost]:
     for d in s.exp2_dims:
         widths = sorted({n2, max(1, 10 * n2 // d)})
         macs, _, act = two_layer(d, n2)
-        # measured at quick scale: every network memorized, median 38 Adam steps (the k = n ones in about 20)
+        # measured at quick scale: every network memorized, median 38 Adam steps
+        # (the k = n ones in about 20)
         steps2 = expected_steps(_get(s, "exp2_steps", s.steps), 40, s.lr)
         exp2 = exp2 + _max_gradient_cell(n2, d, widths, seeds2, steps2, s.n_fresh)
         exp2 = exp2 + gradients(s.n_fresh, macs, act)
-    # the ablation: six variants of one network of width k = n, trained one at a time with torch.optim.Adam
+    # the ablation: six variants of one network of width k = n, trained one at a time
+    # with torch.optim.Adam
     n_b, d_b = _get(s, "ablation_n", n2), _get(s, "ablation_d", s.exp2_dims[-1])
     macs_b, params_b, act_b = two_layer(d_b, n_b)
     # measured at quick scale: 16 to 63 steps per variant (26 on average)
@@ -509,8 +532,9 @@ def _weight_bounded(s: SimpleNamespace) -> dict[str, Cost]:
     free_depth = max(s.control_depths)
 
     def search(max_depth: int) -> Cost:
-        # smallest_fitting_depth: at depth D every task not fitted yet trains (restarts each), all at once, on
-        # n_max masked points; about half the tasks are still unfitted on average over the depths searched
+        # smallest_fitting_depth: at depth D every task not fitted yet trains
+        # (restarts each), all at once, on n_max masked points; about half the tasks are
+        # still unfitted on average over the depths searched
         c = Cost()
         for D in range(1, max_depth + 1):
             macs, params, act = _deep_macs(s.d, s.width, D)
@@ -630,10 +654,12 @@ def _beyond(s: SimpleNamespace) -> dict[str, Cost]:
 
 
 def _frontier(s: SimpleNamespace) -> dict[str, Cost]:
-    """The penalized sweep (every width, λ and seed at once), then the Lipschitz brackets of every network.
+    """The penalized sweep (every width, λ and seed at once), then the Lipschitz
+    brackets of every network.
 
-    A step of the penalized trainer costs about the forward and backward pass on the n data points plus three
-    passes over the n_penalty penalty points (forward, the input gradient, and its gradient in the parameters).
+    A step of the penalized trainer costs about the forward and backward pass on the n
+    data points plus three passes over the n_penalty penalty points
+    (forward, the input gradient, and its gradient in the parameters).
     """
     n, d = s.n, s.d
     widths = [
@@ -644,8 +670,9 @@ def _frontier(s: SimpleNamespace) -> dict[str, Cost]:
     sweep, brackets = Cost(), Cost()
     for k in widths:
         macs, params, act = two_layer(d, k)
-        # measured at quick scale: about 100 of 2000 steps per network on average (weighted by width: the
-        # wide networks memorize first; the ones that never memorize are narrow or heavily penalized)
+        # measured at quick scale: about 100 of 2000 steps per network on average
+        # (weighted by width: the wide networks memorize first; the ones that never
+        # memorize are narrow or heavily penalized)
         sweep = sweep + train(
             n + 3 * s.n_penalty,
             macs,
@@ -678,7 +705,8 @@ def _frontier(s: SimpleNamespace) -> dict[str, Cost]:
     }
 
 
-#: block of PRESETS -> its cost function. A block missing here is planned as "unknown" (blocks_without_cost).
+#: block of PRESETS -> its cost function. A block missing here is planned as "unknown"
+#: (blocks_without_cost).
 COSTS: dict[str, Callable[[SimpleNamespace], dict[str, Cost]]] = {
     "intro": _intro,
     "memorization": _memorization,
@@ -706,20 +734,24 @@ CHAPTERS: dict[str, str] = {
     "beyond": "08_beyond",
 }
 
-#: Experiments a reader may not run (no download offline): counted in the plan, left out of the calibration.
+#: Experiments a reader may not run (no download offline): counted in the plan, left out
+#: of the calibration.
 OPTIONAL = {("envelope", "intrinsic dimension of MNIST (when it can be downloaded)")}
 
 
 def blocks_without_cost() -> list[str]:
-    """The blocks of PRESETS with no working cost function (none yet, or one that no longer fits their sizes)."""
+    """The blocks of PRESETS with no working cost function
+    (none yet, or one that no longer fits their sizes).
+    """
     return sorted(
         b for b in PRESETS if any(experiment_costs(b, s) is None for s in SCALE_NAMES)
     )
 
 
 def experiment_costs(block: str, scale: Scale | str) -> dict[str, Cost] | None:
-    """Cost of every experiment of ``block`` at ``scale``; None when the block has no cost function, or when
-    its sizes lack a key the function reads (a block edited since: planned as unknown, listed by the tests)."""
+    """Cost of every experiment of ``block`` at ``scale``; None when the block has no
+    cost function, or when its sizes lack a key the function reads
+    (a block edited since: planned as unknown, listed by the tests)."""
     sc = scale if isinstance(scale, Scale) else get_scale(scale)
     fn = COSTS.get(block)
     if fn is None or block not in sc.presets:
@@ -730,7 +762,7 @@ def experiment_costs(block: str, scale: Scale | str) -> dict[str, Cost] | None:
         return None
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Devices
 
 
@@ -755,17 +787,20 @@ class DeviceProfile:
         )
 
 
-#: Per kind of device: ``efficiency`` (share of the probe's matrix-product rate R reached by the experiments'
-#: smaller and skinnier products), ``elements_share`` (element-wise rate as a share of R), and the cost of a
-#: sequential step and of a chapter's start-up (kernel, imports, figures). On a CPU these two are work that
-#: slows down with the CPU share the process gets, so they are stated in flop-equivalents at the measured
-#: rate (``latency_flops``, ``startup_flops``); on a GPU, launch latency and start-up are fixed seconds.
-#: CPU: chosen on a grid to minimize the squared log-ratio of measured to predicted wall time over the nine
-#: chapters at the quick scale on two CPU cores shared with other jobs (load 13-18; benchmarks/cost_model.py
-#: compare): measured/predicted from 0.49 to 2.6, 7 of 9 chapters within 2x. Small sequential operations
-#: (the adversarial-examples chapter's attacks) are the least well predicted on a loaded machine. CUDA/MPS:
-#: assumptions until a chapter has been timed on one (a T4 streams ~250 GB/s, ~1/250 of its 8 TFLOP/s in
-#: float32 element operations; a small optimizer step costs ~0.3 ms of kernel launches).
+#: Per kind of device: ``efficiency`` (share of the probe's matrix-product rate R
+#: reached by the experiments' smaller and skinnier products), ``elements_share``
+#: (element-wise rate as a share of R), and the cost of a sequential step and of a
+#: chapter's start-up (kernel, imports, figures). On a CPU these two are work that slows
+#: down with the CPU share the process gets, so they are stated in flop-equivalents at
+#: the measured rate (``latency_flops``, ``startup_flops``); on a GPU, launch latency
+#: and start-up are fixed seconds. CPU: chosen on a grid to minimize the squared
+#: log-ratio of measured to predicted wall time over the nine chapters at the quick
+#: scale on two CPU cores shared with other jobs (load 13-18; benchmarks/cost_model.py
+#: compare): measured/predicted from 0.49 to 2.6, 7 of 9 chapters within 2x. Small
+#: sequential operations (the adversarial-examples chapter's attacks) are the least well
+#: predicted on a loaded machine. CUDA/MPS: assumptions until a chapter has been timed
+#: on one (a T4 streams ~250 GB/s, ~1/250 of its 8 TFLOP/s in float32 element
+#: operations; a small optimizer step costs ~0.3 ms of kernel launches).
 PROFILE_CONSTANTS = {
     "cpu": dict(
         efficiency=0.15, elements_share=1 / 175, latency_flops=2e7, startup_flops=8e11
@@ -793,14 +828,16 @@ def _profile(name: str, kind: str, rate: float, memory: float | None) -> DeviceP
     )
 
 
-#: A free Colab GPU, nominally: an NVIDIA T4, 16 GB, about 8 TFLOP/s in float32 (the colab preset is sized for it).
+#: A free Colab GPU, nominally: an NVIDIA T4, 16 GB, about 8 TFLOP/s in float32
+#: (the colab preset is sized for it).
 T4 = _profile("Colab T4 (nominal)", "cuda", 8.0e12, 15.0 * 2**30)
 
 
 def device_profile(
     device: torch.device | str | None = None, rate: float | None = None
 ) -> DeviceProfile:
-    """This device's profile: its matrix-product rate measured by :func:`lawlib.hardware.matmul_throughput`.
+    """This device's profile: its matrix-product rate measured by
+    :func:`lawlib.hardware.matmul_throughput`.
 
     ``device`` may also be ``"t4"`` for the nominal Colab GPU (:data:`T4`).
     """
@@ -818,7 +855,7 @@ def device_profile(
     return _profile(describe_device(dev), dev.type, rate, memory)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Plans
 
 
@@ -828,7 +865,9 @@ def chapter_seconds(
     profile: DeviceProfile,
     include_optional: bool = True,
 ) -> float | None:
-    """Estimated seconds of the chapter that reads ``block``, on ``profile``; None when the block has no cost."""
+    """Estimated seconds of the chapter that reads ``block``, on ``profile``; None when
+    the block has no cost.
+    """
     costs = experiment_costs(block, scale)
     if costs is None:
         return None
@@ -839,20 +878,6 @@ def chapter_seconds(
     )
 
 
-def chapter_totals(
-    scale: Scale | str,
-    device: torch.device | str | DeviceProfile | None = None,
-    include_optional: bool = True,
-) -> dict[str, float | None]:
-    """Chapter notebook stem -> estimated seconds (None: no cost function) at ``scale`` on ``device``."""
-    prof = device if isinstance(device, DeviceProfile) else device_profile(device)
-    sc = scale if isinstance(scale, Scale) else get_scale(scale)
-    return {
-        CHAPTERS.get(b, b): chapter_seconds(b, sc, prof, include_optional)
-        for b in sc.presets
-    }
-
-
 def chapter_memory(block: str, scale: Scale | str) -> float | None:
     costs = experiment_costs(block, scale)
     return (
@@ -860,15 +885,20 @@ def chapter_memory(block: str, scale: Scale | str) -> float | None:
     )
 
 
-def choose_scale(
-    profile: DeviceProfile, budgets: dict[str, float] | None = None
-) -> str:
-    """The largest scale whose every chapter fits ``profile``'s memory and its time budget.
+#: Seconds per chapter (by the cost model) a scale may take: full 2 hours, colab 10
+#: minutes.
+_BUDGETS = {"full": 2 * 3600.0, "colab": 10 * 60.0}
 
-    Budgets (seconds per chapter, by the cost model): ``full`` 2 hours, ``colab`` 10 minutes; otherwise
-    ``quick``. Used by :func:`lawlib.scale.get_scale` on a GPU instead of "CUDA is there".
+
+def choose_scale(profile: DeviceProfile) -> str:
+    """The largest scale whose every chapter fits ``profile``'s memory and its time
+    budget.
+
+    Budgets (seconds per chapter, by the cost model): ``full`` 2 hours, ``colab`` 10
+    minutes; otherwise ``quick``. Used by :func:`lawlib.scale.get_scale` on a GPU
+    instead of "CUDA is there".
     """
-    budgets = budgets or {"full": 2 * 3600.0, "colab": 10 * 60.0}
+    budgets = _BUDGETS
     for name in ("full", "colab"):
         if name not in SCALE_NAMES:
             continue
@@ -918,15 +948,19 @@ def plan(
     device: torch.device | str | DeviceProfile | None = None,
     file=None,
 ) -> dict[str, float | None]:
-    """Print, per chapter and experiment, the flops, the peak memory and the estimated time; return chapter totals."""
+    """Print, per chapter and experiment, the flops, the peak memory and the estimated
+    time; return chapter totals.
+    """
     prof = device if isinstance(device, DeviceProfile) else device_profile(device)
     if scale is None:
         scale = choose_scale(prof) if prof.kind != "cpu" else "quick"
     sc = scale if isinstance(scale, Scale) else get_scale(scale)
     out = file or sys.stdout
     print(
-        f"scale {sc.name} on {prof.name}: {prof.flops_per_s / 1e9:.0f} GFLOP/s measured, efficiency "
-        f"{prof.efficiency:.2f}, {prof.latency_s * 1e3:.1f} ms per step, {prof.startup_s:.0f} s start-up per chapter",
+        f"scale {sc.name} on {prof.name}: {prof.flops_per_s / 1e9:.0f} GFLOP/s "
+        "measured, efficiency "
+        f"{prof.efficiency:.2f}, {prof.latency_s * 1e3:.1f} ms per step, "
+        f"{prof.startup_s:.0f} s start-up per chapter",
         file=out,
     )
     print(
@@ -941,26 +975,30 @@ def plan(
         totals[stem] = secs
         if costs is None:
             print(
-                f"{stem + ' (' + block + ')':62s} {'unknown':>10s} {'unknown':>9s} {'unknown':>8s}",
+                f"{stem + ' (' + block + ')':62s} {'unknown':>10s} {'unknown':>9s} "
+                f"{'unknown':>8s}",
                 file=out,
             )
             continue
         flops = sum(c.flops for c in costs.values())
         mem = max(c.memory for c in costs.values())
         print(
-            f"{stem + ' (' + block + ')':62s} {_fmt_flops(flops) + 'flop':>10s} {_fmt_bytes(mem):>9s} "
+            f"{stem + ' (' + block + ')':62s} {_fmt_flops(flops) + 'flop':>10s} "
+            f"{_fmt_bytes(mem):>9s} "
             f"{format_seconds(secs):>8s}",
             file=out,
         )
         for name, c in costs.items():
             print(
-                f"    {name[:58]:58s} {_fmt_flops(c.flops) + 'flop':>10s} {_fmt_bytes(c.memory):>9s} "
+                f"    {name[:58]:58s} {_fmt_flops(c.flops) + 'flop':>10s} "
+                f"{_fmt_bytes(c.memory):>9s} "
                 f"{format_seconds(prof.seconds(c)):>8s}",
                 file=out,
             )
     known = [t for t in totals.values() if t is not None]
     print(
-        f"{'total (chapters with a cost model)':62s} {'':>10s} {'':>9s} {format_seconds(sum(known)):>8s}",
+        f"{'total (chapters with a cost model)':62s} {'':>10s} {'':>9s} "
+        f"{format_seconds(sum(known)):>8s}",
         file=out,
     )
     missing = blocks_without_cost()
@@ -970,7 +1008,9 @@ def plan(
 
 
 class _CallableModule(types.ModuleType):
-    """``lawlib.plan(scale, device)`` calls :func:`plan`; ``lawlib.plan.COSTS`` etc. stay module attributes."""
+    """``lawlib.plan(scale, device)`` calls :func:`plan`; ``lawlib.plan.COSTS`` etc.
+    stay module attributes.
+    """
 
     def __call__(
         self, scale: Scale | str | None = None, device=None, file=None

@@ -86,7 +86,9 @@ def _retina_inline_figures() -> None:
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style (all chapters); in a notebook, also retina PNG output."""
+    """Apply the book's matplotlib style (all chapters); in a notebook, also retina PNG
+    output.
+    """
     mpl.rcParams.update(STYLE)
     _retina_inline_figures()
 
@@ -98,7 +100,8 @@ def figure(
     height: float = 3.2,
     **kwargs: Any,
 ):
-    """A figure with ``nrows × ncols`` axes of ``width × height`` inches each, in the book's style.
+    """A figure with ``nrows × ncols`` axes of ``width × height`` inches each, in the
+    book's style.
 
     Returns ``(fig, axes)`` like ``plt.subplots`` (a single Axes when 1×1).
     """
@@ -110,7 +113,9 @@ def figure(
 
 
 def label(ax, xlabel: str, ylabel: str, title: str | None = None) -> None:
-    """Label both axes (every figure of the book has labelled axes) and optionally title it."""
+    """Label both axes (every figure of the book has labelled axes) and optionally title
+    it.
+    """
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
@@ -140,7 +145,8 @@ def adversarial_examples_figure(
     side: int = 8,
     title: str | None = None,
 ):
-    """Originals, adversarial images and their differences δ = x' − x, one column per example.
+    """Originals, adversarial images and their differences δ = x' − x, one column per
+    example.
 
     ``x`` and ``x_adv`` are (m, side²) images with pixels in [0, 1] (drawn
     with more ink for larger values), ``probs`` and ``probs_adv`` the (m, K)
@@ -158,11 +164,13 @@ def adversarial_examples_figure(
     m = x.shape[0]
     if x.ndim != 2 or x.shape[1] != side * side or x_adv.shape != x.shape:
         raise ValueError(
-            f"x and x_adv must both have shape (m, {side * side}), got {x.shape} and {x_adv.shape}"
+            f"x and x_adv must both have shape (m, {side * side}), got {x.shape} and "
+            f"{x_adv.shape}"
         )
     if probs.ndim != 2 or probs.shape[0] != m or probs_adv.shape != probs.shape:
         raise ValueError(
-            f"probs and probs_adv must both have shape ({m}, K), got {probs.shape} and {probs_adv.shape}"
+            f"probs and probs_adv must both have shape ({m}, K), got {probs.shape} and "
+            f"{probs_adv.shape}"
         )
     fig, axes = figure(ncols=m, nrows=3, width=1.55, height=1.75, squeeze=False)
     for col in range(m):
@@ -194,7 +202,8 @@ def attack_widget_frame(
     *,
     side: int = 8,
 ):
-    """One frame of the adversarial-examples chapter's attack widget: the attacked image, δ = image − original, the class probabilities.
+    """One frame of the adversarial-examples chapter's attack widget: the attacked
+    image, δ = image − original, the class probabilities.
 
     The bar of ``true_class`` is drawn in orange (``PALETTE[1]``), the others
     in blue; the first panel's title gives the radius and the prediction
@@ -209,11 +218,13 @@ def attack_widget_frame(
     true_class = check_int("true_class", true_class, minimum=0)
     if image.shape != (side * side,) or original.shape != image.shape:
         raise ValueError(
-            f"image and original must have {side * side} pixels, got {image.shape} and {original.shape}"
+            f"image and original must have {side * side} pixels, got {image.shape} and "
+            f"{original.shape}"
         )
     if true_class >= probs.shape[0]:
         raise ValueError(
-            f"true_class must be < {probs.shape[0]} (the number of classes), got {true_class}"
+            f"true_class must be < {probs.shape[0]} (the number of classes), got "
+            f"{true_class}"
         )
     fig, axes = figure(ncols=3, width=2.6, height=2.6)
     _image(axes[0], image, side, cmap="gray_r", vmin=0, vmax=1)

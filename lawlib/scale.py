@@ -31,7 +31,6 @@ from ._checks import check_choice
 __all__ = [
     "SCALE_NAMES",
     "PRESETS",
-    "blocks_without",
     "ScaleError",
     "Scale",
     "get_scale",
@@ -41,7 +40,8 @@ SCALE_NAMES = ("quick", "colab", "full")
 
 #: Sizes of every experiment, per chapter, per scale.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    # the adversarial-examples chapter: a small network on scikit-learn's digits, attacked by PGD.
+    # the adversarial-examples chapter: a small network on scikit-learn's digits,
+    # attacked by PGD.
     "intro": {
         "quick": dict(
             hidden=256,
@@ -68,7 +68,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             widget_radii=31,
         ),
     },
-    # the memorization-model chapter: the memorization model and high-dimensional geometry.
+    # the memorization-model chapter: the memorization model and high-dimensional
+    # geometry.
     "memorization": {
         "quick": dict(
             n=2000, dims=(2, 5, 10, 50, 200, 1000), n_pairs=20000, n_trials=2000
@@ -80,7 +81,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             n_trials=20000,
         ),
     },
-    # the Kirszbraun chapter: minimum pairwise distances against the cap bound; the McShane extension.
+    # the Kirszbraun chapter: minimum pairwise distances against the cap bound; the
+    # McShane extension.
     "kirszbraun": {
         "quick": dict(
             ns=(100, 300, 1000, 3000, 10000),
@@ -113,7 +115,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             ascent_steps=100,
         ),
     },
-    # Baum's chapter: Baum's network at n = 1000, d = 50; same-width networks trained by Adam; Lip against n.
+    # Baum's chapter: Baum's network at n = 1000, d = 50; same-width networks trained by
+    # Adam; Lip against n.
     "baum": {
         "quick": dict(
             n=1000,
@@ -146,7 +149,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             width_d=50,
         ),
     },
-    # the RBF chapter: RBF and neuron-per-point memorizers, their Lipschitz constants as n grows, the table.
+    # the RBF chapter: RBF and neuron-per-point memorizers, their Lipschitz constants as
+    # n grows, the table.
     "rbf": {
         "quick": dict(
             d=200,
@@ -171,8 +175,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             ascent_steps=100,
         ),
     },
-    # the universal-law chapter: isoperimetry, the Bubeck-Li-Nagaraj experiments (1: many (n, d, k); 2: n fixed, d swept with
-    # k = n and k = 10n/d), the projected RBF, Rademacher complexities. exp1_cells lists (n, d) pairs.
+    # the universal-law chapter: isoperimetry, the Bubeck-Li-Nagaraj experiments
+    # (1: many (n, d, k); 2: n fixed, d swept with k = n and k = 10n/d), the projected
+    # RBF, Rademacher complexities. exp1_cells lists (n, d) pairs.
     "universal": {
         "quick": dict(
             iso_dims=(5, 50, 500),
@@ -247,7 +252,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             rad_draws=10000,
         ),
     },
-    # the weight-bounded chapter: weight-bounded deep networks; smallest fitting depth against n; Rademacher estimates.
+    # the weight-bounded chapter: weight-bounded deep networks; smallest fitting depth
+    # against n; Rademacher estimates.
     "weight_bounded": {
         "quick": dict(
             d=8,
@@ -292,7 +298,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             rad_steps=500,
         ),
     },
-    # the ImageNet chapter: the ImageNet back-of-the-envelope; intrinsic-dimension estimates (synthetic, digits, MNIST).
+    # the ImageNet chapter: the ImageNet back-of-the-envelope; intrinsic-dimension
+    # estimates (synthetic, digits, MNIST).
     "envelope": {
         "quick": dict(
             capacity_scales=(1, 2, 4, 8, 16),
@@ -315,7 +322,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             knn_chunk=2048,
         ),
     },
-    # the last chapter (beyond the law): the n^{1/d} mechanism; the max-gradient experiment for other architectures; other norms.
+    # the last chapter (beyond the law): the n^{1/d} mechanism; the max-gradient
+    # experiment for other architectures; other norms.
     "beyond": {
         "quick": dict(
             dims=(1, 2, 3),
@@ -372,8 +380,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             flip_bisection=12,
         ),
     },
-    # Chapter "Can training reach the law?": gradient-penalized training across widths from 4n/d to 2n, a
-    # log grid of penalties, Lipschitz brackets at points never trained on. Widths are multiples of n/d and n.
+    # Chapter "Can training reach the law?": gradient-penalized training across widths
+    # from 4n/d to 2n, a log grid of penalties, Lipschitz brackets at points never
+    # trained on. Widths are multiples of n/d and n.
     "frontier": {
         "quick": dict(
             n=200,
@@ -394,7 +403,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             homemade_d=8,
             homemade_steps=60,
         ),
-        # full: about 2.2e5 neurons in one model; its n x K work matrices take about 4.4 GB each in float32.
+        # full: about 2.2e5 neurons in one model; its n x K work matrices take about 4.4
+        # GB each in float32.
         "full": dict(
             n=5000,
             d=100,
@@ -418,8 +428,9 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
-#: The ``colab`` sizes, one entry per block (merged into PRESETS[block]["colab"] below). Every chapter stays
-#: under about 10 minutes on a T4 by lawlib.plan's cost model (``python -m lawlib.plan --scale colab --device t4``).
+#: The ``colab`` sizes, one entry per block (merged into PRESETS[block]["colab"] below).
+#: Every chapter stays under about 10 minutes on a T4 by lawlib.plan's cost model
+#: (``python -m lawlib.plan --scale colab --device t4``).
 _COLAB: dict[str, dict[str, Any]] = {
     "intro": dict(
         hidden=512,
@@ -591,27 +602,26 @@ for _block, _sizes in _COLAB.items():
         PRESETS[_block].setdefault("colab", _sizes)
 
 
-def blocks_without(scale: str) -> list[str]:
-    """The blocks of :data:`PRESETS` with no entry for ``scale`` (at ``colab`` they run their quick sizes)."""
-    return sorted(b for b, p in PRESETS.items() if scale not in p)
-
-
 class ScaleError(ValueError):
     """Raised for an unknown scale name or chapter key."""
 
 
 @dataclass(frozen=True)
 class Scale:
-    """A named scale (``quick``, ``colab`` or ``full``) and the sizes it gives each chapter."""
+    """A named scale (``quick``, ``colab`` or ``full``) and the sizes it gives each
+    chapter.
+    """
 
     name: str
     presets: MappingProxyType = field(repr=False)
 
     def __getitem__(self, chapter: str) -> SimpleNamespace:
-        """The sizes for ``chapter`` as a namespace, e.g. ``scale["memorization"].n``."""
+        """The sizes for ``chapter`` as a namespace, e.g.
+        ``scale["memorization"].n``."""
         if chapter not in self.presets:
             raise ScaleError(
-                f"chapter must be one of {', '.join(sorted(self.presets))}; got {chapter!r}"
+                f"chapter must be one of {', '.join(sorted(self.presets))}; got "
+                f"{chapter!r}"
             )
         return SimpleNamespace(**self.presets[chapter])
 

@@ -1,4 +1,6 @@
-"""Shared test settings: a small, deterministic hypothesis profile and a non-GUI matplotlib backend."""
+"""Shared test settings: a small, deterministic hypothesis profile and a non-GUI
+matplotlib backend.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of chapter 6's formulas in lawlib.bounds: hand values, inverse relations, brute force, bad input."""
+"""Tests of chapter 6's formulas in lawlib.bounds: hand values, inverse relations, brute
+force, bad input.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ LOG2 = math.log(2)
 bad_numbers = st.sampled_from([float("nan"), float("inf"), -1.0, "two", None])
 
 
-# ----------------------------------------------------------------------------- hand values
+# -------------------------------------------------------------------------- hand values
 
 
 def test_fit_lower_bound_is_p_eps_over_two():
@@ -94,7 +96,7 @@ def test_forced_depth_hand_values():
     )  # target below the bound already at D = 1
 
 
-# ----------------------------------------------------------------------------- relations and brute force
+# ------------------------------------------------------------ relations and brute force
 
 
 @given(
@@ -149,7 +151,8 @@ def test_forced_depth_is_the_first_depth_reaching_the_level(n, B, M, eps, p):
 def test_forced_depth_monotone_in_n_and_M(n, M):
     assert forced_depth(n, 1.0, M) <= forced_depth(4 * n, 1.0, M)
     assert forced_depth(n, 1.0, M) >= forced_depth(n, 1.0, M * 1.5)
-    # the leading term: D >= log(p eps sqrt(n) / (2 B)) / log M - log(sqrt(2 D log 2) + 1) / log M
+    # the leading term: D >= log(p eps sqrt(n) / (2 B)) / log M -
+    # log(sqrt(2 D log 2) + 1) / log M
     D = forced_depth(n, 1.0, M)
     assert (
         D * math.log(M) + math.log(math.sqrt(2 * D * LOG2) + 1)
@@ -164,15 +167,17 @@ def test_forced_depth_monotone_in_n_and_M(n, M):
     W=st.floats(0.1, 10),
 )
 def test_depth_one_bound_dominates_the_exact_linear_complexity(n, d, seed, W):
-    # Theorem (GRS) at D = 1 must hold for the linear class, whose complexity is known exactly.
+    # Theorem (GRS) at D = 1 must hold for the linear class, whose complexity is known
+    # exactly.
     x = sample_sphere(n, d, generator=make_generator(seed), dtype=torch.float64)
     exact = linear_class_rademacher(x, radius=W).value
     assert exact <= deep_rademacher_bound(n, 1.0, W, 1)
-    # and the two-layer proposition contains the linear class too (ReLU(t) - ReLU(-t) = t, C = 2W)
+    # and the two-layer proposition contains the linear class too
+    # (ReLU(t) - ReLU(-t) = t, C = 2W)
     assert exact <= two_layer_rademacher_bound(n, 1.0, 2 * W)
 
 
-# ----------------------------------------------------------------------------- bounds from a model's weights
+# -------------------------------------------------------- bounds from a model's weights
 
 
 def _chain(weights, bias=False):
@@ -276,7 +281,7 @@ def test_model_functions_reject_bad_models():
     )
 
 
-# ----------------------------------------------------------------------------- bad input
+# ---------------------------------------------------------------------------- bad input
 
 
 @given(bad=bad_numbers)
@@ -328,13 +333,14 @@ def test_out_of_range_values_are_named():
     raises_naming("M", forced_depth, 10, 1.0, 0.0)
 
 
-# ---------------------------------------------------------------- Bubeck-Sellke, section 3: deep networks
+# ---------------------------------------------- Bubeck-Sellke, section 3: deep networks
 
 
 def test_deep_network_log_lipschitz_hand_values():
     from lawlib.bounds import deep_network_log_lipschitz
 
-    # J = R (W Q p)^D: R = 2, W = 0.5, Q = 3, p = 100, D = 4 -> 2 * 150^4 = 1,012,500,000
+    # J = R (W Q p)^D: R = 2, W = 0.5, Q = 3, p = 100, D = 4 -> 2 * 150^4 =
+    # 1,012,500,000
     assert math.isclose(
         math.exp(deep_network_log_lipschitz(100, 4, 0.5, 3, 2.0)),
         1_012_500_000.0,
@@ -349,9 +355,9 @@ def test_deep_network_law_bound_hand_value():
     from lawlib.bounds import bubeck_sellke_bound, deep_network_law_bound
 
     # n = 10^6, d = 100, p = 10^4, D = 3, W = Q = R = 1, eps = 1/2, delta = 0.01, c = 1:
-    # log(60 * 2 * 100 / 0.5) = log 24000 = 10.08580965, log J = 3 log 10^4 = 27.63102112,
-    # denominator = 10^4 * 37.71683077 + log 400 = 377174.3 ; sqrt(10^8 / 377174.3) = 16.28300 ;
-    # times 0.5 / 512 -> 0.0159013
+    # log(60 * 2 * 100 / 0.5) = log 24000 = 10.08580965, log J = 3 log 10^4 =
+    # 27.63102112, denominator = 10^4 * 37.71683077 + log 400 = 377174.3 ;
+    # sqrt(10^8 / 377174.3) = 16.28300 ; times 0.5 / 512 -> 0.0159013
     value = deep_network_law_bound(10**6, 100, 10**4, 3, 0.5)
     assert abs(value - 0.0159013) < 2e-7
     # the same number through Theorem 3 with diameter 2 W sqrt(p) = 200 and J = 10^12
@@ -366,7 +372,8 @@ def test_deep_network_law_bound_falls_like_one_over_sqrt_depth():
 
     b = [deep_network_law_bound(10**6, 100, 10**4, D, 0.5) for D in (1, 4, 16, 64)]
     assert all(x > y for x, y in zip(b, b[1:]))
-    # each factor 4 in depth divides the bound by at most 2 (the pure 1/sqrt(D) rate), and by 2 as D grows
+    # each factor 4 in depth divides the bound by at most 2 (the pure 1/sqrt(D) rate),
+    # and by 2 as D grows
     ratios = [y / x for x, y in zip(b, b[1:])]
     assert all(0.5 < r < 1 for r in ratios) and ratios[-1] < 0.52
 

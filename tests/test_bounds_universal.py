@@ -1,4 +1,6 @@
-"""Tests of chapter 5's formulas in lawlib.bounds: the universal law, its sample size, the net size, Massart's lemma."""
+"""Tests of chapter 5's formulas in lawlib.bounds: the universal law, its sample size,
+the net size, Massart's lemma.
+"""
 
 from __future__ import annotations
 
@@ -21,22 +23,28 @@ def test_universal_law_scale_hand_values():
     )
 
 
+# A point where Theorem 3's bound is a round number by hand: with 60 W J / ε = e
+# (ε = 1/2, W = e/120, J = 1) and δ = 4 e⁻² the denominator is p · 1 + 2 = 100 for
+# p = 98, and with n d = 100 · 1024² the bound is (1/2) / 512 · 1024 = 1.
+E = math.e
+ROUND = dict(weight_diameter=E / 120, weight_lipschitz=1.0, delta=4 / E**2)
+
+
 def test_bubeck_sellke_bound_hand_value():
-    # ε = 0.5, c = 1, W = J = 1, δ = 0.01: denominator p log 120 + log 400
-    n, d, p = 10**6, 1000, 10**4
-    expected = 0.5 / 512 * math.sqrt(n * d / (p * math.log(120) + math.log(400)))
-    assert bounds.bubeck_sellke_bound(n, d, p, 0.5) == pytest.approx(expected)
-    # c enters as 1/√c, W and J only through the logarithm of 60 W J / ε
-    assert bounds.bubeck_sellke_bound(n, d, p, 0.5, c=4.0) == pytest.approx(
-        expected / 2
+    assert bounds.bubeck_sellke_bound(1024**2, 100, 98, 0.5, **ROUND) == (
+        pytest.approx(1.0, rel=1e-12)
     )
+    # c enters as 1/√c: c = 4 halves it
+    assert bounds.bubeck_sellke_bound(1024**2, 100, 98, 0.5, c=4.0, **ROUND) == (
+        pytest.approx(0.5, rel=1e-12)
+    )
+    # W J enters only through the logarithm: W J = e³ / 120 makes it 3, so the
+    # denominator is 98 · 3 + 2 = 296 and the bound √(100 / 296)
     wj = bounds.bubeck_sellke_bound(
-        n, d, p, 0.5, weight_diameter=10.0, weight_lipschitz=3.0
+        1024**2, 100, 98, 0.5, weight_diameter=E**3 / 120, delta=4 / E**2
     )
-    assert wj == pytest.approx(
-        0.5 / 512 * math.sqrt(n * d / (p * math.log(3600) + math.log(400)))
-    )
-    assert bounds.net_log_size(p, 0.5, 10.0, 3.0) == pytest.approx(p * math.log(3600))
+    assert wj == pytest.approx(math.sqrt(100 / 296), rel=1e-12)
+    assert bounds.net_log_size(98, 0.5, E**3 / 120, 1.0) == pytest.approx(294)
 
 
 @given(
@@ -58,11 +66,11 @@ def test_bound_grows_like_sqrt_n_and_sample_size_inverts_it(n, d, p, eps):
 
 
 def test_sample_size_hand_value():
-    d, p, eps = 100, 1000, 0.5
-    denom = p * math.log(120) + math.log(400)
-    assert bounds.bubeck_sellke_sample_size(d, p, eps) == math.ceil(
-        (512 / 0.5) ** 2 * denom / d
-    )
+    # the inverse of the round point above: Lip 1 needs n d = 100 · 1024², Lip 2
+    # four times as many samples, and at least one sample is always needed
+    assert bounds.bubeck_sellke_sample_size(100, 98, 0.5, **ROUND) == 1024**2
+    assert bounds.bubeck_sellke_sample_size(400, 98, 0.5, 2.0, **ROUND) == 1024**2
+    assert bounds.bubeck_sellke_sample_size(10**9, 98, 0.5, 1e-6, **ROUND) == 1
 
 
 def test_massart_bound_hand_values_and_simulation():
@@ -90,34 +98,12 @@ def test_bad_input_names_the_argument():
     raises_naming("epsilon", bounds.bubeck_sellke_bound, 10, 10, 10, 0.0)
     raises_naming("c", bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, c=0.0)
     raises_naming("delta", bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, delta=1.0)
-    raises_naming(
-        "weight_diameter",
-        bounds.bubeck_sellke_bound,
-        10,
-        10,
-        10,
-        0.5,
-        weight_diameter=-1.0,
-    )
-    raises_naming(
-        "weight_lipschitz",
-        bounds.bubeck_sellke_bound,
-        10,
-        10,
-        10,
-        0.5,
-        weight_lipschitz=float("nan"),
-    )
-    raises_naming(
-        "weight_diameter",
-        bounds.bubeck_sellke_bound,
-        10,
-        10,
-        10,
-        0.5,
-        weight_diameter=1e-4,
-        weight_lipschitz=1.0,
-    )
+    for name, kwargs in [
+        ("weight_diameter", dict(weight_diameter=-1.0)),
+        ("weight_lipschitz", dict(weight_lipschitz=float("nan"))),
+        ("weight_diameter", dict(weight_diameter=1e-4, weight_lipschitz=1.0)),
+    ]:
+        raises_naming(name, bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, **kwargs)
     raises_naming(
         "lipschitz", bounds.bubeck_sellke_sample_size, 10, 10, 0.5, lipschitz=0.0
     )

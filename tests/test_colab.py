@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
-# What Colab preinstalls that the book uses, and a kernel with a notebook runner (tools/run_notebook.py).
+# What Colab preinstalls that the book uses, and a kernel with a notebook runner
+# (tools/run_notebook.py).
 COLAB_PACKAGES = [
     "torch",
     "numpy",
@@ -38,7 +39,9 @@ COLAB_PACKAGES = [
 
 
 def _pins() -> list[str]:
-    """Colab's packages at the versions of the book's pinned environment (torch as ==2.13.0)."""
+    """Colab's packages at the versions of the book's pinned environment
+    (torch as ==2.13.0).
+    """
     pins = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if "==" in line and not line.startswith("#"):
@@ -57,33 +60,44 @@ def colab_python() -> Path:
             [str(py), "-m", "pip", "install", "-q", *_pins()], check=True, timeout=1200
         )
         (env / ".ready").touch()
-    out = subprocess.run(
-        [str(py), "-c", "import importlib.util as u; print(u.find_spec('lawlib'))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    if (
-        out.stdout.strip() != "None"
-    ):  # a previous session installed lawlib: start from Colab's state again
+    if _has_lawlib(py):  # a previous session installed lawlib: start from Colab's state
         subprocess.run(
             [str(py), "-m", "pip", "uninstall", "-y", "-q", "lawlib"], check=True
         )
     return py
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_runs_in_a_fresh_colab_like_environment(colab_python, path, tmp_path):
-    env = {
+def _clean_env() -> dict[str, str]:
+    """This process's environment without its virtual environment and PYTHONPATH."""
+    return {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))
     }
+
+
+def _has_lawlib(py: Path) -> bool:
+    """Whether lawlib is installed in the environment of ``py`` (not on a path)."""
+    out = subprocess.run(
+        [str(py), "-c", "import importlib.util as u; print(u.find_spec('lawlib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_clean_env(),
+        cwd=py.parent,
+    )
+    return out.stdout.strip() != "None"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_runs_in_a_fresh_colab_like_environment(colab_python, path, tmp_path):
+    env = _clean_env()
     env.update(
         LAWLIB_SOURCE=str(ROOT),
         LAWLIB_SCALE="quick",
         PATH=f"{colab_python.parent}:{env.get('PATH', '')}",
     )
+    installed_before = _has_lawlib(colab_python)
     out = subprocess.run(
         [
             str(colab_python),
@@ -105,7 +119,9 @@ def test_chapter_runs_in_a_fresh_colab_like_environment(colab_python, path, tmp_
     assert report["before"] == report["after"], (
         "installing lawlib changed torch or numpy"
     )
-    assert (
-        "Installing lawlib from" in report["setup_output"] or path != CHAPTERS[0]
-    )  # the first one installs it
+    # the set-up cell installs lawlib exactly when it is missing (the first chapter
+    # run in this environment installs it, the others find it)
+    installs = "Installing lawlib from" in report["setup_output"]
+    assert installs == (not installed_before), report["setup_output"]
+    assert _has_lawlib(colab_python)
     assert "quick scale" in report["setup_output"]

@@ -1,4 +1,6 @@
-"""Tests of lawlib.fitting: least squares with standard errors, the bootstrap, power laws."""
+"""Tests of lawlib.fitting: least squares with standard errors, the bootstrap, power
+laws.
+"""
 
 from __future__ import annotations
 
@@ -78,7 +80,8 @@ def test_bootstrap_interval_contains_estimate_and_is_reproducible():
     assert b1.slope_ci[0] < b1.slope < b1.slope_ci[1]
     assert b1.intercept_ci[0] < b1.intercept < b1.intercept_ci[1]
     assert b1.slope == pytest.approx(fitting.linear_fit(x, y).slope)
-    # the bootstrap spread is close to the classical standard error for Gaussian residuals
+    # the bootstrap spread is close to the classical standard error for Gaussian
+    # residuals
     assert np.std(b1.slopes) == pytest.approx(
         fitting.linear_fit(x, y).slope_se, rel=0.3
     )
@@ -144,7 +147,8 @@ def test_non_finite_x_is_refused(xs):
 
 
 def test_group_bootstrap_equals_refitting_the_concatenated_resample():
-    # weights = multiplicities: the weighted fit must equal OLS on the concatenated resample
+    # weights = multiplicities: the weighted fit must equal OLS on the concatenated
+    # resample
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=12), rng.normal(size=12)
     groups = np.repeat([0, 1, 2, 3], 3)
@@ -164,8 +168,9 @@ def test_group_bootstrap_equals_refitting_the_concatenated_resample():
 
 
 def test_group_bootstrap_keeps_groups_together():
-    # each group lies exactly on its own line y = g·x: a resample's slope is a weighted mean of the
-    # drawn groups' slopes only if whole groups are resampled; within-group points never mix
+    # each group lies exactly on its own line y = g·x: a resample's slope is a weighted
+    # mean of the drawn groups' slopes only if whole groups are resampled; within-group
+    # points never mix
     x = np.tile([0.0, 1.0, 2.0], 4)
     groups = np.repeat([0, 1, 2, 3], 3)
     y = groups * x
@@ -175,7 +180,8 @@ def test_group_bootstrap_keeps_groups_together():
     assert np.allclose(
         b.intercepts, 0.0, atol=1e-9
     )  # every group passes through the origin
-    # all groups share the same x, so a resample's slope is (Σ_g count_g · g) / 4: a multiple of 1/4
+    # all groups share the same x, so a resample's slope is (Σ_g count_g · g) / 4: a
+    # multiple of 1/4
     assert np.allclose(b.slopes * 4, np.round(b.slopes * 4), atol=1e-9)
     point = fitting.bootstrap_fit(
         x, y, n_boot=400, seed=3

@@ -17,10 +17,6 @@ import notebooks  # noqa: E402
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
-def test_there_are_chapters():
-    assert len(CHAPTERS) >= 2
-
-
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_no_outputs_or_execution_counts(path):
     nb = json.loads(path.read_text())
@@ -42,13 +38,16 @@ def test_first_code_cell_is_the_setup_cell(path):
     text = "".join(cell["source"])
     if notebooks.published():
         assert notebooks.repository_url() in text
-    else:  # never a pip install from a placeholder address; the cell says the book is unpublished
+    # never a pip install from a placeholder address; the cell says the book is
+    # unpublished
+    else:
         assert notebooks.repository_url() not in text and "not published yet" in text
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_structure(path):
-    """One title, a 'what you will learn' list, exercises with solutions, and a figure."""
+    """One title, a 'what you will learn' list, exercises with solutions, and a
+    figure."""
     nb = json.loads(path.read_text())
     md = "\n".join(
         "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"

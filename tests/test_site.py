@@ -1,4 +1,5 @@
-"""The site: it builds with no warnings, offline, and a real browser reads every page as a reader would.
+"""The site: it builds with no warnings, offline, and a real browser reads every page as
+a reader would.
 
 The build (``jupyter-book build . -W -n --keep-going``) executes every chapter
 at the scale in ``LAWLIB_SCALE`` (the test command sets ``quick``). Set
@@ -46,6 +47,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+# The scripts the browser runs on each page.
+JS = Path(__file__).resolve().parent / "site_js"
 SHOTS = ARTIFACTS / "screenshots"
 CHROMIUM = (
     shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -61,7 +64,9 @@ def _jupyter_book() -> str:
 
 
 def toc_files() -> list[str]:
-    """Every page of the table of contents, root first, in reading order (e.g. ``book/intro``)."""
+    """Every page of the table of contents, root first, in reading order
+    (e.g. ``book/intro``).
+    """
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     out = [toc["root"]]
 
@@ -78,7 +83,9 @@ def toc_files() -> list[str]:
 
 
 def toc_chapters() -> list[str]:
-    """The chapters (notebooks) of the table of contents, e.g. ``book/01_memorization_model``."""
+    """The chapters (notebooks) of the table of contents, e.g.
+    ``book/01_memorization_model``.
+    """
     return [f for f in toc_files() if (ROOT / f"{f}.ipynb").exists()]
 
 
@@ -90,31 +97,39 @@ def _build_log_problems(log: str) -> list[str]:
     return [line for line in log.splitlines() if WARNING.search(line)]
 
 
+def _build(command: list[str], log_name: str, what: str) -> None:
+    """Run a site build, keep its log under test-artifacts/, fail on an error or a
+    warning."""
+    out = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=3600
+    )
+    log = out.stdout + out.stderr
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / log_name).write_text(log)
+    warnings = _build_log_problems(log)
+    assert out.returncode == 0 and not warnings, (
+        f"{what} failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+    )
+
+
 @pytest.fixture(scope="session")
 def site() -> Path:
     """The built HTML site (built once per test session)."""
     given = os.environ.get("LAWLIB_SITE")
     if given:
         return Path(given)
-    out = subprocess.run(
+    _build(
         [_jupyter_book(), "build", ".", "-W", "-n", "--keep-going"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    log = out.stdout + out.stderr
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "build.log").write_text(log)
-    warnings = _build_log_problems(log)
-    assert out.returncode == 0 and not warnings, (
-        "site build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+        "build.log",
+        "site build",
     )
     return ROOT / "_build" / "html"
 
 
 def pages(site: Path) -> list[Path]:
-    """Every content page (not the static assets, the index redirect, the generated index or search)."""
+    """Every content page (not the static assets, the index redirect, the generated
+    index or search).
+    """
     return sorted(
         p
         for p in site.rglob("*.html")
@@ -130,7 +145,9 @@ def test_every_chapter_and_page_was_built(site):
 
 
 def test_no_cdn_references(site):
-    """Offline: MathJax, require.js and the widget manager are served from the site itself."""
+    """Offline: MathJax, require.js and the widget manager are served from the site
+    itself.
+    """
     for page in pages(site):
         html = page.read_text()
         for tag in re.findall(
@@ -152,8 +169,8 @@ def _title(page: Path) -> str:
 
 
 def test_execution_statistics_page_lists_every_chapter(site):
-    """Each chapter by its title (not its file name), with its status in words (the emoji the
-    table used showed as an empty box where the font lacks it)."""
+    """Each chapter by its title (not its file name), with its status in words
+    (the emoji the table used showed as an empty box where the font lacks it)."""
     html = (site / "book" / "execution_stats.html").read_text()
     table = re.search(r"<table.*?</table>", html, flags=re.S).group(0)
     text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", table)).split())
@@ -170,21 +187,26 @@ def test_execution_statistics_page_lists_every_chapter(site):
 
 
 def _colab_url(name: str) -> str:
-    """Where the Colab button of chapter ``name`` (e.g. ``book/03_baum``) must lead: its notebook at the release tag."""
+    """Where the Colab button of chapter ``name`` (e.g. ``book/03_baum``) must lead: its
+    notebook at the release tag.
+    """
     repo = repository()
     slug = urlparse(repo["url"]).path.strip("/")
     return f"https://colab.research.google.com/github/{slug}/blob/{repo['branch']}/{name}.ipynb"
 
 
 def published() -> bool:
-    """Whether _config.yml says the book is published at ``repository.url`` (launch buttons shown)."""
+    """Whether _config.yml says the book is published at ``repository.url``
+    (launch buttons shown).
+    """
     return bool(repository().get("published", False))
 
 
 def test_launch_and_download_buttons_point_at_the_right_notebooks(site):
-    """Once published, Colab opens the chapter's own notebook at the release tag (unpublished,
-    there is no Colab button: see test_launch_buttons_never_point_at_a_placeholder); the download
-    button serves the chapter's notebook (the committed source, set-up cell first)."""
+    """Once published, Colab opens the chapter's own notebook at the release tag
+    (unpublished, there is no Colab button: see
+    test_launch_buttons_never_point_at_a_placeholder); the download button serves the
+    chapter's notebook (the committed source, set-up cell first)."""
     for name in toc_chapters():
         page = site / f"{name}.html"
         links = _parse(page).hrefs
@@ -262,7 +284,7 @@ def test_every_internal_link_resolves(site):
     assert not broken, "broken internal links:\n" + "\n".join(broken[:50])
 
 
-# ----------------------------------------------------------------------------- the browser
+# -------------------------------------------------------------------------- the browser
 
 
 @pytest.fixture(scope="session")
@@ -284,7 +306,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(
-            f"chromium not found at {CHROMIUM}: install it with 'apt-get install -y chromium' (.ci/run does)"
+            f"chromium not found at {CHROMIUM}: install it with 'apt-get install -y "
+            "chromium' (.ci/run does)"
         )
     from playwright.sync_api import sync_playwright
 
@@ -332,7 +355,8 @@ class Reader:
         )
         if dark:  # what the theme's light/dark switch stores
             self.ctx.add_init_script(
-                "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+                "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', "
+                "'dark');"
             )
         self.page = self.ctx.new_page()
         self.errors: list[str] = []
@@ -386,33 +410,18 @@ class Reader:
         self.ctx.close()
 
 
-# Elements of the article wider than the screen, unless they sit in a box that scrolls sideways
-# (code, wide tables and display math scroll inside their own box; the page itself must not).
-_OVERFLOW_JS = """() => {
-  const vw = document.documentElement.clientWidth, bad = [];
-  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
-  for (const el of document.querySelectorAll('article *')) {
-    if (el.closest('mjx-assistive-mml')) continue;  // MathJax's copy for screen readers, clipped to nothing
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0 || r.right <= vw + 1) continue;
-    let a = el.parentElement, ok = false;
-    while (a && a !== document.body) {
-      if (scrolls(a) && a.getBoundingClientRect().right <= vw + 1) { ok = true; break; }
-      a = a.parentElement;
-    }
-    if (!ok && !scrolls(el)) bad.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ends at ${Math.round(r.right)}px`);
-  }
-  if (document.documentElement.scrollWidth > vw + 1) bad.unshift(`the page scrolls sideways (${document.documentElement.scrollWidth}px wide)`);
-  return bad;
-}"""
+# Elements of the article wider than the screen, unless they sit in a box that scrolls
+# sideways (code, wide tables and display math scroll inside their own box; the page
+# itself must not).
+_OVERFLOW_JS = (JS / "overflow.js").read_text().strip()
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_pages_in_a_real_browser(site, server, browser, viewport):
-    """Every page at desktop and phone width: no console errors, no request leaves the machine,
-    every image loads, math is typeset by MathJax, widgets render, nothing but scrollable boxes
-    is wider than the screen, and on a chapter the launch menu offers Colab and the download
-    menu the notebook. A screenshot of each page is saved."""
+    """Every page at desktop and phone width: no console errors, no request leaves the
+    machine, every image loads, math is typeset by MathJax, widgets render, nothing but
+    scrollable boxes is wider than the screen, and on a chapter the launch menu offers
+    Colab and the download menu the notebook. A screenshot of each page is saved."""
     kind = "desktop" if viewport is DESKTOP else "phone"
     shots = SHOTS / kind
     shots.mkdir(parents=True, exist_ok=True)
@@ -425,7 +434,8 @@ def test_pages_in_a_real_browser(site, server, browser, viewport):
             f"{rel}: {p}" for p in reader.wait_until_rendered((site / rel).read_text())
         ]
         broken_imgs = page.evaluate(
-            "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+            "() => Array.from(document.images).filter(i => !i.complete || "
+            "i.naturalWidth === 0).map(i => i.src)"
         )
         text = page.evaluate(
             "() => (document.querySelector('main') || document.body).innerText"
@@ -472,9 +482,9 @@ def test_pages_in_a_real_browser(site, server, browser, viewport):
 
 def test_navigation_reaches_every_chapter(site, server, browser):
     """From the front page, the sidebar lists every page of the table of contents, and
-    following 'next' from the first page visits them all, in order. (The sidebar and the
-    next links are plain HTML, so JavaScript is off here: MathJax and the widgets of every
-    chapter would only make the walk slow.)"""
+    following 'next' from the first page visits them all, in order.
+    (The sidebar and the next links are plain HTML, so JavaScript is off here: MathJax
+    and the widgets of every chapter would only make the walk slow.)"""
     want = [f"{server}/{name}.html" for name in toc_files()]
     reader = Reader(
         browser, f"{server}/index.html", javascript=False
@@ -482,7 +492,8 @@ def test_navigation_reaches_every_chapter(site, server, browser):
     page = reader.page
     page.wait_for_url(re.compile(re.escape(want[0])), timeout=20000)
     sidebar = page.evaluate(
-        "() => Array.from(document.querySelectorAll('nav.bd-docs-nav a.reference.internal')).map(a => a.href)"
+        "() => Array.from(document.querySelectorAll('nav.bd-docs-nav "
+        "a.reference.internal')).map(a => a.href)"
     )
     sidebar = {urldefrag(h)[0] for h in sidebar}
     missing = [u for u in want[1:] if u not in sidebar]
@@ -507,7 +518,9 @@ def _prose(html: str) -> str:
 
 
 def _distinctive_words(site: Path) -> dict[str, str]:
-    """For each chapter, the word of its prose used most often in it and in no other page's prose."""
+    """For each chapter, the word of its prose used most often in it and in no other
+    page's prose.
+    """
     words = {
         str(p.relative_to(site)): Counter(
             w.lower() for w in re.findall(r"\b[A-Za-z]{7,}\b", _prose(p.read_text()))
@@ -525,18 +538,22 @@ def _distinctive_words(site: Path) -> dict[str, str]:
 
 
 def test_search_finds_each_chapter_by_a_word_in_it(site, server, browser):
-    """The site's search page, queried for a word that only one chapter uses, lists that chapter."""
+    """The site's search page, queried for a word that only one chapter uses, lists that
+    chapter.
+    """
     problems = []
     for name, word in _distinctive_words(site).items():
         reader = Reader(browser, f"{server}/search.html?q={word}")
         page = reader.page
         page.wait_for_function(
-            "() => { const s = document.querySelector('#search-results .search-summary');"
+            "() => "
+            "{ const s = document.querySelector('#search-results .search-summary');"
             " return s && /finished|did not match/.test(s.innerText); }",
             timeout=30000,
         )
         found = page.evaluate(
-            "() => Array.from(document.querySelectorAll('#search-results ul.search li a'))"
+            "() => Array.from(document.querySelectorAll('#search-results ul.search li "
+            "a'))"
             ".map(a => a.href)"
         )
         if f"{server}/{name}.html" not in {urldefrag(h)[0] for h in found}:
@@ -549,16 +566,9 @@ def test_search_finds_each_chapter_by_a_word_in_it(site, server, browser):
     assert not problems, "\n".join(problems)
 
 
-# Every image of the article: is it opaque (its corners), and what is the colour behind it?
-_IMAGES_JS = """() => Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 0).map(img => {
-  const c = document.createElement('canvas');
-  c.width = img.naturalWidth; c.height = img.naturalHeight;
-  const g = c.getContext('2d');
-  g.drawImage(img, 0, 0);
-  const w = c.width - 1, h = c.height - 1;
-  const alphas = [[0, 0], [w, 0], [0, h], [w, h]].map(([x, y]) => g.getImageData(x, y, 1, 1).data[3]);
-  return {src: img.src.slice(0, 80), opaque: alphas.every(a => a === 255), background: getComputedStyle(img).backgroundColor};
-})"""
+# Every image of the article: is it opaque (its corners), and what is the colour behind
+# it?
+_IMAGES_JS = (JS / "images.js").read_text().strip()
 
 
 def _light(css_colour: str) -> bool:
@@ -598,36 +608,29 @@ def test_dark_mode_keeps_every_figure_readable(site, server, browser):
     assert not problems, "\n".join(problems)
 
 
-# ----------------------------------------------------------------------------- the student edition
+# ------------------------------------------------------------------ the student edition
 
 
 @pytest.fixture(scope="session")
 def student_site(site) -> Path:
-    """The student edition, built by tools/student.py (``./book.sh student``) after the site,
-    whose executed chapters it reuses."""
+    """The student edition, built by tools/student.py (``./book.sh student``) after the
+    site, whose executed chapters it reuses."""
     given = os.environ.get("LAWLIB_STUDENT_SITE")
     if given:
         return Path(given)
     out_dir = ROOT / "_build" / "student" / "html"
-    out = subprocess.run(
+    _build(
         [sys.executable, str(ROOT / "tools" / "student.py"), "--out", str(out_dir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    log = out.stdout + out.stderr
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "student-build.log").write_text(log)
-    warnings = _build_log_problems(log)
-    assert out.returncode == 0 and not warnings, (
-        "student build failed or warned:\n" + "\n".join(warnings[:40]) + log[-3000:]
+        "student-build.log",
+        "student build",
     )
     return out_dir
 
 
 def _solution_texts(html: str) -> list[str]:
-    """The opening words of the first paragraph of every solution of a page (plain text)."""
+    """The opening words of the first paragraph of every solution of a page
+    (plain text).
+    """
     out = []
     for block in re.findall(
         r"<div class=\"solution[^\"]*\"[^>]*>(.*?)</section>", html, flags=re.S
@@ -656,8 +659,9 @@ def _plain(html: str) -> str:
 
 
 def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
-    """Each chapter of the student edition has the same exercises as the book and none of the
-    solutions, on the page or in the notebook its download button serves; the book has them."""
+    """Each chapter of the student edition has the same exercises as the book and none
+    of the solutions, on the page or in the notebook its download button serves; the
+    book has them."""
     total = 0
     for name in toc_chapters():
         book = (site / f"{name}.html").read_text()
@@ -697,12 +701,16 @@ def test_student_edition_has_every_exercise_and_no_solution(site, student_site):
     assert total > 0
 
 
-# ----------------------------------------------------------------------------- what a reader sees
+# ------------------------------------------------------------------- what a reader sees
 #
-# Each page at desktop and phone width, read once (the `readings` fixture) and checked for the
-# defects a reader meets: TeX left as text, formulas that do not fit or scroll without a cue,
-# inline math in a scroll box, figures without a number, caption or alt text, numbers of the
-# book's own exercises/theorems/figures written by hand, build noise in the outputs, exercises
+# Each page at desktop and phone width, read once (the `readings` fixture) and checked
+# for the
+# defects a reader meets: TeX left as text, formulas that do not fit or scroll without a
+# cue,
+# inline math in a scroll box, figures without a number, caption or alt text, numbers of
+# the
+# book's own exercises/theorems/figures written by hand, build noise in the outputs,
+# exercises
 # that do not say what kind they are, chapters without a summary. Each test lists every
 # offending page with a count, then the first examples.
 
@@ -712,147 +720,37 @@ _NOT_PROSE = (
     ".cell_input, .MathJax_Preview"
 )
 # Leaf-ish text blocks of the article (each block's own text, without nested blocks).
-_BLOCKS = "p, li, dt, dd, td, th, figcaption, caption, summary, h1, h2, h3, h4, h5, h6, .admonition-title, blockquote"
+_BLOCKS = (
+    "p, li, dt, dd, td, th, figcaption, caption, summary, h1, h2, h3, h4, h5, h6, "
+    ".admonition-title, blockquote"
+)
 
-_READ_JS = r"""(cfg) => {
-  const out = {rawTex: [], wideMath: [], noCue: [], inlineBox: [], images: [], handRefs: [], devStrings: [],
-               exerciseTitles: [], h2: []};
-  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
-  const clip = (s, i, n) => s.slice(Math.max(0, i - n), i + n).replace(/\s+/g, ' ').trim();
-
-  // (a) TeX or a dollar left as text anywhere on the page (sidebars included), outside code and MathJax.
-  const tex = [
-    [/\$(?!\s?\d)/g, 'a "$" that is not a price'],
-    [/\\(?:[A-Za-z]{2,}|[()\[\]{},;!|])/g, 'a TeX command'],
-    [/[_^]\{/g, 'a TeX sub/superscript'],
-  ];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const el = n.parentElement;
-    if (!el || el.closest(cfg.notProse)) continue;
-    const s = n.nodeValue;
-    for (const [re, what] of tex) {
-      re.lastIndex = 0;
-      const m = re.exec(s);
-      if (m) out.rawTex.push(`${what}: "${clip(s, m.index, 40)}"`);
-    }
-  }
-
-  // (b) display formulas: wider than their column (they scroll) and, if so, a visible cue;
-  // inline formulas: never a scroll box.
-  const texOf = new Map();
-  try { for (const item of MathJax.startup.document.math) texOf.set(item.typesetRoot, item.math); } catch (e) {}
-  for (const el of article.querySelectorAll('mjx-container')) {
-    const src = (texOf.get(el) || el.textContent || '').replace(/\s+/g, ' ').slice(0, 70);
-    if (el.getAttribute('display') === 'true') {
-      if (el.scrollWidth > el.clientWidth + 1) {
-        out.wideMath.push(`${el.scrollWidth}px in a ${el.clientWidth}px column: ${src}`);
-        const bg = getComputedStyle(el).backgroundImage || '';
-        if (!bg.includes('gradient')) out.noCue.push(`${src}`);
-      }
-    } else {
-      const cs = getComputedStyle(el);
-      if (cs.overflowX !== 'visible' || cs.overflowY !== 'visible' || el.scrollWidth > el.clientWidth + 1 && cs.overflowX !== 'visible')
-        out.inlineBox.push(`overflow ${cs.overflowX}: ${src}`);
-    }
-  }
-
-  // (d) every content image: in a numbered, captioned figure, with alt text that says something.
-  for (const img of article.querySelectorAll('img')) {
-    if (img.closest('.jupyter-widgets, .widget-output, nav, header')) continue;  // a widget's saved frame
-    if (img.naturalWidth && img.naturalWidth < 48 && img.naturalHeight < 48) continue;  // an icon
-    const reasons = [];
-    const fig = img.closest('figure');
-    const cap = fig && fig.querySelector('figcaption');
-    if (!cap) reasons.push('no caption');
-    else {
-      if (!cap.querySelector('.caption-number')) reasons.push('no figure number');
-      const words = cap.textContent.replace(cap.querySelector('.caption-number')?.textContent || '', '').trim();
-      if (words.length < 10) reasons.push('an empty caption');
-    }
-    const alt = (img.getAttribute('alt') || '').trim();
-    if (!alt) reasons.push('no alt text');
-    else if (/\.(png|jpe?g|svg|gif|webp)$/i.test(alt) || (/[\/\\]/.test(alt) && !/\s/.test(alt))) reasons.push(`alt text is a file path (${alt.slice(0, 50)})`);
-    else if (alt.length < 10) reasons.push(`alt text too short (${alt})`);
-    if (reasons.length) out.images.push(`${(img.getAttribute('src') || '').split('/').pop()}: ${reasons.join(', ')}`);
-  }
-
-  // (e) "Exercise 3", "Theorem 5.1", "Figure 2", "chapter 4" ... written by hand. Generated references
-  // (a.reference), generated numbers (.caption-number, .section-number) are replaced by tokens; a
-  // number followed by "of"/"in" and a citation or a name is someone else's ("Theorem 3 of Bubeck
-  // and Sellke").
-  const clone = article.cloneNode(true);
-  clone.querySelectorAll(cfg.notProse).forEach(e => e.remove());
-  clone.querySelectorAll('a').forEach(a => {
-    const href = a.getAttribute('href') || '';
-    const cite = /bibliography|#id\d/.test(href) || a.closest('.cite, span[id^="id"]');
-    a.replaceWith(document.createTextNode(cite ? ' ⟦cite⟧ ' : ' ⟦ref⟧ '));
-  });
-  clone.querySelectorAll('.caption-number, .section-number, .headerlink').forEach(e => e.replaceWith(document.createTextNode(' ⟦num⟧ ')));
-  const num = String.raw`\(?\d+(?:\.\d+)*[a-z]?\)?(?:\s*(?:–|-|,|and|or|to)\s*\(?\d+(?:\.\d+)*\)?)*`;
-  const words = String.raw`exercises?|theorems?|figures?|figs?\.|definitions?|lemmas?|propositions?|corollar(?:y|ies)|conjectures?|chapters?|sections?|equations?|eqs?\.|tables?|examples?|remarks?|assumptions?`;
-  const hand = new RegExp(String.raw`\b(?:${words})\s*${num}(?![\d.]*\s*(?:%|px|×))`, 'gi');
-  const theirs = /^\s*(?:of|in|from)\s+(?:⟦cite⟧|the\s+(?:paper|preprint|article|arXiv|original|appendix|supplement)|their|[A-Z])/;
-  // ... or preceded by whose it is: a citation, "Ball 1997, lemma 2.2", "Bubeck–Li–Nagaraj, Conjecture 1",
-  // "Bubeck and Sellke's Theorem 3".
-  const theirsBefore = /(?:⟦cite⟧\s*\]?\s*[,(]?|\b(?:19|20)\d\d[a-z]?\s*[,;]|[A-Z][\w\u00C0-\u017F–-]+\s*,|[A-Z][\w\u00C0-\u017F–-]+[’']s|\b[Tt]heir|\bthe (?:paper|preprint|article|authors)[’']s?)\s*\(?$/;
-  for (const block of clone.querySelectorAll(cfg.blocks)) {
-    const own = block.cloneNode(true);
-    own.querySelectorAll(cfg.blocks).forEach(e => e.remove());
-    const s = own.textContent.replace(/\s+/g, ' ');
-    hand.lastIndex = 0;
-    for (let m = hand.exec(s); m; m = hand.exec(s)) {
-      if (theirs.test(s.slice(m.index + m[0].length)) || theirsBefore.test(s.slice(Math.max(0, m.index - 40), m.index))) continue;
-      out.handRefs.push(`"${clip(s, m.index + 10, 45)}"`);
-    }
-  }
-
-  // (f) build noise and developer notes in the prose and the outputs (not in the code cells).
-  const dev = [
-    [/namespace\(/, 'a namespace dump'], [/Sequential\(/, 'a model repr'],
-    [/\bS\.[a-z_][a-z0-9_]*/, 'a scale field name'],
-    [/not yet validated|has not (?:yet )?been (?:run|validated)|\bTODO\b|\bFIXME\b|\bXXX\b/i, 'a developer note'],
-  ];
-  if (cfg.chapter) dev.push([/\b(?!LAWLIB_)[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]\b/, 'a constant name']);
-  const noisy = article.cloneNode(true);
-  noisy.querySelectorAll('script, style, .cell_input, mjx-container, div[class*="highlight-"]:not(.output)').forEach(e => e.remove());
-  for (const block of noisy.querySelectorAll(cfg.blocks + ', pre, .output')) {
-    const own = block.cloneNode(true);
-    own.querySelectorAll(cfg.blocks + ', pre, .output').forEach(e => e.remove());
-    const s = own.textContent;
-    for (const [re, what] of dev) {
-      const m = re.exec(s);
-      if (m) out.devStrings.push(`${what}: "${clip(s, m.index + 5, 40)}"`);
-    }
-  }
-
-  // (g) exercise titles; (h) the section headings of the page.
-  for (const t of article.querySelectorAll('div.exercise p.admonition-title, .exercise .admonition-title'))
-    out.exerciseTitles.push(t.textContent.replace(/\s+/g, ' ').trim());
-  for (const h of article.querySelectorAll('h2'))
-    out.h2.push(Array.from(h.childNodes).filter(c => !(c.classList && (c.classList.contains('section-number') || c.classList.contains('headerlink')))).map(c => c.textContent).join('').trim());
-  return out;
-}"""
+_READ_JS = (JS / "read.js").read_text().strip()
 
 
 def _toggles(page, kind: str, viewport: dict) -> list[str]:
-    """Click each sidebar toggle a reader can see: on a phone it must open its sidebar (as a dialog)
-    and a tap outside must close it; on a desktop the primary toggle must hide the chapter list
-    and bring it back."""
+    """Click each sidebar toggle a reader can see: on a phone it must open its sidebar
+    (as a dialog) and a tap outside must close it; on a desktop the primary toggle must
+    hide the chapter list and bring it back."""
     problems = []
-    visible = lambda sel: page.evaluate(  # noqa: E731
-        "(sel) => Array.from(document.querySelectorAll(sel)).some(e => { const r = e.getBoundingClientRect();"
-        " return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth"
-        " && getComputedStyle(e).visibility !== 'hidden'; })",
-        sel,
-    )
+
+    def visible(sel: str) -> bool:
+        return page.evaluate(
+            "(sel) => Array.from(document.querySelectorAll(sel)).some(e => "
+            "{ const r = e.getBoundingClientRect();"
+            " return r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth"
+            " && getComputedStyle(e).visibility !== 'hidden'; })",
+            sel,
+        )
+
     if kind == "phone":
         for which, dialog, tap_x in (
             ("primary", "pst-primary-sidebar-modal", viewport["width"] - 8),
             ("secondary", "pst-secondary-sidebar-modal", 8),
         ):
             has_content = page.evaluate(
-                f"() => !!document.querySelector('#pst-{which}-sidebar a, #pst-{which}-sidebar-modal a')"
+                f"() => !!document.querySelector('#pst-{which}-sidebar a, "
+                f"#pst-{which}-sidebar-modal a')"
             )
             button = page.locator(f".{which}-toggle:visible")
             if button.count() == 0:
@@ -882,9 +780,12 @@ def _toggles(page, kind: str, viewport: dict) -> list[str]:
         button = page.locator(".primary-toggle:visible")
         if button.count() == 0:
             return ["no visible primary sidebar toggle"]
-        shown = lambda: visible(
-            "#pst-primary-sidebar .bd-sidenav a, #pst-primary-sidebar nav a"
-        )  # noqa: E731
+
+        def shown() -> bool:
+            return visible(
+                "#pst-primary-sidebar .bd-sidenav a, #pst-primary-sidebar nav a"
+            )
+
         if not shown():
             return ["the chapter list is not shown at desktop width"]
         button.first.click()
@@ -900,10 +801,12 @@ def _toggles(page, kind: str, viewport: dict) -> list[str]:
 
 @pytest.fixture(scope="session")
 def readings(site, server, browser) -> dict:
-    """``{(page, "desktop"|"phone"): what the reader sees}`` for every page (see _READ_JS).
+    """``{(page, "desktop"|"phone"): what the reader sees}`` for every page
+    (see _READ_JS).
 
-    Saved to ``test-artifacts/readings.json``; ``LAWLIB_READINGS=that file`` reuses it instead of
-    opening every page again (to rerun the checks alone while editing them)."""
+    Saved to ``test-artifacts/readings.json``; ``LAWLIB_READINGS=that file`` reuses it
+    instead of opening every page again (to rerun the checks alone while editing them).
+    """
     saved = os.environ.get("LAWLIB_READINGS")
     if saved:
         return {
@@ -948,7 +851,9 @@ def _fail_if(found: dict[str, list[str]], what: str) -> None:
 def _collect(
     readings: dict, key: str, kinds=("desktop", "phone")
 ) -> dict[str, list[str]]:
-    """``{page: [finding, ...]}`` for one kind of finding, at the given widths (tagged when several)."""
+    """``{page: [finding, ...]}`` for one kind of finding, at the given widths
+    (tagged when several).
+    """
     found: dict[str, list[str]] = {}
     for (rel, kind), seen in readings.items():
         if kind not in kinds:
@@ -961,16 +866,17 @@ def _collect(
 
 
 def test_reader_sees_no_tex_or_dollar_as_text(readings):
-    """(a) Every formula is typeset: no "$", no TeX command (\\delta, \\sqrt{...}), no x_{i} left
-    in the text of a page, outside code and MathJax's output. (A "$" before a digit is a price.)"""
+    """(a) Every formula is typeset: no "$", no TeX command (\\delta, \\sqrt{...}), no
+    x_{i} left in the text of a page, outside code and MathJax's output.
+    (A "$" before a digit is a price.)"""
     found = _collect(readings, "rawTex", kinds=("desktop",))
     _fail_if(found, "TeX or $ left as text")
 
 
 def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
-    """(b) No display formula is wider than the text column at desktop width; at phone width a
-    formula that must scroll shows a cue (a shadow at the hidden edge); inline math never sits in
-    a scroll box (it would be clipped with no sign of it)."""
+    """(b) No display formula is wider than the text column at desktop width; at phone
+    width a formula that must scroll shows a cue (a shadow at the hidden edge); inline
+    math never sits in a scroll box (it would be clipped with no sign of it)."""
     problems = {}
     for page, items in _collect(readings, "wideMath", kinds=("desktop",)).items():
         problems.setdefault(page, []).extend(
@@ -988,32 +894,36 @@ def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
 
 
 def test_reader_can_open_and_close_both_sidebars(readings):
-    """(c) On a phone both sidebar toggles (chapter list, page contents) open their sidebar and a
-    tap outside closes it; on a desktop the primary toggle hides and restores the chapter list."""
+    """(c) On a phone both sidebar toggles (chapter list, page contents) open their
+    sidebar and a tap outside closes it; on a desktop the primary toggle hides and
+    restores the chapter list."""
     found = _collect(readings, "toggles")
     _fail_if(found, "sidebar toggles that do not work")
 
 
 def test_reader_figures_are_numbered_captioned_and_described(readings):
-    """(d) Every content image (not a widget's saved frame, not an icon) sits in a numbered figure
-    with a caption, and its alt text says what it shows (not the image's file path)."""
+    """(d) Every content image (not a widget's saved frame, not an icon) sits in a
+    numbered figure with a caption, and its alt text says what it shows
+    (not the image's file path)."""
     found = _collect(readings, "images", kinds=("desktop",))
     _fail_if(found, "images that cannot be cited or read aloud")
 
 
 def test_reader_meets_no_hand_written_numbers(readings):
-    """(e) "Exercise 3", "Theorem 5", "Figure 2", "chapter 4" in prose are generated references
-    ({ref}, {prf:ref}, {numref}, {doc}), never typed by hand (they drift: the numbering is
-    automatic); a number of someone else's says whose it is, after it ("Theorem 3 of Bubeck and
-    Sellke [2021]") or just before it ("Bubeck–Li–Nagaraj, Conjecture 1", "[2021] (section 5)")."""
+    """(e) "Exercise 3", "Theorem 5", "Figure 2", "chapter 4" in prose are generated
+    references ({ref}, {prf:ref}, {numref}, {doc}), never typed by hand
+    (they drift: the numbering is automatic); a number of someone else's says whose it
+    is, after it ("Theorem 3 of Bubeck and Sellke [2021]") or just before it
+    ("Bubeck–Li–Nagaraj, Conjecture 1", "[2021] (section 5)")."""
     found = _collect(readings, "handRefs", kinds=("desktop",))
     _fail_if(found, "numbers typed by hand")
 
 
 def test_reader_meets_no_build_noise(readings):
-    """(f) No configuration dumps (namespace(...)), model reprs (Sequential(...)), scale field
-    names (S.exp2_n), constant names or developer notes ("not yet validated", "has not yet been
-    run") in the prose or the outputs a reader sees."""
+    """(f) No configuration dumps (namespace(...)), model reprs (Sequential(...)), scale
+    field names (S.exp2_n), constant names or developer notes
+    ("not yet validated", "has not yet been run") in the prose or the outputs a reader
+    sees."""
     found = _collect(readings, "devStrings", kinds=("desktop",))
     _fail_if(found, "build noise and developer notes")
 
@@ -1054,9 +964,10 @@ def _placeholder_urls() -> tuple[str, ...]:
 
 
 def test_launch_buttons_never_point_at_a_placeholder(site):
-    """(i) While _config.yml says ``repository.published: false`` no page links to the repository
-    address (Colab, Binder, repository, issues buttons would lead nowhere) and every chapter says
-    it is not yet published; once published, the address is not a placeholder."""
+    """(i) While _config.yml says ``repository.published: false`` no page links to the
+    repository address (Colab, Binder, repository, issues buttons would lead nowhere)
+    and every chapter says it is not yet published; once published, the address is not a
+    placeholder."""
     repo = repository()
     url = repo["url"].rstrip("/")
     slug = urlparse(url).path.strip("/")
@@ -1085,7 +996,9 @@ def test_launch_buttons_never_point_at_a_placeholder(site):
 
 
 def test_every_chapter_says_which_release_it_was_built_from(site):
-    """Every chapter's footer names the version (release tag or commit) the page was built from."""
+    """Every chapter's footer names the version (release tag or commit) the page was
+    built from.
+    """
     missing = [
         c
         for c in toc_chapters()

@@ -29,7 +29,7 @@ import release  # noqa: E402
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
-# ----------------------------------------------------------------------------- the pinned install
+# ------------------------------------------------------------------- the pinned install
 
 
 def _version() -> str:
@@ -37,8 +37,9 @@ def _version() -> str:
 
 
 def test_version_tag_and_setup_cells_agree():
-    """pyproject's version, lawlib.__version__, the launch-button ref and the install ref of
-    _config.yml, and every chapter's set-up cell all name the same release vX.Y.Z."""
+    """pyproject's version, lawlib.__version__, the launch-button ref and the install
+    ref of _config.yml, and every chapter's set-up cell all name the same release
+    vX.Y.Z."""
     version = _version()
     assert re.fullmatch(r"\d+\.\d+\.\d+", version), version
     assert lawlib.__version__ == version
@@ -53,7 +54,8 @@ def test_version_tag_and_setup_cells_agree():
     for path in CHAPTERS:
         cell = notebooks.first_code_cell(json.loads(path.read_text()))
         text = "".join(cell["source"])
-        # published: the cell installs lawlib from the release tag; unpublished: from nowhere but LAWLIB_SOURCE
+        # published: the cell installs lawlib from the release tag; unpublished: from
+        # nowhere but LAWLIB_SOURCE
         assert (source in text) if notebooks.published() else ("git+" not in text), (
             f"{path.name}: run sync"
         )
@@ -87,9 +89,10 @@ def test_release_bump_writes_every_place(tmp_path, monkeypatch):
 def test_release_check_refuses_to_publish_a_placeholder_or_a_wrong_tag(
     tmp_path, monkeypatch
 ):
-    """``release.py check --publish`` (the gate of the publishing workflow) fails while the address
-    is the placeholder or the book is marked unpublished, and when the tag is not v+version or
-    the address is not the repository being built; it passes once all of them are right."""
+    """``release.py check --publish`` (the gate of the publishing workflow) fails while
+    the address is the placeholder or the book is marked unpublished, and when the tag
+    is not v+version or the address is not the repository being built; it passes once
+    all of them are right."""
     for name in ("pyproject.toml", "lawlib/__init__.py", "_config.yml", "CITATION.cff"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text((ROOT / name).read_text())
@@ -138,7 +141,8 @@ def _run_setup_cell(
 
 def test_setup_cell_stops_with_a_clear_message_when_the_install_fails(tmp_path):
     """Where lawlib is missing and cannot be installed, the set-up cell raises at once,
-    naming the source and showing pip's complaint, instead of failing later on 'import lawlib'."""
+    naming the source and showing pip's complaint, instead of failing later on 'import
+    lawlib'."""
     missing = tmp_path / "no-such-lawlib"
     env = {
         k: v
@@ -146,7 +150,8 @@ def test_setup_cell_stops_with_a_clear_message_when_the_install_fails(tmp_path):
         if not k.startswith(("PYTHONPATH", "LAWLIB_"))
     }
     env["LAWLIB_SOURCE"] = str(missing)
-    # -S: no site-packages, so lawlib is not importable (pip, run as a child, still has its own).
+    # -S: no site-packages, so lawlib is not importable
+    # (pip, run as a child, still has its own).
     out = _run_setup_cell(["-S"], env, tmp_path)
     assert out.returncode != 0
     assert f"Installing lawlib from {missing}" in out.stdout
@@ -157,12 +162,13 @@ def test_setup_cell_stops_with_a_clear_message_when_the_install_fails(tmp_path):
     assert "lawlib: device" not in out.stdout
 
 
-# ----------------------------------------------------------------------------- figures for slides
+# ------------------------------------------------------------------- figures for slides
 
 
 def test_figures_command_writes_pdf_and_png_for_every_figure(tmp_path):
-    """tools/figures.py on chapter 1 at the quick scale: one PDF and one PNG per figure shown,
-    numbered from 01, PNGs opaque with the book's white background, PDFs real PDFs."""
+    """tools/figures.py on chapter 1 at the quick scale: one PDF and one PNG per figure
+    shown, numbered from 01, PNGs opaque with the book's white background, PDFs real
+    PDFs."""
     from PIL import Image
 
     chapter = ROOT / "book" / "01_memorization_model.ipynb"

@@ -2,11 +2,12 @@
 
 Every public name of every lawlib module (its ``__all__``), the first line of
 its docstring, the chapters that call it (found by scanning the notebooks for
-``lawlib.<name>``, never written by hand) and where its source is. Each module's
+``lawlib.<name>``, or ``<module>.<name>`` for a chapter module of
+``lawlib.chapters``, never written by hand) and where its source is. Each module's
 source is shown in a folded block, so a reader can read lawlib on the site.
 
     python tools/api_page.py          # rewrite book/api.md
-    python tools/api_page.py --check  # exit 1 when book/api.md is stale (a test runs this)
+    python tools/api_page.py --check  # exit 1 when book/api.md is stale (tested)
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import argparse
 import importlib
 import inspect
 import json
-import pkgutil
 import re
 import sys
 from pathlib import Path
@@ -25,19 +25,34 @@ PAGE = ROOT / "book" / "api.md"
 sys.path.insert(0, str(ROOT))
 
 
-def modules() -> list[str]:
-    """Every lawlib module with a public ``__all__``, in package order (core first, then chapters)."""
-    import lawlib
+def module_names(root: Path = ROOT) -> list[str]:
+    """The dotted names of the modules under ``root/lawlib``, subpackages included.
 
+    A name with a part that starts with ``_`` is left out (private modules), and so
+    is ``lawlib`` itself; a subpackage's ``__init__.py`` stands for the subpackage.
+    Ordered as the page lists them: core first, then chapter modules.
+    """
     names = []
-    for info in pkgutil.walk_packages(lawlib.__path__, "lawlib."):
-        leaf = info.name.rsplit(".", 1)[-1]
-        if leaf.startswith("_"):
+    for path in (root / "lawlib").rglob("*.py"):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        if len(parts) < 2 or any(p.startswith("_") for p in parts):
             continue
-        mod = importlib.import_module(info.name)
-        if getattr(mod, "__all__", None):
-            names.append(info.name)
+        names.append(".".join(parts))
     return sorted(names, key=lambda n: (n.count("."), n))
+
+
+def modules() -> list[str]:
+    """Every lawlib module with a public ``__all__``, in package order.
+
+    Core modules first, then those of subpackages such as ``lawlib.chapters``.
+    """
+    return [
+        name
+        for name in module_names()
+        if getattr(importlib.import_module(name), "__all__", None)
+    ]
 
 
 def chapters() -> dict[str, str]:
@@ -60,10 +75,53 @@ def first_line(obj: object) -> str:
 
 
 def callers(module: str, name: str, code: dict[str, str]) -> list[str]:
-    """Chapters whose code mentions ``lawlib.<name>`` or ``lawlib.<...>.<name>`` (a whole word)."""
-    short = module.split(".", 1)[1]
-    pattern = re.compile(rf"\blawlib\.(?:{re.escape(short)}\.)?{re.escape(name)}\b")
-    return [stem for stem, text in code.items() if pattern.search(text)]
+    """Chapters whose code calls ``name`` of ``module`` (a whole word).
+
+    A core module's name (``lawlib.<module>``) is found as ``lawlib.<name>`` or
+    ``lawlib.<module>.<name>``. A module of a subpackage (``lawlib.chapters.<leaf>``)
+    is found as ``lawlib.chapters.<leaf>.<name>``, or as ``<alias>.<name>`` after the
+    notebook imported it (``from lawlib.chapters import <leaf> [as <alias>]``,
+    ``import lawlib.chapters.<leaf> as <alias>``), or as the name itself imported
+    with ``from lawlib.chapters.<leaf> import <name>``.
+    """
+    if module.count(".") < 2:
+        short = module.split(".", 1)[1]
+        pattern = re.compile(rf"\blawlib\.(?:{re.escape(short)}\.)?{re.escape(name)}\b")
+        return [stem for stem, text in code.items() if pattern.search(text)]
+    return [stem for stem, text in code.items() if _calls(module, name, text)]
+
+
+def _imported(source: str, text: str) -> list[tuple[str, str, int]]:
+    """``(name, alias, end)`` for each name of ``from <source> import ...`` in ``text``.
+
+    ``end`` is where the import statement ends; a parenthesized list may span lines.
+    """
+    pattern = (
+        rf"^[ \t]*from[ \t]+{re.escape(source)}[ \t]+import[ \t]+"
+        r"(?:\((?P<many>[^)]*)\)|(?P<one>[^\n#]*))"
+    )
+    out = []
+    for found in re.finditer(pattern, text, flags=re.M):
+        listed = re.sub(r"#[^\n]*", "", found["many"] or found["one"] or "")
+        for item in listed.split(","):
+            words = item.split()
+            if words:
+                out.append((words[0], words[-1], found.end()))
+    return out
+
+
+def _calls(module: str, name: str, text: str) -> bool:
+    """Whether ``text`` calls ``name`` of the subpackage module ``module``."""
+    package, leaf = module.rsplit(".", 1)
+    word = re.escape(name)
+    if re.search(rf"\b{re.escape(module)}\.{word}\b", text):
+        return True
+    aliases = [(a, end) for n, a, end in _imported(package, text) if n == leaf]
+    plain = rf"^[ \t]*import[ \t]+{re.escape(module)}[ \t]+as[ \t]+(\w+)"
+    aliases += [(m[1], m.end()) for m in re.finditer(plain, text, flags=re.M)]
+    if any(re.search(rf"\b{a}\.{word}\b", text[end:]) for a, end in aliases):
+        return True
+    return any(n == name for n, _, _ in _imported(module, text))
 
 
 def render() -> str:
@@ -72,7 +130,8 @@ def render() -> str:
         "# lawlib: the API",
         "",
         "Every public name of `lawlib`, the package the chapters import, with the",
-        "first line of its docstring, where its source starts and the chapters that call it. This page is",
+        "first line of its docstring, where its source starts and the chapters "
+        "that call it. This page is",
         "generated from the package and the notebooks by `tools/api_page.py`; a test",
         "fails when it is out of date. Each module's source is folded below its list:",
         "reading it is part of the course.",

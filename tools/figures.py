@@ -1,6 +1,7 @@
 """Regenerate every figure of the book as PDF and PNG, for slides.
 
-    python tools/figures.py [--scale quick|full] [--out DIR] [NOTEBOOK ...]     (./book.sh figures)
+    python tools/figures.py [--scale quick|full] [--out DIR] [NOTEBOOK ...]
+    (./book.sh figures)
 
 Executes each chapter of the table of contents (or the notebooks named) top to
 bottom in a fresh kernel, like tools/run_notebook.py, with one extra first cell
@@ -59,7 +60,9 @@ def _save_open_figures():
 
 
 def _saving(show):
-    @_functools.wraps(show)  # keeps the attributes the inline backend keeps on its show (_draw_called, _to_draw)
+    # wraps: keeps the attributes the inline backend keeps on its show (_draw_called,
+    # _to_draw)
+    @_functools.wraps(show)
     def wrapped(*args, **kwargs):
         _save_open_figures()
         return show(*args, **kwargs)

@@ -40,7 +40,8 @@ def module_rows() -> list[tuple[str, int, int]]:
 
 
 def visible_cells(path: Path) -> list[list[str]]:
-    """The visible code cells of one notebook (set-up cell and folded cells left out)."""
+    """The visible code cells of one notebook (set-up cell and folded cells left
+    out)."""
     nb = json.loads(path.read_text())
     cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
     out = []

@@ -1,8 +1,8 @@
 """Keep the book's notebooks tidy: one set-up cell everywhere, no outputs.
 
-    python tools/notebooks.py sync     # write the canonical set-up cell into every chapter
-    python tools/notebooks.py strip    # remove outputs and execution counts
-    python tools/notebooks.py check    # exit 1 if either is out of date (used by the tests)
+    python tools/notebooks.py sync   # write the canonical set-up cell into each chapter
+    python tools/notebooks.py strip  # remove outputs and execution counts
+    python tools/notebooks.py check  # exit 1 if either is out of date (a test runs it)
 
 The set-up cell takes the repository address from ``_config.yml``
 (``repository.url``), the one place it lives. While ``repository.published``
@@ -29,7 +29,9 @@ SETUP_TAGS = (
 
 
 def _repository_field(key: str) -> str | None:
-    """``repository.<key>`` from ``_config.yml`` (read without a YAML dependency), None when absent."""
+    """``repository.<key>`` from ``_config.yml`` (read without a YAML dependency), None
+    when absent.
+    """
     in_repo = False
     for line in (ROOT / "_config.yml").read_text().splitlines():
         if line.startswith("repository:"):
@@ -51,7 +53,9 @@ def repository_url() -> str:
 
 
 def install_ref() -> str:
-    """The git ref Colab installs lawlib from (``repository.lawlib_ref`` in ``_config.yml``)."""
+    """The git ref Colab installs lawlib from (``repository.lawlib_ref`` in
+    ``_config.yml``).
+    """
     return _repository_field("lawlib_ref") or "main"
 
 
@@ -63,49 +67,65 @@ def published() -> bool:
 
 UNPUBLISHED = (
     '"This book is not published yet, so lawlib cannot be installed from "\n'
-    '                           "its repository. Install it from a local checkout of the book "\n'
-    '                           "(pip install -e /path/to/checkout), or set LAWLIB_SOURCE="\n'
-    '                           "/path/to/checkout and run this cell again."'
+    '            "its repository. Install it from a local checkout of the book "\n'
+    '            "(pip install -e /path/to/checkout), or set LAWLIB_SOURCE="\n'
+    '            "/path/to/checkout and run this cell again."'
 )
 
 
 def setup_source(path: Path | None = None) -> str:
-    """The canonical set-up cell; for ``path`` (a chapter) it passes the chapter's name to ``lawlib.setup``."""
+    """The canonical set-up cell.
+
+    For ``path`` (a chapter) it passes the chapter's name to ``lawlib.setup``. The
+    cell is as ``ruff format`` writes it, no line wider than 88 characters.
+    """
     url = repository_url().rstrip("/")
     call = (
         f'lawlib.setup(chapter="{path.stem}")' if path is not None else "lawlib.setup()"
     )
+    imports = "import importlib.util\nimport os\nimport subprocess\nimport sys\n"
     if published():
-        head = f"""# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
+        head = f"""\
+# Set-up. In Colab (or anywhere lawlib is missing) install it from the book's
 # repository, without touching the installed torch/numpy; then pick the device and
 # the scale and print them. LAWLIB_SOURCE overrides where lawlib comes from.
-import importlib.util, os, subprocess, sys
-
-LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "git+{url}@{install_ref()}")
+{imports}
+REPOSITORY = "git+{url}@{install_ref()}"
+LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", REPOSITORY)
 if importlib.util.find_spec("lawlib") is None:"""
     else:
-        head = f"""# Set-up. The book is not published yet (its repository address is a placeholder):
+        head = f"""\
+# Set-up. The book is not published yet (its repository address is a placeholder):
 # where lawlib is missing, install it from a local checkout (LAWLIB_SOURCE=/path/to/it)
 # without touching the installed torch/numpy; then pick the device and the scale.
-import importlib.util, os, subprocess, sys
-
+{imports}
 LAWLIB_SOURCE = os.environ.get("LAWLIB_SOURCE", "")
 if importlib.util.find_spec("lawlib") is None:
     if not LAWLIB_SOURCE:
-        raise RuntimeError({UNPUBLISHED})"""
+        raise RuntimeError(
+            {UNPUBLISHED}
+        )"""
     return (
         head
         + f"""
     print("Installing lawlib from", LAWLIB_SOURCE, "...")
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", LAWLIB_SOURCE],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", LAWLIB_SOURCE],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        raise RuntimeError("Could not install lawlib from " + LAWLIB_SOURCE + ":\\n" + done.stderr[-3000:])
+        raise RuntimeError(
+            "Could not install lawlib from "
+            + LAWLIB_SOURCE
+            + ":\\n"
+            + done.stderr[-3000:]
+        )
     importlib.invalidate_caches()
 
 import lawlib
 
-# One line: device, scale, this chapter's time here (LAWLIB_DEVICE, LAWLIB_SCALE override).
+# Device, scale, this chapter's time here (LAWLIB_DEVICE, LAWLIB_SCALE override).
 DEVICE, SCALE = {call}
 lawlib.use_style()"""
     )
@@ -165,14 +185,16 @@ def problems() -> list[str]:
         cell = first_code_cell(nb)
         if cell is None or "".join(cell["source"]) != "".join(want):
             out.append(
-                f"{p.name}: the first code cell is not the canonical set-up cell (run tools/notebooks.py sync)"
+                f"{p.name}: the first code cell is not the canonical set-up cell (run "
+                "tools/notebooks.py sync)"
             )
         for c in nb["cells"]:
             if c["cell_type"] == "code" and (
                 c.get("outputs") or c.get("execution_count") is not None
             ):
                 out.append(
-                    f"{p.name}: a code cell carries outputs or an execution count (run tools/notebooks.py strip)"
+                    f"{p.name}: a code cell carries outputs or an execution count (run "
+                    "tools/notebooks.py strip)"
                 )
                 break
     return out

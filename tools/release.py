@@ -2,8 +2,9 @@
 
     python tools/release.py check          # exit 1 unless every place below agrees
     python tools/release.py check --publish [--tag v0.3.0] [--repository owner/name]
-                                           # ... and the book can be published from this tag
-    python tools/release.py bump 0.3.0     # write 0.3.0 / v0.3.0 everywhere, then sync the set-up cells
+                                           # ... and the book can be published from it
+    python tools/release.py bump 0.3.0     # write 0.3.0 / v0.3.0 everywhere, then
+                                           # sync the set-up cells
 
 A class that opens a chapter in Colab must keep working all term, whatever is
 pushed to ``main`` later. So the Colab launch buttons open the chapter at the
@@ -45,7 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import notebooks  # noqa: E402
 
-# place: (file, pattern whose group 2 is the value (groups 1 and 3 are kept), the prefix before the version)
+# place: (file, pattern whose group 2 is the value (groups 1 and 3 are kept), the prefix
+# before the version)
 PLACES = {
     "pyproject.toml version": ("pyproject.toml", r'^(version\s*=\s*")([^"]*)(")', ""),
     "lawlib.__version__": (
@@ -79,10 +81,13 @@ def version() -> str:
 
 
 def problems() -> list[str]:
-    """Disagreements between the four places, and set-up cells that install from another ref."""
+    """Disagreements between the four places, and set-up cells that install from another
+    ref.
+    """
     where, v = found(), version()
     bad = [
-        f"{name} is {value!r}, expected {PLACES[name][2] + v!r} (pyproject.toml version {v})"
+        f"{name} is {value!r}, expected {PLACES[name][2] + v!r} (pyproject.toml "
+        f"version {v})"
         for name, value in where.items()
         if value != PLACES[name][2] + v
     ]
@@ -93,16 +98,19 @@ def problems() -> list[str]:
         cell = notebooks.first_code_cell(json.loads(p.read_text()))
         if cell is None or "".join(cell["source"]) != notebooks.setup_source(p):
             bad.append(
-                f"{p.name}: the set-up cell is not the generated one (run tools/notebooks.py sync)"
+                f"{p.name}: the set-up cell is not the generated one (run "
+                "tools/notebooks.py sync)"
             )
         elif notebooks.published() and want not in "".join(cell["source"]):
             bad.append(
-                f"{p.name}: the set-up cell does not install lawlib from {want} (run tools/notebooks.py sync)"
+                f"{p.name}: the set-up cell does not install lawlib from {want} (run "
+                "tools/notebooks.py sync)"
             )
     return bad
 
 
-# Addresses that are known not to be the book's: the one the template shipped with, and the like.
+# Addresses that are known not to be the book's: the one the template shipped with, and
+# the like.
 PLACEHOLDER_URLS = (
     "https://github.com/law-of-robustness/lecture-notes",
     "https://github.com/USER/REPO",
@@ -112,7 +120,9 @@ PLACEHOLDER_URLS = (
 
 
 def repository() -> dict:
-    """``repository`` of ``_config.yml``: ``url`` and ``published`` (read without a YAML dependency)."""
+    """``repository`` of ``_config.yml``: ``url`` and ``published``
+    (read without a YAML dependency).
+    """
     out: dict = {}
     in_repo = False
     for line in (ROOT / "_config.yml").read_text().splitlines():
@@ -142,15 +152,18 @@ def publish_problems(
         or len(parsed.path.strip("/").split("/")) != 2
     ):
         bad.append(
-            f"_config.yml repository.url {url!r} is not an https://host/owner/name address"
+            f"_config.yml repository.url {url!r} is not an https://host/owner/name "
+            "address"
         )
     elif any(url.lower() == p.lower() for p in PLACEHOLDER_URLS):
         bad.append(
-            f"_config.yml repository.url is the placeholder {url}: set it to the book's repository"
+            f"_config.yml repository.url is the placeholder {url}: set it to the "
+            "book's repository"
         )
     if repo.get("published", "false").lower() != "true":
         bad.append(
-            "_config.yml repository.published is not true: set it once the repository is public"
+            "_config.yml repository.published is not true: set it once the repository "
+            "is public"
         )
     v = version()
     tag = tag if tag is not None else os.environ.get("GITHUB_REF_NAME", "")
@@ -158,7 +171,8 @@ def publish_problems(
         bad.append(f"no tag given (--tag v{v}, or GITHUB_REF_NAME)")
     elif tag != f"v{v}":
         bad.append(
-            f"the tag {tag!r} does not match pyproject.toml's version {v} (expected v{v})"
+            f"the tag {tag!r} does not match pyproject.toml's version {v} (expected "
+            f"v{v})"
         )
     github_repository = (
         github_repository
@@ -170,13 +184,15 @@ def publish_problems(
         and parsed.path.strip("/").lower() != github_repository.lower()
     ):
         bad.append(
-            f"_config.yml repository.url {url} is not the repository being built ({github_repository})"
+            f"_config.yml repository.url {url} is not the repository being built "
+            f"({github_repository})"
         )
     return bad
 
 
 def bump(new: str) -> None:
-    """Write ``new`` (X.Y.Z) into the four places and the set-up cell of every chapter."""
+    """Write ``new`` (X.Y.Z) into the four places and the set-up cell of every
+    chapter."""
     if not VERSION.match(new):
         raise SystemExit(f"version must be X.Y.Z, got {new!r}")
     for name, (file, pattern, prefix) in PLACES.items():
@@ -195,7 +211,8 @@ def bump(new: str) -> None:
         if notebooks.sync(p):
             print("synced", p.name)
     print(
-        f"version {new}: now commit, then: git tag v{new} && git push origin main v{new}"
+        f"version {new}: now commit, then: git tag v{new} && git push origin main "
+        f"v{new}"
     )
 
 

@@ -1,6 +1,8 @@
-"""Execute one notebook top to bottom in a fresh kernel, as "Run all" does, and report on it.
+"""Execute one notebook top to bottom in a fresh kernel, as "Run all" does, and report
+on it.
 
-    python tools/run_notebook.py book/01_memorization_model.ipynb [--cwd DIR] [--timeout SECONDS]
+    python tools/run_notebook.py book/01_memorization_model.ipynb \\
+        [--cwd DIR] [--timeout SECONDS]
 
 Prints one JSON line: wall time, attempts, the set-up cell's output, and the
 installed torch and numpy versions before and after the run (the Colab test

@@ -1,6 +1,7 @@
 """Build the student edition of the site: every exercise, no solution.
 
-    python tools/student.py [--out DIR]        # default DIR: _build/student/html  (./book.sh student)
+    python tools/student.py [--out DIR]  # default DIR: _build/student/html
+                                         # (./book.sh student)
 
 The same book as ``./book.sh build`` with sphinx-exercise's ``hide_solutions``
 on, so every ``{solution}`` block is left out of the pages and of the search
@@ -34,7 +35,8 @@ BANNER = "Student edition: the exercises are here, their solutions are not."
 
 
 def seed_cache(cache_dir: Path, executed: Path = EXECUTED) -> list[str]:
-    """Put every executed notebook of the last full build (without errors) into the Jupyter cache.
+    """Put every executed notebook of the last full build (without errors) into the
+    Jupyter cache.
 
     The cache matches a chapter by the hash of its code cells, so an executed
     notebook is used only for a chapter whose code is unchanged. Returns the
@@ -60,7 +62,8 @@ def seed_cache(cache_dir: Path, executed: Path = EXECUTED) -> list[str]:
     return added
 
 
-# A MyST solution block: an opening fence of backticks or colons, then everything up to the same fence.
+# A MyST solution block: an opening fence of backticks or colons, then everything up to
+# the same fence.
 SOLUTION = re.compile(
     r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?^(?P=fence)[ \t]*$\n?", flags=re.M | re.S
 )
@@ -72,7 +75,9 @@ def strip_solutions(text: str) -> str:
 
 
 def strip_sources(html_dir: Path) -> list[str]:
-    """Remove the solutions from the sources the site serves (the download buttons' notebooks and pages)."""
+    """Remove the solutions from the sources the site serves
+    (the download buttons' notebooks and pages).
+    """
     changed = []
     for path in sorted((html_dir / "_sources").rglob("*")):
         if path.suffix == ".ipynb":
@@ -110,14 +115,17 @@ def overrides(cache_dir: Path) -> dict:
 
 
 def build(out: Path) -> int:
-    """Build the student edition into ``out`` with warnings as errors; return Sphinx's status (0 = success)."""
+    """Build the student edition into ``out`` with warnings as errors; return Sphinx's
+    status (0 = success).
+    """
     from jupyter_book.sphinx import build_sphinx
 
     out = out.resolve()
     cache_dir = out.parent / ".jupyter_cache"
     seeded = seed_cache(cache_dir)
     print(
-        f"==> student edition: {len(seeded)} executed chapter(s) from the last full build in the cache",
+        f"==> student edition: {len(seeded)} executed chapter(s) from the last full "
+        "build in the cache",
         flush=True,
     )
     result = build_sphinx(
