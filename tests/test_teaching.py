@@ -180,6 +180,10 @@ def test_figures_command_writes_pdf_and_png_for_every_figure(tmp_path):
             "quick",
             "--out",
             str(tmp_path),
+            # a cell that waits 240 s for a reply is a lost kernel message (a rare
+            # nbclient hang seen under load): run_notebook then runs the chapter again
+            "--timeout",
+            "240",
             str(chapter),
         ],
         capture_output=True,
