@@ -874,9 +874,10 @@ def test_reader_sees_no_tex_or_dollar_as_text(readings):
 
 
 def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
-    """(b) No display formula is wider than the text column at desktop width; at phone
-    width a formula that must scroll shows a cue (a shadow at the hidden edge); inline
-    math never sits in a scroll box (it would be clipped with no sign of it)."""
+    """(b) No display formula and no line of a code cell is wider than its box at
+    desktop width; at phone width a formula that must scroll shows a cue (a shadow at
+    the hidden edge); inline math never sits in a scroll box (it would be clipped with
+    no sign of it)."""
     problems = {}
     for page, items in _collect(readings, "wideMath", kinds=("desktop",)).items():
         problems.setdefault(page, []).extend(
@@ -885,6 +886,10 @@ def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
     for page, items in _collect(readings, "noCue", kinds=("phone",)).items():
         problems.setdefault(page, []).extend(
             f"scrolls with no visible cue at 390px: {x}" for x in items
+        )
+    for page, items in _collect(readings, "wideCode", kinds=("desktop",)).items():
+        problems.setdefault(page, []).extend(
+            f"code cut off at 1280px: {x}" for x in items
         )
     for page, items in _collect(readings, "inlineBox").items():
         problems.setdefault(page, []).extend(

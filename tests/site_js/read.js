@@ -1,5 +1,5 @@
 (cfg) => {
-  const out = {rawTex: [], wideMath: [], noCue: [], inlineBox: [], images: [], handRefs: [], devStrings: [],
+  const out = {rawTex: [], wideMath: [], noCue: [], inlineBox: [], wideCode: [], images: [], handRefs: [], devStrings: [],
                exerciseTitles: [], h2: []};
   const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
   const clip = (s, i, n) => s.slice(Math.max(0, i - n), i + n).replace(/\s+/g, ' ').trim();
@@ -38,6 +38,14 @@
       const cs = getComputedStyle(el);
       if (cs.overflowX !== 'visible' || cs.overflowY !== 'visible' || el.scrollWidth > el.clientWidth + 1 && cs.overflowX !== 'visible')
         out.inlineBox.push(`overflow ${cs.overflowX}: ${src}`);
+    }
+  }
+
+  // (b') code: a line of a code cell wider than its box is cut off at desktop width.
+  for (const pre of article.querySelectorAll('div.cell_input pre')) {
+    if (pre.scrollWidth > pre.clientWidth + 1) {
+      const line = pre.textContent.split('\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+      out.wideCode.push(`${pre.scrollWidth}px in a ${pre.clientWidth}px box: ${line.trim().slice(0, 60)}`);
     }
   }
 
