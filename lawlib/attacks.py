@@ -47,6 +47,7 @@ from ._checks import (
     check_positive,
     check_tensor,
 )
+from .geometry import nearest
 from .hardware import progress
 
 __all__ = [
@@ -639,9 +640,8 @@ def nearest_other_class_distance(
     """D_i = min { ‖x_i − x'_j‖ : y'_j ≠ y_i }: distance to the nearest reference point of another class.
 
     The natural unit for a perturbation of x_i: moving x_i by D_i (or by D_i/2
-    towards the midpoint) reaches a genuine image of another class. Computed
-    ``chunk`` rows at a time with ``torch.cdist`` (p = 2 or ∞), so memory is
-    O(chunk · n_ref).
+    towards the midpoint) reaches a genuine image of another class. Per class,
+    :func:`lawlib.geometry.nearest` (p = 2 or ∞, tiles of ``chunk`` rows).
     """
     norm = _check_norm(norm)
     chunk = check_int("chunk", chunk, minimum=1)
@@ -654,16 +654,14 @@ def nearest_other_class_distance(
     y = _check_classes("y", y, x.shape[0], None, x.device)
     y_ref = _check_classes("y_ref", y_ref, x_ref.shape[0], None, x.device)
     x_ref = x_ref.to(x.device, x.dtype)
-    p = 2.0 if norm == "l2" else float("inf")
-    out = []
-    for start in range(0, x.shape[0], chunk):
-        stop = min(start + chunk, x.shape[0])
-        dist = torch.cdist(
-            x[start:stop], x_ref, p=p, compute_mode="donot_use_mm_for_euclid_dist"
-        )
-        same = y[start:stop, None] == y_ref[None, :]
-        out.append(dist.masked_fill(same, math.inf).amin(dim=1))
-    return torch.cat(out)
+    p = 2.0 if norm == "l2" else math.inf
+    out = torch.full((x.shape[0],), math.inf, dtype=x.dtype, device=x.device)
+    for c in torch.unique(y):
+        rows, refs = y == c, y_ref != c
+        if bool(refs.any()):
+            found = nearest(x[rows], x_ref[refs], 1, p=p, chunk=chunk)
+            out[rows] = found.distances[:, 0]
+    return out
 
 
 def success_curve(
@@ -831,9 +829,9 @@ class NearestNeighbourClassifier(nn.Module):
     1-Lipschitz, so f_{y_i} − f_c is 2-Lipschitz and no perturbation with
     ‖δ‖₂ < D_i / 2 changes the prediction (D_i as in
     :func:`nearest_other_class_distance`). Its "parameters" are the n·d
-    coordinates of the stored points, plus n labels. Distances are computed
-    exactly (no matrix-product shortcut) against all reference points at
-    once, which is fine for a few thousand of them.
+    coordinates of the stored points, plus n labels. The nearest point of each
+    class comes from :func:`lawlib.geometry.nearest`; its distance is measured
+    from the difference (exact, and differentiable in x for the attacks).
     """
 
     def __init__(
@@ -857,14 +855,12 @@ class NearestNeighbourClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (m, K): minus the distance from each row of ``x`` to the nearest reference point of each class."""
-        dist = torch.cdist(
-            x, self.x_ref.to(x.dtype), compute_mode="donot_use_mm_for_euclid_dist"
-        )
+        ref = self.x_ref.to(x.dtype)
         cols = []
         for c in range(self.classes):
             mask = self.y_ref == c
             if bool(mask.any()):
-                cols.append(-dist[:, mask].amin(dim=1))
+                cols.append(-nearest(x, ref[mask], 1).distances[:, 0])
             else:
-                cols.append(torch.full_like(dist[:, 0], -math.inf))
+                cols.append(torch.full_like(x[:, 0], -math.inf))
         return torch.stack(cols, dim=1)

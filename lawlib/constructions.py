@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ._checks import check_int, check_labels, check_points, check_positive, check_tensor
-from .geometry import max_inner_product, min_pairwise_distance
+from .geometry import max_inner_product, min_pairwise_distance, pair_tiles
 from .lipschitz import max_pairwise_slope
 
 __all__ = [
@@ -402,13 +402,12 @@ class NeuronPerPoint(nn.Module):
         """c · max_i Σ_{j ∈ N[i]} |y_j| with N[i] = {i} ∪ {j: ⟨x_i, x_j⟩ > 2τ² − 1}, in row chunks."""
         x, a = self.centres, self.labels.abs()
         thr = 2.0 * self.tau**2 - 1.0
-        best = 0.0
-        for s in range(0, self.n, self.chunk):
-            block = x[s : s + self.chunk] @ x.T
-            near = block > thr
-            rows = torch.arange(s, min(s + self.chunk, self.n), device=x.device)
-            near[rows - s, rows] = True
-            best = max(best, float((near.to(a.dtype) @ a).max()))
+        sums = a.clone()  # j = i counts once, here; the tiles exclude it
+        own = torch.arange(self.n, device=x.device)
+        for i0, j0, blk in pair_tiles(x, rows=self.chunk, exclude=own, fill=-math.inf):
+            near = (blk > thr).to(a.dtype)
+            sums[i0 : i0 + blk.shape[0]] += near @ a[j0 : j0 + blk.shape[1]]
+        best = float(sums.max())
         return self.c * best
 
     def lipschitz_upper_bound_rd(self) -> float:

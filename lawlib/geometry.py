@@ -64,10 +64,11 @@ class Nearest(NamedTuple):
 
 
 def _tile_shape(m: int, n: int, itemsize: int, rows: int | None) -> tuple[int, int]:
-    """Rows and columns of a tile of at most ``TILE_BYTES`` (square by default)."""
+    """Rows and columns of a tile of at most ``TILE_BYTES`` (square by default;
+    at least one column)."""
     side = max(1, math.isqrt(max(1, TILE_BYTES // itemsize)))
     r = max(1, min(m, rows if rows is not None else side))
-    c = max(1, min(n, max(r, TILE_BYTES // (itemsize * r))))
+    c = max(1, min(n, TILE_BYTES // (itemsize * r)))
     return r, c
 
 
@@ -225,7 +226,7 @@ def min_pairwise_distance(x: torch.Tensor, chunk: int = 2048) -> PairExtreme:
         if float(dist2.min()) <= 1e3 * noise_floor:
             dist2 = _row_max(x, "distance", chunk).neg_()
         i = int(dist2.argmin())
-        j = i + 1 + int((x[i + 1 :] - x[i]).square().sum(dim=1).argmin())
+        j = i + 1 + int(_sq_norms(x[i + 1 :], x[i]).argmin())
     return PairExtreme(_float64_distance(x, i, j), i, j)
 
 

@@ -32,10 +32,10 @@ alone:
   discarding the largest ``discard`` fraction of the μ_i (Facco et al.'s fit,
   ``method="fit"``).
 
-The k-nearest-neighbour distances come from :func:`knn_distances`, computed in
-blocks of ``chunk`` rows with a matrix multiply (``torch.addmm``) and
-``torch.topk``, then recomputed exactly from the differences for the points
-kept, so memory stays O(chunk · n) and the distances are exact.
+The k-nearest-neighbour distances come from :func:`knn_distances`, that is
+:func:`lawlib.geometry.nearest`: tiles of a matrix product, a running top-k,
+and the candidates measured again from the differences, so the distances are
+exact.
 
 :func:`load_mnist_if_available` downloads MNIST's IDX files with ``urllib``
 and parses them with :func:`read_idx` (no torchvision needed); it never hangs:
@@ -65,6 +65,7 @@ from ._checks import (
     check_tensor,
 )
 from .device import float64_device
+from .geometry import nearest
 
 __all__ = [
     "AVERAGES",
@@ -97,14 +98,14 @@ TWONN_METHODS = ("mle", "fit")
 
 
 def knn_distances(x: torch.Tensor, k: int, chunk: int = 512) -> torch.Tensor:
-    """The distances T_1(x_i) ≤ … ≤ T_k(x_i) from each row x_i to its k nearest *other* rows, shape (n, k).
+    """The distances T_1(x_i) ≤ … ≤ T_k(x_i) from each row x_i to its k nearest
+    *other* rows, shape (n, k).
 
-    Blocks of ``chunk`` rows are compared with all n rows through
-    ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2⟨x_i, x_j⟩ (one ``addmm``); the point
-    itself is excluded by its index (a duplicate row elsewhere counts, at
-    distance 0). The k + a few best candidates are then measured again from
-    the differences, so the returned distances carry no cancellation error.
-    Memory O(chunk · (n + k·d)). Device and dtype of ``x``. the ImageNet chapter.
+    :func:`lawlib.geometry.nearest` (tiles of ``chunk`` rows through
+    ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2⟨x_i, x_j⟩, the point itself excluded by its
+    index, so a duplicate row elsewhere counts, at distance 0); the candidates are
+    measured again from the differences, so the distances carry no cancellation
+    error. Device and dtype of ``x``.
     """
     x = check_points("x", x, min_points=2)
     n = x.shape[0]
@@ -114,28 +115,7 @@ def knn_distances(x: torch.Tensor, k: int, chunk: int = 512) -> torch.Tensor:
             f"k must be <= n - 1 = {n - 1} (each point has n - 1 neighbours), got {k}"
         )
     chunk = check_int("chunk", chunk, minimum=1)
-    m = min(
-        n - 1, k + min(k, 8)
-    )  # a few spare candidates, in case rounding reorders near-ties
-    with torch.no_grad():
-        xc = x - x.mean(
-            dim=0
-        )  # translation invariant; centring shrinks the cancellation error
-        sq = (xc * xc).sum(dim=1)
-        out = torch.empty(n, k, dtype=x.dtype, device=x.device)
-        for start in range(0, n, chunk):
-            stop = min(start + chunk, n)
-            b = stop - start
-            block = torch.addmm(
-                sq[None, :].expand(b, -1), xc[start:stop], xc.T, alpha=-2
-            )
-            rows = torch.arange(b, device=x.device)
-            block[rows, start + rows] = float("inf")  # not its own neighbour
-            idx = block.topk(m, dim=1, largest=False).indices
-            del block
-            exact = (xc[start:stop, None, :] - xc[idx]).norm(dim=2)
-            out[start:stop] = exact.sort(dim=1).values[:, :k]
-    return out
+    return nearest(x, k=k, chunk=chunk).distances
 
 
 def _knn_without_duplicates(x: torch.Tensor, k: int, chunk: int) -> torch.Tensor:

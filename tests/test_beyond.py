@@ -363,14 +363,14 @@ def test_gradient_lp_norms_of_a_linear_function(d, p, seed):
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(d, generator=g, dtype=torch.float64)
     x = torch.randn(5, d, generator=g, dtype=torch.float64)
-    got = lawlib.gradient_lp_norms(lambda u: u @ w + 1.0, x, p=p)
+    got = lawlib.gradient_norms(lambda u: u @ w + 1.0, x, p=p)
     assert torch.allclose(got, torch.linalg.vector_norm(w, ord=p).expand(5))
 
 
 def test_gradient_lp_norms_sandwich_for_a_network():
     net = lawlib.two_layer_relu(16, 30, generator=lawlib.make_generator(2))
     z = torch.randn(100, 16)
-    g1, g2 = lawlib.gradient_lp_norms(net, z, 1), lawlib.gradient_lp_norms(net, z, 2)
+    g1, g2 = lawlib.gradient_norms(net, z, p=1), lawlib.gradient_norms(net, z, p=2)
     assert torch.allclose(g2, lawlib.gradient_norms(net, z))
     assert bool((g1 >= g2 * (1 - 1e-6)).all()) and bool(
         (g1 <= 4 * g2 * (1 + 1e-6)).all()
@@ -443,13 +443,13 @@ def test_non_finite_points_name_x(bad, i):
         "x", lawlib.opposite_label_distance, x, torch.tensor([1.0, -1, 1, -1, 1])
     )
     raises_naming("x", lawlib.cell_label_variance, x, torch.ones(5), 2)
-    raises_naming("x", lawlib.gradient_lp_norms, lambda u: u.sum(1), x)
+    raises_naming("x", lawlib.gradient_norms, lambda u: u.sum(1), x)
 
 
 @given(st.floats(-3, 0.999) | st.just(float("nan")))
 def test_bad_p_names_p(p):
     raises_naming(
-        "p", lawlib.gradient_lp_norms, lambda u: u.sum(1), torch.rand(3, 2), p
+        "p", lawlib.gradient_norms, lambda u: u.sum(1), torch.rand(3, 2), p=p
     )
     raises_naming(
         "p",
