@@ -448,9 +448,7 @@ def test_non_finite_points_name_x(bad, i):
 
 @given(st.floats(-3, 0.999) | st.just(float("nan")))
 def test_bad_p_names_p(p):
-    raises_naming(
-        "p", lawlib.gradient_norms, lambda u: u.sum(1), torch.rand(3, 2), p=p
-    )
+    raises_naming("p", lawlib.gradient_norms, lambda u: u.sum(1), torch.rand(3, 2), p=p)
     raises_naming(
         "p",
         lawlib.opposite_label_distance,

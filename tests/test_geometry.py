@@ -297,3 +297,142 @@ def test_small_tiles_give_the_brute_force_answer(cloud, tile_bytes):
         float(x[s.i] @ x[s.j]) == pytest.approx(s.value, rel=1e-9, abs=1e-12)
         and s.i < s.j
     )
+
+
+# ----------------------------------------------------------------------------- the kernel
+
+
+def brute_knn(x: torch.Tensor, y: torch.Tensor | None, k: int, p: float = 2.0):
+    """The k smallest distances per row from the full torch.cdist matrix (float64)."""
+    ref = x if y is None else y
+    full = torch.cdist(
+        x.double(), ref.double(), p=p, compute_mode="donot_use_mm_for_euclid_dist"
+    )
+    if y is None:
+        full.fill_diagonal_(math.inf)
+    return full.topk(k, dim=1, largest=False).values
+
+
+@st.composite
+def knn_cases(draw):
+    n = draw(st.integers(2, 30))
+    m = draw(st.integers(1, 30))
+    d = draw(st.integers(1, 5))
+    seed = draw(st.integers(0, 2**31))
+    g = make_generator(seed)
+    # integer coordinates: many exact ties and duplicate points
+    x = torch.randint(-2, 3, (n, d), generator=g).to(torch.float32)
+    y = None if draw(st.booleans()) else torch.randn(m, d, generator=g)
+    avail = n - 1 if y is None else m
+    k = draw(st.integers(1, max(1, min(avail, 6))))
+    p = draw(st.sampled_from([1.0, 2.0, 3.0, math.inf]))
+    rows = draw(st.sampled_from([1, 2, 7, 64]))
+    tile = draw(st.sampled_from([1, 5, 64, 1 << 20]))
+    return x, y, k, p, rows, tile
+
+
+@given(knn_cases())
+def test_nearest_matches_cdist_brute_force(case):
+    from lawlib import geometry
+
+    x, y, k, p, rows, tile = case
+    old = geometry.TILE_BYTES
+    geometry.TILE_BYTES = tile * x.element_size()
+    try:
+        got = geometry.nearest(x, y, k, p=p, chunk=rows)
+    finally:
+        geometry.TILE_BYTES = old
+    want = brute_knn(x, y, k, p)
+    torch.testing.assert_close(got.distances.double(), want, rtol=1e-6, atol=1e-6)
+    # the indices point at rows at those distances, never at the row itself
+    ref = x if y is None else y
+    again = torch.linalg.vector_norm(
+        x.double()[:, None, :] - ref.double()[got.indices], ord=p, dim=2
+    )
+    torch.testing.assert_close(again, want, rtol=1e-6, atol=1e-6)
+    if y is None:
+        assert not bool((got.indices == torch.arange(x.shape[0])[:, None]).any())
+
+
+def test_nearest_float64_recheck_finds_the_true_neighbour():
+    # Far from the origin, ‖a‖² + ‖b‖² − 2⟨a, b⟩ in float32 cannot tell these
+    # neighbours apart (gaps 1e-4 at norm 1e3); the recheck from the differences can.
+    g = make_generator(3)
+    base = torch.randn(1, 8, generator=g, dtype=torch.float64) * 1e3
+    x64 = base + 1e-3 * torch.randn(200, 8, generator=g, dtype=torch.float64)
+    x = x64.float()
+    got = lawlib_nearest(x, k=3)
+    want = brute_knn(x, None, 3)
+    torch.testing.assert_close(got.distances.double(), want, rtol=1e-6, atol=1e-9)
+
+
+def lawlib_nearest(*args, **kwargs):
+    from lawlib.geometry import nearest
+
+    return nearest(*args, **kwargs)
+
+
+def test_nearest_is_differentiable_in_x():
+    g = make_generator(0)
+    ref, x = torch.randn(20, 3, generator=g), torch.randn(5, 3, generator=g)
+    x.requires_grad_(True)
+    d = lawlib_nearest(x, ref, 1).distances[:, 0]
+    d.sum().backward()
+    j = torch.cdist(x.detach(), ref).argmin(dim=1)
+    want = (x.detach() - ref[j]) / d.detach()[:, None]
+    torch.testing.assert_close(x.grad, want)
+
+
+def test_nearest_rejects_bad_arguments():
+    x = torch.randn(5, 2)
+    raises_naming("k", lawlib_nearest, x, None, 5)
+    raises_naming("y", lawlib_nearest, x, torch.randn(3, 3))
+    raises_naming("p", lawlib_nearest, x, None, 1, p=0.5)
+    raises_naming("chunk", lawlib_nearest, x, None, 1, chunk=0)
+
+
+def test_pair_tiles_cover_the_upper_triangle_once():
+    from lawlib import geometry
+
+    x = torch.randn(23, 4, generator=make_generator(1), dtype=torch.float64)
+    old = geometry.TILE_BYTES
+    geometry.TILE_BYTES = 35 * x.element_size()
+    try:
+        seen = torch.zeros(23, 23)
+        for i0, j0, blk in geometry.pair_tiles(
+            x, metric="half_sq", rows=4, upper=True, fill=math.nan
+        ):
+            want = (x[i0 : i0 + blk.shape[0]] @ x[j0 : j0 + blk.shape[1]].T) - 0.5 * (
+                x[j0 : j0 + blk.shape[1]] ** 2
+            ).sum(1)
+            keep = ~torch.isnan(blk)
+            torch.testing.assert_close(blk[keep], want[keep])
+            seen[i0 : i0 + blk.shape[0], j0 : j0 + blk.shape[1]] += keep.double()
+    finally:
+        geometry.TILE_BYTES = old
+    assert torch.equal(seen, torch.ones(23, 23).triu(1))
+
+
+def test_sample_pair_inner_products_same_values_as_one_gather():
+    # Blocks change nothing: the same generator gives the values of the one-shot formula.
+    x = sample_sphere(50, 7, seed=2)
+    got = sample_pair_inner_products(x, 1000, generator=make_generator(5))
+    g = make_generator(5)
+    i = torch.randint(0, 50, (1000,), generator=g)
+    j = (i + torch.randint(1, 50, (1000,), generator=g)) % 50
+    assert torch.equal(got, (x[i] * x[j]).sum(dim=1))
+
+
+def test_sample_pair_inner_products_memory_is_bounded():
+    # 10⁵ pairs in d = 256: one gather would allocate 2 × 100 MB; the blocks stay
+    # within TILE_BYTES (plus the 24 bytes a pair of indices and the output).
+    from torch.profiler import ProfilerActivity, profile
+
+    from lawlib import geometry
+
+    x = torch.randn(500, 256, generator=make_generator(0))
+    n_pairs = 100_000
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        sample_pair_inner_products(x, n_pairs, generator=make_generator(1))
+    largest = max(e.cpu_memory_usage for e in prof.events())
+    assert largest <= geometry.TILE_BYTES + 8 * n_pairs
