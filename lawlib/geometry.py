@@ -207,13 +207,12 @@ def min_pairwise_distance(x: torch.Tensor, chunk: int = 2048) -> PairExtreme:
     """min_{i<j} ‖x_i − x_j‖ over the rows of ``x``, in tiles of ``chunk`` rows.
 
     ‖x_i − x_j‖² = ‖x_i − μ‖² − 2 M_ij with M the ``"half_sq"`` tiles of
-    :func:`pair_tiles` (μ the mean: centring shrinks the cancellation error),
-    reduced by ``amax``; the partner of the best row is found from that row's
-    differences, and the pair's distance is measured again in float64. When the
-    minimum is within a factor 10³ of the cancellation error
-    64 ε max_i ‖x_i − μ‖², the search is repeated on the differences themselves
-    (exact, slower). Memory about n(d + 1) entries (the augmented copy) plus
-    ``TILE_BYTES`` beyond x.
+    :func:`pair_tiles` (μ the mean: centring shrinks the cancellation error), reduced by
+    ``amax``; the partner of the best row is found from that row's differences, and the
+    pair's distance is measured again in float64. When the minimum is within a factor
+    10³ of the cancellation error 64 ε max_i ‖x_i − μ‖², the search is repeated on the
+    differences themselves (exact, slower). Memory about n(d + 1) entries (the augmented
+    copy) plus ``TILE_BYTES`` beyond x.
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
@@ -242,15 +241,14 @@ def nearest(
     (p ∈ [1, ∞]); with ``y`` None, the k nearest *other* rows of ``x`` (a row is
     excluded by its index: a duplicate elsewhere counts, at distance 0).
 
-    The tiles of :func:`pair_tiles` (``"half_sq"`` for p = 2, ``"distance"``
-    otherwise, ``chunk`` rows each) feed a running top-(k + 4) per row that only
-    the rows a tile can improve enter (their ``amax`` beats the row's last
-    candidate). The candidates are measured again from the differences in float64
-    and sorted. For p = 2 a row whose (k + 4)-th candidate is within the
-    worst-case cancellation error 4(d + 2) ε (‖x_i − μ‖² + max_j ‖y_j − μ‖²) of its
-    k-th distance is searched again from the differences in float64, so the
-    result is exact. The returned distances are differentiable in ``x`` and ``y``.
-    Memory about n(d + 1) entries plus ``TILE_BYTES`` beyond x and y.
+    The tiles of :func:`pair_tiles` (``"half_sq"`` for p = 2, ``"distance"`` otherwise,
+    ``chunk`` rows each) feed a running top-(k + 4) per row that only the rows a tile
+    can improve enter (their ``amax`` beats the row's last candidate). The candidates
+    are measured again from the differences in float64 and sorted. For p = 2 a row whose
+    (k + 4)-th candidate is within the worst-case cancellation error 4(d + 2) ε (‖x_i −
+    μ‖² + max_j ‖y_j − μ‖²) of its k-th distance is searched again from the differences
+    in float64, so the result is exact. The returned distances are differentiable in
+    ``x`` and ``y``. Memory about n(d + 1) entries plus ``TILE_BYTES`` beyond x and y.
     """
     x = check_points("x", x, min_points=1)
     if y is not None:
@@ -262,9 +260,9 @@ def nearest(
     k = check_int("k", k, minimum=1)
     if chunk is not None:
         chunk = check_int("chunk", chunk, minimum=1)
+    if not (isinstance(p, (int, float)) and p >= 1):  # NaN fails too
+        raise ValueError(f"p must be a number in [1, inf], got {p!r}")
     p = float(p)
-    if not p >= 1:
-        raise ValueError(f"p must be in [1, inf], got {p}")
     ref = x if y is None else y
     avail = ref.shape[0] - (1 if y is None else 0)
     if k > avail:
@@ -363,11 +361,10 @@ def sample_pair_inner_products(
 ) -> torch.Tensor:
     """⟨x_i, x_j⟩ for ``n_pairs`` random pairs i ≠ j (with replacement over pairs).
 
-    On S^{d-1} these have mean 0 and variance 1/d, and (1 + t)/2 ~
-    Beta((d−1)/2, (d−1)/2). The pairs are drawn at once (i uniform, j = i + an
-    offset uniform in 1 … n − 1, mod n: 24 bytes a pair) and their rows gathered in
-    blocks of at most ``TILE_BYTES``, so memory stays O(n_pairs + TILE_BYTES)
-    whatever d.
+    On S^{d-1} these have mean 0 and variance 1/d, and (1 + t)/2 ~ Beta((d−1)/2,
+    (d−1)/2). The pairs are drawn at once (i uniform, j = i + an offset uniform in 1 … n
+    − 1, mod n: 24 bytes a pair) and their rows gathered in blocks of at most
+    ``TILE_BYTES``, so memory stays O(n_pairs + TILE_BYTES) whatever d.
     """
     x = check_points("x", x)
     n_pairs = check_int("n_pairs", n_pairs, minimum=1)
@@ -392,10 +389,9 @@ def sample_pair_inner_products(
 def inner_product_density(t: torch.Tensor, d: int) -> torch.Tensor:
     """Exact density of t = ⟨x, u⟩ for x uniform on S^{d-1} and a fixed unit vector u.
 
-    p_d(t) = (1 − t²)^{(d−3)/2} / B(1/2, (d−1)/2) on (−1, 1), zero outside;
-    equivalently (1 + t)/2 ~ Beta((d−1)/2, (d−1)/2), so E t = 0 and
-    Var t = 1/d. For two independent uniform points it is the law of
-    ⟨x_i, x_j⟩ (condition on x_j).
+    p_d(t) = (1 − t²)^{(d−3)/2} / B(1/2, (d−1)/2) on (−1, 1), zero outside; equivalently
+    (1 + t)/2 ~ Beta((d−1)/2, (d−1)/2), so E t = 0 and Var t = 1/d. For two independent
+    uniform points it is the law of ⟨x_i, x_j⟩ (condition on x_j).
     """
     d = check_int("d", d, minimum=2)
     t = torch.as_tensor(t, dtype=torch.float64)

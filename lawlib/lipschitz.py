@@ -51,7 +51,8 @@ def batch_values(f: Function, x: torch.Tensor) -> torch.Tensor:
         out = out[:, 0]
     if out.shape != (x.shape[0],):
         raise ValueError(
-            f"f must map an (m, d) tensor to shape (m,) or (m, 1), got {tuple(out.shape)}"
+            "f must map an (m, d) tensor to shape (m,) or (m, 1), got "
+            f"{tuple(out.shape)}"
         )
     return out
 
@@ -62,19 +63,14 @@ def gradient_norms(
     """‖∇f(x_i)‖_p for every row x_i of ``x`` (shape (m,)), by automatic
     differentiation, p ∈ [1, ∞].
 
-    ``f`` maps an (m, d) batch to (m,) values row by row (a network in eval
-    mode), so ∇_x Σ_i f(x_i) has ∇f(x_i) as its i-th row. The Lipschitz constant
-    of f for the ℓ_q norm on inputs is sup_x ‖∇f(x)‖_p with p the dual exponent
-    (1/p + 1/q = 1): p = 2 for ℓ2, p = 1 for ℓ∞ perturbations. Always
-    ‖g‖_2 ≤ ‖g‖_1 ≤ √d ‖g‖_2.
+    ``f`` maps an (m, d) batch to (m,) values row by row (a network in eval mode), so
+    ∇_x Σ_i f(x_i) has ∇f(x_i) as its i-th row. The Lipschitz constant of f for the ℓ_q
+    norm on inputs is sup_x ‖∇f(x)‖_p with p the dual exponent (1/p + 1/q = 1): p = 2
+    for ℓ2, p = 1 for ℓ∞ perturbations. Always ‖g‖_2 ≤ ‖g‖_1 ≤ √d ‖g‖_2.
     """
     x = check_points("x", x, min_points=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    try:
-        p = float(p)
-    except (TypeError, ValueError):
-        raise ValueError(f"p must be a number in [1, inf], got {p!r}") from None
-    if math.isnan(p) or p < 1:
+    if not (isinstance(p, (int, float)) and p >= 1):  # NaN fails too
         raise ValueError(f"p must be a number in [1, inf], got {p!r}")
     norms = []
     for start in range(0, x.shape[0], batch_size):
@@ -86,7 +82,8 @@ def gradient_norms(
 
 
 def max_gradient_norm(f: Function, x: torch.Tensor, batch_size: int = 4096) -> float:
-    """max_i ‖∇f(x_i)‖ over the rows of ``x``: a lower bound on Lip(f) (for f differentiable at x_i).
+    """max_i ‖∇f(x_i)‖ over the rows of ``x``: a lower bound on Lip(f) (for f
+    differentiable at x_i).
 
     With x_i 1000 fresh points from the data distribution this is the
     "maximum random gradient" of Bubeck–Li–Nagaraj, section 5.
@@ -111,12 +108,11 @@ def gradient_ascent_lipschitz(
 ) -> LipschitzEstimate:
     """A lower bound on Lip(f): maximise ‖∇f(x)‖ from every row of ``starts``.
 
-    Each start moves along the gradient of ‖∇f‖² when f is twice
-    differentiable, plus a random proposal of size ``step_size``; a move is
-    kept only when it increases ‖∇f‖. For piecewise-linear f (ReLU networks,
-    McShane, RBFs) the Hessian vanishes almost everywhere and the random
-    proposals do the climbing. The result is max over starts and steps of
-    ‖∇f(x)‖ ≤ Lip(f). Starting near the data finds the steep places of a
+    Each start moves along the gradient of ‖∇f‖² when f is twice differentiable, plus a
+    random proposal of size ``step_size``; a move is kept only when it increases ‖∇f‖.
+    For piecewise-linear f (ReLU networks, McShane, RBFs) the Hessian vanishes almost
+    everywhere and the random proposals do the climbing. The result is max over starts
+    and steps of ‖∇f(x)‖ ≤ Lip(f). Starting near the data finds the steep places of a
     memorizer.
     """
     x = check_points("starts", starts, min_points=1).detach().clone()
@@ -194,19 +190,20 @@ _ONE_LIPSCHITZ = (nn.ReLU, nn.Tanh, nn.Identity, nn.Flatten, nn.Softplus)
 
 
 def spectral_norm_product(model: nn.Module) -> float:
-    """Π_ℓ ‖W_ℓ‖₂ over the layers of a feed-forward ``model``: an upper bound on its Lipschitz constant.
+    """Π_ℓ ‖W_ℓ‖₂ over the layers of a feed-forward ``model``: an upper bound on its
+    Lipschitz constant.
 
-    Valid because Lip(g ∘ h) ≤ Lip(g) · Lip(h), a linear layer has Lipschitz
-    constant ‖W‖₂ (largest singular value, ``torch.linalg.matrix_norm(W, 2)``)
-    and ReLU-type activations are 1-Lipschitz. A BatchNorm1d in eval mode is
-    the diagonal map γ/√(var + ε), of norm max_j |γ_j| / √(var_j + ε).
-    ``model`` must be a chain of such layers (``nn.Sequential`` or a module
-    listing them in order in its children); anything else raises
-    ``ValueError``.
+    Valid because Lip(g ∘ h) ≤ Lip(g) · Lip(h), a linear layer has Lipschitz constant
+    ‖W‖₂ (largest singular value, ``torch.linalg.matrix_norm(W, 2)``) and ReLU-type
+    activations are 1-Lipschitz. A BatchNorm1d in eval mode is the diagonal map γ/√(var
+    + ε), of norm max_j |γ_j| / √(var_j + ε). ``model`` must be a chain of such layers
+    (``nn.Sequential`` or a module listing them in order in its children); anything else
+    raises ``ValueError``.
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    # _modules, not children(): children() lists a layer applied twice (weight sharing) only once.
+    # _modules, not children(): children() lists a layer applied twice (weight sharing)
+    # only once.
     layers = (
         [model]
         if isinstance(model, nn.Linear)
@@ -227,7 +224,8 @@ def spectral_norm_product(model: nn.Module) -> float:
                 )
             if layer.running_var is None:
                 raise ValueError(
-                    "model has a BatchNorm1d without running statistics (track_running_stats=False)"
+                    "model has a BatchNorm1d without running statistics "
+                    "(track_running_stats=False)"
                 )
             scale = 1.0 / torch.sqrt(layer.running_var + layer.eps)
             if layer.affine:
@@ -243,6 +241,7 @@ def spectral_norm_product(model: nn.Module) -> float:
             continue
         else:
             raise ValueError(
-                f"model contains a layer spectral_norm_product cannot bound: {type(layer).__name__}"
+                "model contains a layer spectral_norm_product cannot bound: "
+                f"{type(layer).__name__}"
             )
     return bound

@@ -1,4 +1,6 @@
-"""Tests of lawlib.geometry against brute force (torch.pdist, the full Gram matrix, torch.cdist)."""
+"""Tests of lawlib.geometry against brute force (torch.pdist, the full Gram matrix,
+torch.cdist).
+"""
 
 from __future__ import annotations
 
@@ -23,7 +25,9 @@ from lawlib import (
 
 @st.composite
 def clouds(draw, min_n=2, max_n=24, max_d=6):
-    """A random float64 point cloud (n, d) and a chunk size among 1, n−1, n, > n, or anything in between."""
+    """A random float64 point cloud (n, d) and a chunk size among 1, n−1, n, > n, or
+    anything in between.
+    """
     n = draw(st.integers(min_n, max_n))
     d = draw(st.integers(1, max_d))
     seed = draw(st.integers(0, 2**31))
@@ -47,7 +51,8 @@ def brute_max_inner(x: torch.Tensor) -> float:
     return float(gram[iu[0], iu[1]].max())
 
 
-# ----------------------------------------------------------------------------- hand examples
+# ----------------------------------------------------------------------------- hand
+# examples
 
 
 def test_min_distance_hand_example():
@@ -83,7 +88,8 @@ def test_duplicate_points_have_distance_zero():
     assert (r.value, r.i, r.j) == (0.0, 0, 2)
 
 
-# ----------------------------------------------------------------------------- brute force, all chunk sizes
+# ----------------------------------------------------------------------------- brute
+# force, all chunk sizes
 
 
 @given(clouds())
@@ -121,8 +127,10 @@ def test_chunk_size_does_not_change_the_answer(cloud):
 
 
 def test_float32_sphere_matches_float64_brute_force():
-    # The book's use: points on the sphere in float32. The returned value must be the minimum distance
-    # of the float32 points (computed exactly in float64), also in low dimension where the closest pair
+    # The book's use: points on the sphere in float32. The returned value must be the
+    # minimum distance
+    # of the float32 points (computed exactly in float64), also in low dimension where
+    # the closest pair
     # is much closer than sqrt(float32 eps) ~ 3e-4.
     for d, n in [(2, 2000), (3, 1500), (10, 1000)]:
         x = sample_sphere(n, d, seed=d)
@@ -134,14 +142,16 @@ def test_float32_sphere_matches_float64_brute_force():
 
 
 def test_min_distance_is_translation_invariant_in_float32():
-    # Two candidate pairs, at distances 1.0 and 1.2, far from the origin: the answer must be 1.0.
+    # Two candidate pairs, at distances 1.0 and 1.2, far from the origin: the answer
+    # must be 1.0.
     x = torch.tensor([[3e3, 1e3], [3e3 + 1.2, 1e3], [1e3, 3e3], [1e3, 3e3 + 1.0]])
     r = min_pairwise_distance(x)
     assert r.value == pytest.approx(1.0, rel=1e-4)
     assert (r.i, r.j) == (2, 3)
 
 
-# ----------------------------------------------------------------------------- pairwise_distances
+# -----------------------------------------------------------------------------
+# pairwise_distances
 
 
 @given(clouds(min_n=1), st.integers(1, 10))
@@ -164,12 +174,14 @@ def test_pairwise_distances_rejects_mismatched_columns():
     raises_naming("y", pairwise_distances, torch.zeros(3, 2), torch.zeros(3, 4))
 
 
-# ----------------------------------------------------------------------------- sample_pair_inner_products
+# -----------------------------------------------------------------------------
+# sample_pair_inner_products
 
 
 @given(n=st.integers(2, 12), n_pairs=st.integers(1, 300), seed=st.integers(0, 2**31))
 def test_sample_pair_inner_products_never_pairs_a_point_with_itself(n, n_pairs, seed):
-    # Orthonormal points: <x_i, x_i> = 1 but <x_i, x_j> = 0 for i != j, so any self-pair would show as a 1.
+    # Orthonormal points: <x_i, x_i> = 1 but <x_i, x_j> = 0 for i != j, so any self-pair
+    # would show as a 1.
     x = torch.eye(n)
     t = sample_pair_inner_products(x, n_pairs, generator=make_generator(seed))
     assert t.shape == (n_pairs,)
@@ -177,7 +189,8 @@ def test_sample_pair_inner_products_never_pairs_a_point_with_itself(n, n_pairs, 
 
 
 def test_sample_pair_inner_products_covers_all_pairs():
-    # Points 1, 2, 3, 4 on a line: <x_i, x_j> = i * j identifies the unordered pair, and every pair appears
+    # Points 1, 2, 3, 4 on a line: <x_i, x_j> = i * j identifies the unordered pair, and
+    # every pair appears
     # (never a square i * i).
     n = 4
     x = torch.arange(1.0, n + 1)[:, None]
@@ -200,9 +213,12 @@ def test_sample_pair_inner_products_seeding():
 
 @pytest.mark.parametrize("d", [3, 10, 50])
 def test_sample_pair_inner_products_moments_on_sphere(d):
-    # t = <x_i, x_j> for independent uniform points on S^{d-1}: E t = 0, E t^2 = 1/d, Var t^2 < 2/d^2.
-    # With n = 4000 points and m = 4000 random pairs, pairs rarely share a point, so the standard errors
-    # are ~ sqrt(1/(d m)) for the mean and sqrt(2/(d^2 m)) for the mean square; allow 6 of them.
+    # t = <x_i, x_j> for independent uniform points on S^{d-1}: E t = 0, E t^2 = 1/d,
+    # Var t^2 < 2/d^2.
+    # With n = 4000 points and m = 4000 random pairs, pairs rarely share a point, so the
+    # standard errors
+    # are ~ sqrt(1/(d m)) for the mean and sqrt(2/(d^2 m)) for the mean square; allow 6
+    # of them.
     n, m = 4000, 4000
     x = sample_sphere(n, d, seed=d).double()
     t = sample_pair_inner_products(x, m, generator=make_generator(1))
@@ -211,7 +227,8 @@ def test_sample_pair_inner_products_moments_on_sphere(d):
     assert bool((t.abs() <= 1 + 1e-12).all())
 
 
-# ----------------------------------------------------------------------------- bad input
+# ----------------------------------------------------------------------------- bad
+# input
 
 
 point_functions = [min_pairwise_distance, max_inner_product, pairwise_distances]
@@ -264,7 +281,8 @@ def test_bad_n_pairs_raises(n_pairs):
 
 
 def test_non_tensor_input_is_converted_or_refused():
-    # Nested lists are accepted (converted); an object that is not array-like is refused naming x.
+    # Nested lists are accepted (converted); an object that is not array-like is refused
+    # naming x.
     assert min_pairwise_distance([[0.0], [3.0], [10.0]]).value == 3.0
     raises_naming("x", min_pairwise_distance, object())
 
@@ -277,7 +295,8 @@ def test_bad_generator_raises():
 
 @given(clouds(max_n=40), st.integers(1, 64))
 def test_small_tiles_give_the_brute_force_answer(cloud, tile_bytes):
-    # Tiles of a few columns: the sweep crosses many tiles per row block and finds the partner at the end.
+    # Tiles of a few columns: the sweep crosses many tiles per row block and finds the
+    # partner at the end.
     from lawlib import geometry
 
     x, chunk = cloud
@@ -299,7 +318,8 @@ def test_small_tiles_give_the_brute_force_answer(cloud, tile_bytes):
     )
 
 
-# ----------------------------------------------------------------------------- the kernel
+# ----------------------------------------------------------------------------- the
+# kernel
 
 
 def brute_knn(x: torch.Tensor, y: torch.Tensor | None, k: int, p: float = 2.0):
@@ -414,7 +434,8 @@ def test_pair_tiles_cover_the_upper_triangle_once():
 
 
 def test_sample_pair_inner_products_same_values_as_one_gather():
-    # Blocks change nothing: the same generator gives the values of the one-shot formula.
+    # Blocks change nothing: the same generator gives the values of the one-shot
+    # formula.
     x = sample_sphere(50, 7, seed=2)
     got = sample_pair_inner_products(x, 1000, generator=make_generator(5))
     g = make_generator(5)
