@@ -457,3 +457,15 @@ def test_sample_pair_inner_products_memory_is_bounded():
         sample_pair_inner_products(x, n_pairs, generator=make_generator(1))
     largest = max(e.cpu_memory_usage for e in prof.events())
     assert largest <= geometry.TILE_BYTES + 8 * n_pairs
+
+
+def test_kernel_on_a_device_without_float64(monkeypatch):
+    # A stand-in for MPS: the float64 recheck moves to the CPU, or runs in float32.
+    import lawlib.device
+
+    monkeypatch.setattr(lawlib.device, "lacks_float64", lambda device: True)
+    x = torch.randn(60, 3, generator=make_generator(4))
+    got = lawlib_nearest(x, k=2)
+    torch.testing.assert_close(got.distances.double(), brute_knn(x, None, 2))
+    r = min_pairwise_distance(x)
+    assert r.value == pytest.approx(brute_min_distance(x.double()), rel=1e-6)
