@@ -42,7 +42,7 @@ __all__ = [
     "sample_pair_inner_products",
 ]
 
-TILE_BYTES = 4 << 20  # the one reused tile: 1024 × 1024 float32, in the L2/L3 caches
+TILE_BYTES = 4 << 20  # the reused tile per CPU thread: 1024 × 1024 float32, in cache
 METRICS = ("inner", "half_sq", "distance")
 
 
@@ -63,12 +63,24 @@ class Nearest(NamedTuple):
     indices: torch.Tensor
 
 
-def _tile_shape(m: int, n: int, itemsize: int, rows: int | None) -> tuple[int, int]:
-    """Rows and columns of a tile of at most ``TILE_BYTES`` (square by default;
+def _tile_bytes(device: torch.device) -> int:
+    """The tile's budget: ``TILE_BYTES`` per CPU thread (each thread's share of the
+    product stays in its cache, and a thread that the system deschedules stalls
+    the others at fewer barriers), 64 × ``TILE_BYTES`` on an accelerator (fewer,
+    larger kernel launches)."""
+    if device.type == "cpu":
+        return TILE_BYTES * max(1, torch.get_num_threads())
+    return 64 * TILE_BYTES
+
+
+def _tile_shape(
+    m: int, n: int, itemsize: int, rows: int | None, budget: int
+) -> tuple[int, int]:
+    """Rows and columns of a tile of at most ``budget`` bytes (square by default;
     at least one column)."""
-    side = max(1, math.isqrt(max(1, TILE_BYTES // itemsize)))
+    side = max(1, math.isqrt(max(1, budget // itemsize)))
     r = max(1, min(m, rows if rows is not None else side))
-    c = max(1, min(n, TILE_BYTES // (itemsize * r)))
+    c = max(1, min(n, budget // (itemsize * r)))
     return r, c
 
 
@@ -93,8 +105,8 @@ def pair_tiles(
     M_ij = ‖x_i − y_j‖_p from the differences (exact, no matrix product).
 
     The first two are ONE matrix product per tile into ONE reused buffer of at most
-    ``TILE_BYTES`` (tiles of ``rows`` rows, square by default): the block is valid
-    only until the next one is drawn. ``"half_sq"`` multiplies [x_i − μ, 1] by
+    ``TILE_BYTES`` per CPU thread (tiles of ``rows`` rows, square by default): the
+    block is valid only until the next one is drawn. ``"half_sq"`` multiplies [x_i − μ, 1] by
     [y_j − μ, −‖y_j − μ‖²/2], a copy of y with one more column. With ``upper``
     (``y`` None) only tiles meeting j > i are drawn and their entries j ≤ i are set
     to ``fill``; ``exclude`` (one column index per row of x) sets M[i, exclude_i]
@@ -105,7 +117,7 @@ def pair_tiles(
     same = y is None
     y = x if y is None else y
     m, n, d = x.shape[0], y.shape[0], x.shape[1]
-    r, c = _tile_shape(m, n, x.element_size(), rows)
+    r, c = _tile_shape(m, n, x.element_size(), rows, _tile_bytes(x.device))
     with torch.no_grad():
         if metric == "half_sq":
             right = torch.empty(n, d + 1, dtype=y.dtype, device=y.device)
@@ -182,7 +194,7 @@ def _float64_distance(x: torch.Tensor, i: int, j: int) -> float:
 def max_inner_product(x: torch.Tensor, chunk: int = 1024) -> PairExtreme:
     """max_{i<j} ⟨x_i, x_j⟩ over the rows of ``x``, in tiles of ``chunk`` rows.
 
-    Memory ``TILE_BYTES`` beyond x. For n points uniform on S^{d-1} the cap bound
+    Memory: one tile beyond x. For n points uniform on S^{d-1} the cap bound
     gives P(⟨x_i, x_j⟩ ≥ s) ≤ exp(−d s²/2), so by a union bound over pairs this is
     below s with probability ≥ 1 − n² exp(−d s²/2)/2.
     """
