@@ -107,9 +107,9 @@ def pair_tiles(
     The first two are ONE matrix product per tile into ONE reused buffer of at most
     ``TILE_BYTES`` per CPU thread (tiles of ``rows`` rows, square by default): the
     block is valid only until the next one is drawn. ``"half_sq"`` multiplies
-    [x_i − μ, 1] by [y_j − μ, −‖y_j − μ‖²/2], a copy of y with one more column. With ``upper``
-    (``y`` None) only tiles meeting j > i are drawn and their entries j ≤ i are set
-    to ``fill``; ``exclude`` (one column index per row of x) sets M[i, exclude_i]
+    [x_i − μ, 1] by [y_j − μ, −‖y_j − μ‖²/2], a copy of y with one more column.
+    With ``upper`` (``y`` None) only tiles meeting j > i are drawn and their
+    entries j ≤ i are set to ``fill``; ``exclude`` (one column index per row of x) sets M[i, exclude_i]
     to ``fill``. Runs without autograd.
     """
     if metric not in METRICS:
