@@ -109,8 +109,8 @@ def pair_tiles(
     block is valid only until the next one is drawn. ``"half_sq"`` multiplies
     [x_i − μ, 1] by [y_j − μ, −‖y_j − μ‖²/2], a copy of y with one more column.
     With ``upper`` (``y`` None) only tiles meeting j > i are drawn and their
-    entries j ≤ i are set to ``fill``; ``exclude`` (one column index per row of x) sets M[i, exclude_i]
-    to ``fill``. Runs without autograd.
+    entries j ≤ i are set to ``fill``; ``exclude`` (one column index per row of x)
+    sets M[i, exclude_i] to ``fill``. Runs without autograd.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {metric!r}")
