@@ -118,56 +118,59 @@ def pair_tiles(
     y = x if y is None else y
     m, n, d = x.shape[0], y.shape[0], x.shape[1]
     r, c = _tile_shape(m, n, x.element_size(), rows, _tile_bytes(x.device))
-    with torch.no_grad():
+    # detached inputs, so no graph is built; no torch.no_grad() spanning the yields
+    # (it would leak into the caller's loop body, and stay on if the loop breaks)
+    x, y = x.detach(), y.detach()
+    center = None if center is None else torch.as_tensor(center).detach()
+    if metric == "half_sq":
+        right = torch.empty(n, d + 1, dtype=y.dtype, device=y.device)
+        yc = right[:, :d]
+        torch.sub(y, 0 if center is None else center, out=yc)
+        right[:, d] = _sq_norms(y, 0 if center is None else center).mul_(-0.5)
+        left = torch.empty(r, d + 1, dtype=x.dtype, device=x.device)
+        left[:, d] = 1.0
+    elif metric == "inner":
+        right = y
+    if metric != "distance":
+        buf = torch.empty(r * c, dtype=x.dtype, device=x.device)
+    lower = None
+    for i0 in range(0, m, r):
+        i1 = min(i0 + r, m)
         if metric == "half_sq":
-            right = torch.empty(n, d + 1, dtype=y.dtype, device=y.device)
-            yc = right[:, :d]
-            torch.sub(y, 0 if center is None else center, out=yc)
-            right[:, d] = _sq_norms(y, 0 if center is None else center).mul_(-0.5)
-            left = torch.empty(r, d + 1, dtype=x.dtype, device=x.device)
-            left[:, d] = 1.0
-        elif metric == "inner":
-            right = y
-        if metric != "distance":
-            buf = torch.empty(r * c, dtype=x.dtype, device=x.device)
-        lower = None
-        for i0 in range(0, m, r):
-            i1 = min(i0 + r, m)
-            if metric == "half_sq":
-                xi = left[: i1 - i0]
-                if same:
-                    xi[:, :d].copy_(right[i0:i1, :d])
-                else:
-                    torch.sub(x[i0:i1], 0 if center is None else center, out=xi[:, :d])
+            xi = left[: i1 - i0]
+            if same:
+                xi[:, :d].copy_(right[i0:i1, :d])
             else:
-                xi = x[i0:i1]
-            for j0 in range(i0 if upper else 0, n, c):
-                j1 = min(j0 + c, n)
-                if upper and j1 <= i0 + 1:
-                    continue
-                if metric == "distance":
-                    blk = torch.cdist(
-                        xi, y[j0:j1], p=p, compute_mode="donot_use_mm_for_euclid_dist"
-                    )
+                torch.sub(x[i0:i1], 0 if center is None else center, out=xi[:, :d])
+        else:
+            xi = x[i0:i1]
+        for j0 in range(i0 if upper else 0, n, c):
+            j1 = min(j0 + c, n)
+            if upper and j1 <= i0 + 1:
+                continue
+            if metric == "distance":
+                blk = torch.cdist(
+                    xi, y[j0:j1], p=p, compute_mode="donot_use_mm_for_euclid_dist"
+                )
+            else:
+                blk = buf[: (i1 - i0) * (j1 - j0)].view(i1 - i0, j1 - j0)
+                torch.mm(xi, right[j0:j1].T, out=blk)
+            if upper and j0 < i1:  # entries with j ≤ i: b − a ≤ i0 − j0
+                if j0 == i0 and lower is not None and lower.shape == blk.shape:
+                    mask = lower
                 else:
-                    blk = buf[: (i1 - i0) * (j1 - j0)].view(i1 - i0, j1 - j0)
-                    torch.mm(xi, right[j0:j1].T, out=blk)
-                if upper and j0 < i1:  # entries with j ≤ i: b − a ≤ i0 − j0
-                    if j0 == i0 and lower is not None and lower.shape == blk.shape:
-                        mask = lower
-                    else:
-                        mask = torch.ones(
-                            blk.shape, dtype=torch.bool, device=blk.device
-                        ).tril(i0 - j0)
-                        if j0 == i0:
-                            lower = mask
-                    blk.masked_fill_(mask, fill)
-                if exclude is not None:
-                    e = exclude[i0:i1] - j0
-                    hit = ((e >= 0) & (e < j1 - j0)).nonzero()[:, 0]
-                    if hit.numel():
-                        blk[hit, e[hit]] = fill
-                yield i0, j0, blk
+                    mask = torch.ones(
+                        blk.shape, dtype=torch.bool, device=blk.device
+                    ).tril(i0 - j0)
+                    if j0 == i0:
+                        lower = mask
+                blk.masked_fill_(mask, fill)
+            if exclude is not None:
+                e = exclude[i0:i1] - j0
+                hit = ((e >= 0) & (e < j1 - j0)).nonzero()[:, 0]
+                if hit.numel():
+                    blk[hit, e[hit]] = fill
+            yield i0, j0, blk
 
 
 def _row_max(x: torch.Tensor, metric: str, rows: int, **kw) -> torch.Tensor:

@@ -469,3 +469,13 @@ def test_kernel_on_a_device_without_float64(monkeypatch):
     torch.testing.assert_close(got.distances.double(), brute_knn(x, None, 2))
     r = min_pairwise_distance(x)
     assert r.value == pytest.approx(brute_min_distance(x.double()), rel=1e-6)
+
+
+def test_pair_tiles_leave_autograd_alone():
+    from lawlib.geometry import pair_tiles
+
+    x = torch.randn(10, 2, requires_grad=True)
+    for _, _, blk in pair_tiles(x, rows=2):
+        assert torch.is_grad_enabled() and not blk.requires_grad
+        break
+    assert torch.is_grad_enabled()
