@@ -623,9 +623,12 @@ def architecture_sweep(
 # other norms
 
 
-# The ℓ_p gradient norms are :func:`lawlib.gradient_norms` with ``p=``; this name
-# stays until the package's namespace and the beyond chapter call that instead.
-gradient_lp_norms = gradient_norms
+def gradient_lp_norms(
+    f: Function, x: torch.Tensor, p: float = 2.0, batch_size: int = 4096
+) -> torch.Tensor:
+    """``lawlib.gradient_norms(f, x, batch_size, p=p)`` under its former name and
+    argument order; to be removed once nothing calls it."""
+    return gradient_norms(f, x, batch_size, p=p)
 
 
 def flip_radii(
