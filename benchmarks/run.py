@@ -1,13 +1,19 @@
 """Benchmarks of the book (measurements, not tests). Run with the book's environment:
 
-    .venv/bin/python benchmarks/run.py perf [--repeats 3] [--only sweep32,dist]   # ratio to the flop-bound limit
-    .venv/bin/python benchmarks/run.py chapters          # wall time of every chapter at $LAWLIB_SCALE (default quick)
-    .venv/bin/python benchmarks/run.py distances         # chunked min pairwise distance, n = 10^5, d = 100
-    .venv/bin/python benchmarks/run.py constructions     # build + evaluate each memorizer, n = 10^4, d = 100
-    .venv/bin/python benchmarks/run.py batched           # 32 networks (n = 2000, d = 100, k = 10..2000): batched vs one at a time
+    .venv/bin/python benchmarks/run.py perf [--repeats 3] [--only sweep32,dist]   #
+    ratio to the flop-bound limit
+    .venv/bin/python benchmarks/run.py chapters          # wall time of every chapter at
+    $LAWLIB_SCALE (default quick)
+    .venv/bin/python benchmarks/run.py distances         # chunked min pairwise
+    distance, n = 10^5, d = 100
+    .venv/bin/python benchmarks/run.py constructions     # build + evaluate each
+    memorizer, n = 10^4, d = 100
+    .venv/bin/python benchmarks/run.py batched           # 32 networks (n = 2000, d =
+    100, k = 10..2000): batched vs one at a time
     .venv/bin/python benchmarks/run.py all               # everything but perf
 
-Results are printed as a table and written to benchmarks/results-<name>.json (git-ignored).
+Results are printed as a table and written to benchmarks/results-<name>.json
+(git-ignored).
 
 ``perf`` is the one that says how close lawlib is to this machine's limit. For each
 workload it counts the useful floating-point operations from the shapes (the matrix
@@ -52,7 +58,9 @@ def machine() -> dict:
 
 
 def bench_chapters() -> list[dict]:
-    """Execute every chapter in a fresh kernel (as the build and nbval do) and time it (tools/run_notebook.py)."""
+    """Execute every chapter in a fresh kernel (as the build and nbval do) and time it
+    (tools/run_notebook.py).
+    """
     os.environ.setdefault("LAWLIB_SCALE", "quick")
     rows = []
     for path in sorted((ROOT / "book").glob("*.ipynb")):
@@ -79,14 +87,16 @@ import resource, sys, time, torch, lawlib
 n, d = int(sys.argv[1]), int(sys.argv[2])
 x = lawlib.sample_sphere(n, d, seed=0)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t = time.perf_counter(); r = lawlib.min_pairwise_distance(x); dt = time.perf_counter() - t
+t = time.perf_counter(); r = lawlib.min_pairwise_distance(x); dt = time.perf_counter() -
+t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(dt, r.value, r.i, r.j, peak / 1024, base / 1024)
 """
 
 
 def bench_distances(n: int = 100_000, d: int = 100) -> list[dict]:
-    """Minimum pairwise distance of n points in d dimensions on the CPU: time and peak resident memory.
+    """Minimum pairwise distance of n points in d dimensions on the CPU: time and peak
+    resident memory.
 
     Run in a child process so that its peak memory (ru_maxrss) is its own.
     """
@@ -108,14 +118,18 @@ def bench_distances(n: int = 100_000, d: int = 100) -> list[dict]:
         "full_matrix_would_need_mb": round(n * n * 4 / 2**20),
     }
     print(
-        f"min pairwise distance, n = {n}, d = {d}: {row['seconds']} s, value {row['min_distance']}, "
-        f"peak RSS {row['peak_rss_mb']} MB (a full float32 matrix: {row['full_matrix_would_need_mb']} MB)"
+        f"min pairwise distance, n = {n}, d = {d}: {row['seconds']} s, value "
+        f"{row['min_distance']}, "
+        f"peak RSS {row['peak_rss_mb']} MB (a full float32 matrix: "
+        f"{row['full_matrix_would_need_mb']} MB)"
     )
     return [row]
 
 
 def bench_constructions(n: int = 10_000, d: int = 100, m: int = 10_000) -> list[dict]:
-    """Construction time and evaluation time (at m fresh points) of every memorizer, on each device."""
+    """Construction time and evaluation time (at m fresh points) of every memorizer, on
+    each device.
+    """
     import torch
 
     import lawlib
@@ -156,7 +170,8 @@ def bench_constructions(n: int = 10_000, d: int = 100, m: int = 10_000) -> list[
                 }
             )
             print(
-                f"{name:18s} {device:4s} build {t1 - t0:7.2f} s   evaluate {m} points {t2 - t1:6.2f} s   "
+                f"{name:18s} {device:4s} build {t1 - t0:7.2f} s   evaluate {m} points "
+                f"{t2 - t1:6.2f} s   "
                 f"max |f(x_i) - y_i| = {err:.1e}",
                 flush=True,
             )
@@ -164,8 +179,9 @@ def bench_constructions(n: int = 10_000, d: int = 100, m: int = 10_000) -> list[
 
 
 def bench_batched(n: int = 2000, d: int = 100, steps: int = 300) -> list[dict]:
-    """A sweep of 32 two-layer networks (16 widths from 10 to 2000, two seeds each), trained to memorization
-    (at most ``steps`` Adam steps) by lawlib.train_batched and one at a time by lawlib.train_until_memorized."""
+    """A sweep of 32 two-layer networks (16 widths from 10 to 2000, two seeds each),
+    trained to memorization (at most ``steps`` Adam steps) by lawlib.train_batched
+    and one at a time by lawlib.train_until_memorized."""
     import numpy as np
     import torch
 
@@ -208,35 +224,44 @@ def bench_batched(n: int = 2000, d: int = 100, steps: int = 300) -> list[dict]:
             }
         )
         print(
-            f"{device:4s} batched {t1 - t0:7.2f} s   one at a time {t2 - t1:7.2f} s   ratio {(t2 - t1) / (t1 - t0):5.2f}   "
-            f"memorized {res.memorized.sum()}/{len(widths)}   same step counts: {same}/{len(widths)}",
+            f"{device:4s} batched {t1 - t0:7.2f} s   one at a time {t2 - t1:7.2f} s   "
+            f"ratio {(t2 - t1) / (t1 - t0):5.2f}   "
+            f"memorized {res.memorized.sum()}/{len(widths)}   same step counts: "
+            f"{same}/{len(widths)}",
             flush=True,
         )
     return rows
 
 
-# ----------------------------------------------------------------------------- perf: ratio to the flop-bound limit
+# ----------------------------------------------------------------------------- perf:
+# ratio to the flop-bound limit
 
 SWEEP = dict(n=2000, d=100, steps=300)
 
 
 def sweep_widths() -> list[int]:
-    """The benchmark sweep: 16 widths from 10 to 2000 (geometric), two seeds each (32 networks)."""
+    """The benchmark sweep: 16 widths from 10 to 2000 (geometric), two seeds each (32
+    networks).
+    """
     import numpy as np
 
     return [int(k) for k in np.round(np.geomspace(10, 2000, 16))] * 2
 
 
 def sweep_flop(widths, steps, n: int, d: int) -> float:
-    """Useful flop of a training sweep: per Adam step of a width-k network the first layer's forward
-    product x Wᵀ (2nkd) and its weight gradient Gᵀ x (2nkd); plus one more forward per network, the
-    check that stops it (or records it after the last step). The output layer (O(nk)) and the
-    element-wise work are left out: they are memory-bound, and the limit is the matrix products."""
+    """Useful flop of a training sweep: per Adam step of a width-k network the first
+    layer's forward
+    product x Wᵀ (2nkd) and its weight gradient Gᵀ x (2nkd); plus one more forward
+    per network, the check that stops it (or records it after the last step). The
+    output layer (O(nk)) and the element-wise work are left out: they are
+    memory-bound, and the limit is the matrix products."""
     return float(sum(2.0 * n * d * k * (2 * s + 1) for k, s in zip(widths, steps)))
 
 
 def pair_flop(n: int, d: int) -> float:
-    """Useful flop of an extreme over the n(n−1)/2 pairs i < j: one d-term inner product (2d flop) each."""
+    """Useful flop of an extreme over the n(n−1)/2 pairs i < j: one d-term inner product
+    (2d flop) each.
+    """
     return n * (n - 1) / 2 * 2.0 * d
 
 
@@ -268,7 +293,7 @@ def _trim() -> None:
 
 
 def _child(workload: str) -> dict:
-    """Run one timed repeat of ``workload`` in this (fresh) process and return its row."""
+    """Run one timed repeat of ``workload`` in this (fresh) process; return its row."""
     import torch
 
     import lawlib
@@ -276,15 +301,18 @@ def _child(workload: str) -> dict:
 
     dtype = torch.float64 if workload.endswith("64") else torch.float32
     if os.environ.get("LAWLIB_BENCH_THREADS"):
-        # one thread: on a shared machine an OpenMP team whose other thread is descheduled spins at a
-        # barrier, so CPU time (and wall time) measure the neighbours; one thread measures the code
+        # one thread: on a shared machine an OpenMP team whose other thread is
+        # descheduled spins at a
+        # barrier, so CPU time (and wall time) measure the neighbours; one thread
+        # measures the code
         torch.set_num_threads(int(os.environ["LAWLIB_BENCH_THREADS"]))
 
     def peak() -> float:
         return hardware.matmul_throughput("cpu", dtype, cached=False)
 
     def cpu_peak(size: int = 1024, seconds: float = 0.6) -> float:
-        """Flop per CPU-second (all threads) of square products: unlike wall time, this does not
+        """Flop per CPU-second (all threads) of square products: unlike wall time, this
+        does not
         depend on how many other processes share the cores."""
         a = torch.randn(size, size, dtype=dtype)
         b = torch.randn(size, size, dtype=dtype)
@@ -325,9 +353,11 @@ def _child(workload: str) -> dict:
                     "memorized": int(res.memorized.sum()),
                 }
 
-            warm = lambda: lawlib.train_batched(
-                x, y, [10, 200], [0, 1], steps=3, progress=False
-            )  # noqa: E731
+            def warm():
+                return lawlib.train_batched(
+                    x, y, [10, 200], [0, 1], steps=3, progress=False
+                )
+
         shape = {"networks": len(widths), "n": n, "d": d, "max_steps": steps}
         flop_of = lambda out: sweep_flop(widths, out["steps"], n, d)  # noqa: E731
     elif workload.startswith(("dist", "inner")):
@@ -394,7 +424,10 @@ def _child(workload: str) -> dict:
 
 
 def _import_time(env: dict) -> float:
-    code = "import time; t = time.perf_counter(); import lawlib; print(time.perf_counter() - t)"
+    code = (
+        "import time; t = time.perf_counter(); import lawlib; "
+        "print(time.perf_counter() - t)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -408,7 +441,8 @@ def _import_time(env: dict) -> float:
 
 def _heavy_modules(env: dict) -> list[str]:
     code = (
-        "import sys, lawlib; print(' '.join(m for m in ('scipy', 'scipy.stats', 'sklearn', 'matplotlib', "
+        "import sys, lawlib; print(' '.join(m for m in ('scipy', 'scipy.stats', "
+        "'sklearn', 'matplotlib', "
         "'matplotlib.pyplot', 'pandas', 'ipywidgets') if m in sys.modules))"
     )
     out = subprocess.run(
@@ -440,14 +474,13 @@ def perf_machine() -> dict:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    from lawlib.hardware import matmul_throughput  # noqa: F401  (the probe this benchmark uses)
-
     caches = {}
     base = Path("/sys/devices/system/cpu/cpu0/cache")
     for idx in sorted(base.glob("index*")):
         try:
             caches[
-                f"L{(idx / 'level').read_text().strip()} {(idx / 'type').read_text().strip()}"
+                f"L{(idx / 'level').read_text().strip()} "
+                f"{(idx / 'type').read_text().strip()}"
             ] = (idx / "size").read_text().strip()
         except OSError:
             pass
@@ -467,11 +500,13 @@ def perf_machine() -> dict:
 
 
 WORKLOADS = {
-    "sweep32": "train_batched, 32 networks, n=2000, d=100, widths 10..2000, <=300 steps, float32",
+    "sweep32": "train_batched, 32 networks, n=2000, d=100, widths 10..2000, <=300 "
+    "steps, float32",
     "sweep64": "the same sweep in float64",
     "dist": "min_pairwise_distance, n=1e5, d=100, float32",
     "inner": "max_inner_product, n=1e5, d=100, float32",
-    "sweep_alone32": "the sweep one network at a time (train_until_memorized), float32 (not in the default set)",
+    "sweep_alone32": "the sweep one network at a time (train_until_memorized), "
+    "float32 (not in the default set)",
 }
 DEFAULT = ["sweep32", "sweep64", "dist", "inner"]
 
@@ -490,7 +525,8 @@ def bench_perf(argv: list[str] | None = None) -> dict:
     ap.add_argument(
         "--lawlib",
         default=str(ROOT),
-        help="the checkout(s) whose lawlib is timed, comma-separated (interleaved in every round)",
+        help="the checkout(s) whose lawlib is timed, comma-separated (interleaved in "
+        "every round)",
     )
     ap.add_argument(
         "--labels",
@@ -519,7 +555,7 @@ def bench_perf(argv: list[str] | None = None) -> dict:
         )
         for p in srcs
     ]
-    src, env = srcs[-1], envs[-1]
+    src = srcs[-1]
     names = [w for w in args.only.split(",") if w]
     for w in names:
         if w not in WORKLOADS:
@@ -528,13 +564,15 @@ def bench_perf(argv: list[str] | None = None) -> dict:
             )
     info = perf_machine()
     print(
-        f"machine: {info['cpu']}, {info['cpus']} cores, torch {info['torch']} ({info['blas']}), "
+        f"machine: {info['cpu']}, {info['cpus']} cores, torch {info['torch']} "
+        f"({info['blas']}), "
         f"GPU: {info['gpu']}",
         flush=True,
     )
     for p, lab in zip(srcs, labels):
         print(
-            f"{lab}: lawlib from {p} (commit {_git('rev-parse', '--short', 'HEAD', cwd=p) or 'unknown'})",
+            f"{lab}: lawlib from {p} (commit "
+            f"{_git('rev-parse', '--short', 'HEAD', cwd=p) or 'unknown'})",
             flush=True,
         )
     rows: list[dict] = []
@@ -556,8 +594,10 @@ def bench_perf(argv: list[str] | None = None) -> dict:
                 row["repeat"], row["label"] = r, lab
                 rows.append(row)
                 print(
-                    f"  round {r}: {lab:7s} {w:8s} {row['seconds']:7.2f} s  {row['gflops']:6.1f} GFLOP/s  "
-                    f"peak {row['peak_gflops']:5.1f}  ratio {row['ratio']:5.2f}  CPU-time ratio "
+                    f"  round {r}: {lab:7s} {w:8s} {row['seconds']:7.2f} s  "
+                    f"{row['gflops']:6.1f} GFLOP/s  "
+                    f"peak {row['peak_gflops']:5.1f}  ratio {row['ratio']:5.2f}  "
+                    "CPU-time ratio "
                     f"{row['cpu_ratio']:5.2f}  +{row['extra_memory_mb']:.0f} MB",
                     flush=True,
                 )
@@ -572,7 +612,8 @@ def bench_perf(argv: list[str] | None = None) -> dict:
                     imports.append((lab, _import_time(e)))
     summary: dict = {}
     print(
-        "\nworkload         useful GFLOP  time s (range)        GFLOP/s (range)    ratio (range)      "
+        "\nworkload         useful GFLOP  time s (range)        GFLOP/s (range)    "
+        "ratio (range)      "
         "CPU-time ratio (range)  +memory MB"
     )
     for lab in labels:
@@ -598,12 +639,15 @@ def bench_perf(argv: list[str] | None = None) -> dict:
                     "min": min(vals),
                     "max": max(vals),
                 }
-            m = lambda k, f: (
-                f"{s[k]['median']:{f}} ({s[k]['min']:{f}}–{s[k]['max']:{f}})"
-            )  # noqa: E731
+
+            def m(k, f, s=s):
+                return f"{s[k]['median']:{f}} ({s[k]['min']:{f}}–{s[k]['max']:{f}})"
+
             print(
-                f"{lab[:7]:7s} {w:8s} {s['gflop']:12.0f}  {m('seconds', '6.1f'):21s} {m('gflops', '5.1f'):18s} "
-                f"{m('ratio', '4.2f'):18s} {m('cpu_ratio', '4.2f'):23s} {s['extra_memory_mb']['median']:6.0f}"
+                f"{lab[:7]:7s} {w:8s} {s['gflop']:12.0f}  {m('seconds', '6.1f'):21s} "
+                f"{m('gflops', '5.1f'):18s} "
+                f"{m('ratio', '4.2f'):18s} {m('cpu_ratio', '4.2f'):23s} "
+                f"{s['extra_memory_mb']['median']:6.0f}"
             )
     for e, lab in zip(envs, labels):
         vals = [t for la, t in imports if la == lab]
@@ -616,7 +660,8 @@ def bench_perf(argv: list[str] | None = None) -> dict:
             }
             heavy = summary[lab]["loaded_by_import"] = _heavy_modules(e)
             print(
-                f"{lab}: import lawlib {i['median']:.2f} s ({i['min']:.2f}–{i['max']:.2f}, {i['runs']} runs); "
+                f"{lab}: import lawlib {i['median']:.2f} s "
+                f"({i['min']:.2f}–{i['max']:.2f}, {i['runs']} runs); "
                 f"heavy modules it loads: {', '.join(heavy) or 'none'}"
             )
     print(f"GPU: {info['gpu']}")

@@ -12,9 +12,8 @@ shape (m, d) to logits of shape (m, K), K ≥ 2 classes; it predicts
 * :func:`minimal_perturbation` — per example, the smallest radius at which
   PGD finds an adversarial example (bisection over the radius), with the
   norm of the smallest adversarial example found.
-* :func:`nearest_other_class_distance`, :func:`success_curve`,
-  :func:`success_at_radii`, :func:`summarize_attack` — how small "small"
-  is, relative to the data.
+* :func:`nearest_other_class_distance`, :func:`success_curve`, :func:`success_at_radii`,
+  :func:`summarize_attack` — how small "small" is, relative to the data.
 * :func:`certified_radius` — the radius m / (√2 L) below which an
   L-Lipschitz classifier provably cannot be flipped.
 * :class:`NearestNeighbourClassifier` — the 1-nearest-neighbour rule as a
@@ -25,7 +24,8 @@ Every found perturbation is an *upper* bound on the true smallest one (the
 attack exhibits it); a certified radius is a *lower* bound. For a binary
 linear score ⟨w, x⟩ + b (without the box) the true distance is
 |⟨w, x⟩ + b| / ‖w‖₂; the attack finds it (unit tests), and the one-output
-certificate m/L of the adversarial-examples chapter attains it. The multi-class certificate
+certificate m/L of the adversarial-examples chapter attains it. The multi-class
+certificate
 m/(√2 L) of :func:`certified_radius` meets the attack only for logits like
 L(⟨u,x⟩, −⟨u,x⟩)/√2 (exercise 2 of the adversarial-examples chapter).
 """
@@ -47,6 +47,7 @@ from ._checks import (
     check_positive,
     check_tensor,
 )
+from .geometry import nearest
 from .hardware import progress
 
 __all__ = [
@@ -99,12 +100,11 @@ class AttackResult:
 class MinimalPerturbation:
     """The smallest adversarial perturbations found, per example.
 
-    ``norms``: ‖x_adv − x‖ of the smallest adversarial example found (``inf``
-    where none was found up to ``max_radius``; 0 for an example that is
-    already misclassified); ``success``: whether one was found; ``x_adv``: that
-    example (``x`` itself where none was found); ``radius``: the bisection's
-    final upper end, the smallest radius at which the attack succeeded
-    (``norms ≤ radius``); ``norm``: ``"l2"`` or ``"linf"``.
+    ``norms``: ‖x_adv − x‖ of the smallest adversarial example found (``inf`` where none
+    was found up to ``max_radius``; 0 for an example that is already misclassified);
+    ``success``: whether one was found; ``x_adv``: that example (``x`` itself where none
+    was found); ``radius``: the bisection's final upper end, the smallest radius at
+    which the attack succeeded (``norms ≤ radius``); ``norm``: ``"l2"`` or ``"linf"``.
     """
 
     norms: torch.Tensor
@@ -152,7 +152,8 @@ def _check_box(box: tuple[float, float] | None) -> tuple[float, float] | None:
         ) from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
         raise ValueError(
-            f"box must be a pair (low, high) of finite numbers with low < high, got {box!r}"
+            "box must be a pair (low, high) of finite numbers with low < high, got "
+            f"{box!r}"
         )
     return lo, hi
 
@@ -169,7 +170,8 @@ def _logits(model: Classifier, x: torch.Tensor) -> torch.Tensor:
             tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         )
         raise ValueError(
-            f"model must map (m, d) inputs to (m, classes) logits with classes >= 2, got {shape}"
+            "model must map (m, d) inputs to (m, classes) logits with classes >= 2, "
+            f"got {shape}"
         )
     return out
 
@@ -186,7 +188,8 @@ def _check_classes(
             ) from None
     if y.ndim != 1 or y.shape[0] != m:
         raise ValueError(
-            f"{name} must have shape ({m},) (one class index per example), got {tuple(y.shape)}"
+            f"{name} must have shape ({m},) (one class index per example), got "
+            f"{tuple(y.shape)}"
         )
     if y.is_floating_point():
         if not bool(torch.isfinite(y).all()) or not bool((y == y.round()).all()):
@@ -197,7 +200,8 @@ def _check_classes(
         )
     if m and classes is not None and int(y.max()) >= classes:
         raise ValueError(
-            f"{name} must hold class indices in [0, {classes}), got values in [{int(y.min())}, {int(y.max())}]"
+            f"{name} must hold class indices in [0, {classes}), got values in "
+            f"[{int(y.min())}, {int(y.max())}]"
         )
     return y.to(device=device, dtype=torch.long)
 
@@ -206,7 +210,8 @@ def _check_radius(radius, m: int, like: torch.Tensor) -> torch.Tensor:
     if isinstance(radius, torch.Tensor) and radius.ndim > 0:
         if radius.ndim != 1 or radius.shape[0] != m:
             raise ValueError(
-                f"radius must be a number or have shape ({m},), got {tuple(radius.shape)}"
+                f"radius must be a number or have shape ({m},), got "
+                f"{tuple(radius.shape)}"
             )
         r = radius.detach().to(device=like.device, dtype=like.dtype)
         if not bool(torch.isfinite(r).all()):
@@ -235,7 +240,8 @@ def _check_inputs(
         and (float(x.min()) < box[0] or float(x.max()) > box[1])
     ):
         raise ValueError(
-            f"x must lie in the box [{box[0]}, {box[1]}], got values in [{float(x.min())}, {float(x.max())}]"
+            f"x must lie in the box [{box[0]}, {box[1]}], got values in "
+            f"[{float(x.min())}, {float(x.max())}]"
         )
     with torch.no_grad():
         logits = _logits(model, x)
@@ -248,7 +254,9 @@ def _check_inputs(
 
 
 def perturbation_norms(delta: torch.Tensor, norm: str = "l2") -> torch.Tensor:
-    """Row norms ‖δ_i‖₂ = (Σ_k δ_ik²)^{1/2} or ‖δ_i‖_∞ = max_k |δ_ik| of an (m, d) tensor."""
+    """Row norms ‖δ_i‖₂ = (Σ_k δ_ik²)^{1/2} or ‖δ_i‖_∞ = max_k |δ_ik| of an (m, d)
+    tensor.
+    """
     norm = _check_norm(norm)
     delta = check_tensor("delta", delta, ndim=2)
     return _norms(delta, norm)
@@ -280,7 +288,8 @@ def margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     logits = check_tensor("logits", logits, ndim=2)
     if logits.shape[1] < 2:
         raise ValueError(
-            f"logits must have at least 2 columns (classes), got shape {tuple(logits.shape)}"
+            "logits must have at least 2 columns (classes), got shape "
+            f"{tuple(logits.shape)}"
         )
     y = _check_classes("y", y, logits.shape[0], logits.shape[1], logits.device)
     return _margin(logits, y)
@@ -351,9 +360,8 @@ def _pgd(
 ) -> AttackResult:
     """The PGD loop on validated input.
 
-    With ``stop_at_success`` each example is frozen at its first success;
-    without, every example takes all ``steps`` steps and the last iterate is
-    returned.
+    With ``stop_at_success`` each example is frozen at its first success; without, every
+    example takes all ``steps`` steps and the last iterate is returned.
     """
     delta = torch.zeros_like(x) if delta0 is None else delta0.clone()
     if box is not None:
@@ -408,7 +416,8 @@ def pgd_attack(
     loss: str = "margin",
     stop_at_success: bool = True,
 ) -> AttackResult:
-    """Projected gradient descent (PGD) attack of Madry et al. (2018) in the L2 or L∞ ball.
+    """Projected gradient descent (PGD) attack of Madry et al. (2018) in the L2 or L∞
+    ball.
 
     Starting from δ₀ = 0 (or uniform in the ball with ``random_start``), it
     takes ``steps`` ascent steps on the per-example objective ℓ (by default
@@ -417,19 +426,18 @@ def pgd_attack(
 
         L2:  δ ← Π(δ + α ∇ℓ / ‖∇ℓ‖₂),      L∞:  δ ← Π(δ + α sign(∇ℓ)),
 
-    where Π projects onto the ball {‖δ‖ ≤ r} (rescaling for L2, clipping each
-    coordinate to [−r, r] for L∞) and then clips x + δ to ``box`` (pixels stay
-    in [0, 1]; clipping only shrinks |δ_k|, so the iterate stays in the
-    ball). For L∞ this is exactly the Euclidean projection onto ball ∩ box
-    (a product of intervals); for L2 it is a feasible point of ball ∩ box,
-    not the exact Euclidean projection onto it. The default step is
-    α = 2.5 r / steps. With ``stop_at_success`` (the default) each example is
-    frozen at its first iterate that is misclassified (or reaches the
-    target), so the attack reports an adversarial example whenever it met
-    one, and the point returned lies just across the decision boundary. With
-    ``stop_at_success=False`` every example takes all ``steps`` steps and the
-    last iterate is returned (it keeps lowering the margin past the
-    boundary, but ``success`` then refers to that last iterate only).
+    where Π projects onto the ball {‖δ‖ ≤ r} (rescaling for L2, clipping each coordinate
+    to [−r, r] for L∞) and then clips x + δ to ``box`` (pixels stay in [0, 1]; clipping
+    only shrinks |δ_k|, so the iterate stays in the ball). For L∞ this is exactly the
+    Euclidean projection onto ball ∩ box (a product of intervals); for L2 it is a
+    feasible point of ball ∩ box, not the exact Euclidean projection onto it. The
+    default step is α = 2.5 r / steps. With ``stop_at_success`` (the default) each
+    example is frozen at its first iterate that is misclassified (or reaches the
+    target), so the attack reports an adversarial example whenever it met one, and the
+    point returned lies just across the decision boundary. With
+    ``stop_at_success=False`` every example takes all ``steps`` steps and the last
+    iterate is returned (it keeps lowering the margin past the boundary, but ``success``
+    then refers to that last iterate only).
 
     ``radius`` is a number or one radius per example (shape (m,)).
     Returns an :class:`AttackResult`; every ``x_adv`` satisfies
@@ -457,7 +465,8 @@ def pgd_attack(
     if random_start:
         if generator is None:
             raise ValueError(
-                "generator must be a torch.Generator when random_start=True (explicit seeding)"
+                "generator must be a torch.Generator when random_start=True "
+                "(explicit seeding)"
             )
         delta0 = _random_start(x, r, norm, generator)
     return _pgd(
@@ -513,12 +522,11 @@ def minimal_perturbation(
 ) -> MinimalPerturbation:
     """The smallest perturbation, per example, with which PGD flips the prediction.
 
-    Bisection over the radius: start from [lo, hi] = [0, R] with
-    R = ``max_radius``; at r = (lo + hi)/2 run :func:`pgd_attack` (``steps``
-    steps); if it flips the example set hi = r, else lo = r; repeat
-    ``bisection_steps`` times, so hi − lo = R / 2^{bisection_steps}. The
-    result's ``norms`` is the norm ‖x_adv − x‖ of the smallest adversarial
-    example found (≤ the final hi), an *upper* bound on the true minimal
+    Bisection over the radius: start from [lo, hi] = [0, R] with R = ``max_radius``; at
+    r = (lo + hi)/2 run :func:`pgd_attack` (``steps`` steps); if it flips the example
+    set hi = r, else lo = r; repeat ``bisection_steps`` times, so hi − lo = R /
+    2^{bisection_steps}. The result's ``norms`` is the norm ‖x_adv − x‖ of the smallest
+    adversarial example found (≤ the final hi), an *upper* bound on the true minimal
     perturbation
 
         ρ(x) = inf { ‖δ‖ : argmax_j f_j(x + δ) ≠ y, x + δ ∈ box }.
@@ -527,13 +535,12 @@ def minimal_perturbation(
     monotone in r), so the bisection's lower end is *not* a lower bound on
     ρ(x); lower bounds come from certificates (:func:`certified_radius`).
 
-    With ``targeted=True`` every other class t is attacked separately
-    (targeted margin f_t − max_{j≠t} f_j) and the smallest result kept: K − 1
-    times the work, and exact on a multi-class *linear* classifier, where the
-    targeted margin is concave so PGD finds its maximum over the ball.
-    Untargeted PGD is exact, up to the bisection tolerance, on a binary
-    linear classifier without the box, where ρ(x) = |⟨w, x⟩ + b| / ‖w‖_*
-    (‖·‖_* the dual norm: ‖w‖₂ for L2, ‖w‖₁ for L∞).
+    With ``targeted=True`` every other class t is attacked separately (targeted margin
+    f_t − max_{j≠t} f_j) and the smallest result kept: K − 1 times the work, and exact
+    on a multi-class *linear* classifier, where the targeted margin is concave so PGD
+    finds its maximum over the ball. Untargeted PGD is exact, up to the bisection
+    tolerance, on a binary linear classifier without the box, where ρ(x) = |⟨w, x⟩ + b|
+    / ‖w‖_* (‖·‖_* the dual norm: ‖w‖₂ for L2, ‖w‖₁ for L∞).
 
     ``max_radius`` defaults to the diameter of the box in the chosen norm
     ((high − low)·√d for L2, high − low for L∞), within which every point of
@@ -636,12 +643,12 @@ def nearest_other_class_distance(
     norm: str = "l2",
     chunk: int = 1024,
 ) -> torch.Tensor:
-    """D_i = min { ‖x_i − x'_j‖ : y'_j ≠ y_i }: distance to the nearest reference point of another class.
+    """D_i = min { ‖x_i − x'_j‖ : y'_j ≠ y_i }: distance to the nearest reference point
+    of another class.
 
     The natural unit for a perturbation of x_i: moving x_i by D_i (or by D_i/2
-    towards the midpoint) reaches a genuine image of another class. Computed
-    ``chunk`` rows at a time with ``torch.cdist`` (p = 2 or ∞), so memory is
-    O(chunk · n_ref).
+    towards the midpoint) reaches a genuine image of another class. Per class,
+    :func:`lawlib.geometry.nearest` (p = 2 or ∞, tiles of ``chunk`` rows).
     """
     norm = _check_norm(norm)
     chunk = check_int("chunk", chunk, minimum=1)
@@ -654,22 +661,21 @@ def nearest_other_class_distance(
     y = _check_classes("y", y, x.shape[0], None, x.device)
     y_ref = _check_classes("y_ref", y_ref, x_ref.shape[0], None, x.device)
     x_ref = x_ref.to(x.device, x.dtype)
-    p = 2.0 if norm == "l2" else float("inf")
-    out = []
-    for start in range(0, x.shape[0], chunk):
-        stop = min(start + chunk, x.shape[0])
-        dist = torch.cdist(
-            x[start:stop], x_ref, p=p, compute_mode="donot_use_mm_for_euclid_dist"
-        )
-        same = y[start:stop, None] == y_ref[None, :]
-        out.append(dist.masked_fill(same, math.inf).amin(dim=1))
-    return torch.cat(out)
+    p = 2.0 if norm == "l2" else math.inf
+    out = torch.full((x.shape[0],), math.inf, dtype=x.dtype, device=x.device)
+    for c in torch.unique(y):
+        rows, refs = y == c, y_ref != c
+        if bool(refs.any()):
+            found = nearest(x[rows], x_ref[refs], 1, p=p, chunk=chunk)
+            out[rows] = found.distances[:, 0]
+    return out
 
 
 def success_curve(
     norms: torch.Tensor, radii: Sequence[float] | torch.Tensor
 ) -> torch.Tensor:
-    """S(r) = (1/m) #{i : ρ_i ≤ r} for each r in ``radii``: the attack's success rate at radius r.
+    """S(r) = (1/m) #{i : ρ_i ≤ r} for each r in ``radii``: the attack's success rate at
+    radius r.
 
     ``norms`` are per-example smallest perturbations ρ_i (``inf`` where the
     attack failed), e.g. :attr:`MinimalPerturbation.norms`; an adversarial
@@ -708,14 +714,14 @@ def success_at_radii(
     box: tuple[float, float] | None = (0.0, 1.0),
     loss: str = "margin",
 ) -> torch.Tensor:
-    """S_A(r) = (1/m) #{i : the attack A at radius r flips x_i}, one attack per radius r.
+    """S_A(r) = (1/m) #{i : the attack A at radius r flips x_i}, one attack per radius
+    r.
 
     ``attack`` is ``"fgsm"`` (:func:`fgsm_attack`, one step) or ``"pgd"``
-    (:func:`pgd_attack` with ``steps`` steps). Unlike :func:`success_curve`,
-    which reads the bisected smallest perturbations, each radius gets its own
-    fixed-radius attack. At r = 0 no perturbation is allowed, and S_A(0) is
-    the share of examples already misclassified. Returns a tensor of shape
-    (len(radii),) on the device of ``x``.
+    (:func:`pgd_attack` with ``steps`` steps). Unlike :func:`success_curve`, which reads
+    the bisected smallest perturbations, each radius gets its own fixed-radius attack.
+    At r = 0 no perturbation is allowed, and S_A(0) is the share of examples already
+    misclassified. Returns a tensor of shape (len(radii),) on the device of ``x``.
     """
     attack = check_choice("attack", attack, ATTACKS)
     norm = _check_norm(norm)
@@ -765,7 +771,8 @@ def summarize_attack(
     ‖x_i‖ its norm and D_i its distance to the nearest point of another class
     (:func:`nearest_other_class_distance`):
 
-    * success rate: (1/m) #{i : ρ_i < ∞}, and at ``radius`` r: S(r) = (1/m) #{i : ρ_i ≤ r};
+    * success rate: (1/m) #{i : ρ_i < ∞}, and at ``radius`` r: S(r) = (1/m) #{i : ρ_i ≤
+      r};
     * median ρ_i, median ρ_i / ‖x_i‖, median ρ_i / D_i (failures count as ∞,
       so a median is finite only if more than half the examples were flipped).
     """
@@ -808,7 +815,8 @@ def summarize_attack(
 
 
 def certified_radius(margins: torch.Tensor, lipschitz: float) -> torch.Tensor:
-    """ρ_cert = max(m, 0) / (√2 L): no perturbation with ‖δ‖₂ < ρ_cert changes the prediction.
+    """ρ_cert = max(m, 0) / (√2 L): no perturbation with ‖δ‖₂ < ρ_cert changes the
+    prediction.
 
     ``margins`` are m(x) = f_y(x) − max_{j≠y} f_j(x) (:func:`margin`) and
     ``lipschitz`` an upper bound L on the Lipschitz constant of the logit map
@@ -824,16 +832,15 @@ def certified_radius(margins: torch.Tensor, lipschitz: float) -> torch.Tensor:
 class NearestNeighbourClassifier(nn.Module):
     """The 1-nearest-neighbour rule with logits f_c(x) = −min { ‖x − x_i‖₂ : y_i = c }.
 
-    It predicts the class of the nearest reference point, so it memorizes its
-    reference set perfectly (as long as no point appears twice with two
-    labels), and it is robust there: at a reference point x_i the margin is
-    f_{y_i}(x_i) − max_{c≠y_i} f_c(x_i) = 0 − (−D_i) = D_i, each f_c is
-    1-Lipschitz, so f_{y_i} − f_c is 2-Lipschitz and no perturbation with
-    ‖δ‖₂ < D_i / 2 changes the prediction (D_i as in
-    :func:`nearest_other_class_distance`). Its "parameters" are the n·d
-    coordinates of the stored points, plus n labels. Distances are computed
-    exactly (no matrix-product shortcut) against all reference points at
-    once, which is fine for a few thousand of them.
+    It predicts the class of the nearest reference point, so it memorizes its reference
+    set perfectly (as long as no point appears twice with two labels), and it is robust
+    there: at a reference point x_i the margin is f_{y_i}(x_i) − max_{c≠y_i} f_c(x_i) =
+    0 − (−D_i) = D_i, each f_c is 1-Lipschitz, so f_{y_i} − f_c is 2-Lipschitz and no
+    perturbation with ‖δ‖₂ < D_i / 2 changes the prediction (D_i as in
+    :func:`nearest_other_class_distance`). Its "parameters" are the n·d coordinates of
+    the stored points, plus n labels. The nearest point of each class comes from
+    :func:`lawlib.geometry.nearest`; its distance is measured from the difference
+    (exact, and differentiable in x for the attacks).
     """
 
     def __init__(
@@ -849,22 +856,23 @@ class NearestNeighbourClassifier(nn.Module):
         )
         if k < 2 or int(y_ref.max()) >= k:
             raise ValueError(
-                f"classes must be >= 2 and exceed every label, got {k} for labels up to {int(y_ref.max())}"
+                f"classes must be >= 2 and exceed every label, got {k} for labels up "
+                f"to {int(y_ref.max())}"
             )
         self.register_buffer("x_ref", x_ref.detach().clone())
         self.register_buffer("y_ref", y_ref.clone())
         self.classes = k
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits (m, K): minus the distance from each row of ``x`` to the nearest reference point of each class."""
-        dist = torch.cdist(
-            x, self.x_ref.to(x.dtype), compute_mode="donot_use_mm_for_euclid_dist"
-        )
+        """Logits (m, K): minus the distance from each row of ``x`` to the nearest
+        reference point of each class.
+        """
+        ref = self.x_ref.to(x.dtype)
         cols = []
         for c in range(self.classes):
             mask = self.y_ref == c
             if bool(mask.any()):
-                cols.append(-dist[:, mask].amin(dim=1))
+                cols.append(-nearest(x, ref[mask], 1).distances[:, 0])
             else:
-                cols.append(torch.full_like(dist[:, 0], -math.inf))
+                cols.append(torch.full_like(x[:, 0], -math.inf))
         return torch.stack(cols, dim=1)

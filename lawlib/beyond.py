@@ -3,10 +3,11 @@
 The n^{1/d} law for any interpolator (Wu–Huang–Zhang) in elementary form:
 
 * :func:`sample_cube`, :func:`cube_grid` — random and best-spread points of [0, 1]^d.
-* :func:`pigeonhole_distance` — any n points of [0, 1]^d have a pair within √d / m, m^d < n.
-* :func:`cell_label_variance`, :func:`cube_fit_lipschitz_bound` — every L-Lipschitz f has
-  (1/n) Σ (f(x_i) − y_i)² ≥ W_m / n − 4 L √d / m, with W_m the within-cell sum of squares of
-  the labels over the m^d cells of side 1/m; so fitting well forces L ≳ m.
+* :func:`pigeonhole_distance` — any n points of [0, 1]^d have a pair within √d / m, m^d
+  < n.
+* :func:`cell_label_variance`, :func:`cube_fit_lipschitz_bound` — every L-Lipschitz f
+  has (1/n) Σ (f(x_i) − y_i)² ≥ W_m / n − 4 L √d / m, with W_m the within-cell sum of
+  squares of the labels over the m^d cells of side 1/m; so fitting well forces L ≳ m.
 * :func:`unit_ball_volume`, :func:`nearest_neighbour_distances`,
   :func:`median_min_distance_uniform`, :func:`median_nn_distance_uniform` — the n^{-2/d}
   (closest pair) and n^{-1/d} (typical neighbour) scales of uniform random points;
@@ -15,14 +16,19 @@ The n^{1/d} law for any interpolator (Wu–Huang–Zhang) in elementary form:
 
 Starting points for the open directions:
 
-* :func:`conv_net` — a small convolutional network on vectors seen as 1-D signals or images.
-* :func:`width_for_parameters` — the width that gives an architecture a target parameter count.
-* :func:`architecture_sweep` — the max-gradient experiment of the universal-law chapter for any architecture,
-  one network at a time with :func:`lawlib.train_until_memorized`.
-* :func:`gradient_lp_norms` — ‖∇f(x_i)‖_p; p = 1 bounds the ℓ∞-Lipschitz constant from below.
-* :func:`flip_radii` — the smallest perturbation PGD finds that changes the sign of f at a test point.
-* :func:`rbf_mean_square_gradient` — E‖∇f‖² of an RBF memorizer under Gaussian inputs, exactly:
-  it can be tiny while Lip(f) is huge, so averages of the gradient cannot carry a law of robustness.
+* :func:`conv_net` — a small convolutional network on vectors seen as 1-D signals or
+  images.
+* :func:`width_for_parameters` — the width that gives an architecture a target parameter
+  count.
+* :func:`architecture_sweep` — the max-gradient experiment of the universal-law chapter
+  for any architecture, one network at a time with :func:`lawlib.train_until_memorized`.
+* :func:`gradient_lp_norms` — ‖∇f(x_i)‖_p; p = 1 bounds the ℓ∞-Lipschitz constant from
+  below.
+* :func:`flip_radii` — the smallest perturbation PGD finds that changes the sign of f at
+  a test point.
+* :func:`rbf_mean_square_gradient` — E‖∇f‖² of an RBF memorizer under Gaussian inputs,
+  exactly: it can be tiny while Lip(f) is huge, so averages of the gradient cannot carry
+  a law of robustness.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from .attacks import minimal_perturbation
 from .constructions import RBFMemorizer
 from .data import make_generator, random_signs, sample_gaussian
 from .device import exact_dtype, float64_device
+from .geometry import nearest
 from .hardware import progress
 from .lipschitz import batch_values, gradient_norms
 from .models import count_parameters
@@ -80,16 +87,6 @@ _MAX_GRID = 10**7
 # the n^{1/d} mechanism
 
 
-def _check_p(p) -> float:
-    try:
-        p = float(p)
-    except (TypeError, ValueError):
-        raise ValueError(f"p must be a number in [1, inf], got {p!r}") from None
-    if math.isnan(p) or p < 1:
-        raise ValueError(f"p must be a number in [1, inf], got {p!r}")
-    return p
-
-
 def sample_cube(
     n: int,
     d: int,
@@ -121,7 +118,8 @@ def cube_grid(
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
-    """The m^d points (i_1, …, i_d)/(m − 1), i_k ∈ {0, …, m − 1}, of the regular grid of [0, 1]^d.
+    """The m^d points (i_1, …, i_d)/(m − 1), i_k ∈ {0, …, m − 1}, of the regular grid of
+    [0, 1]^d.
 
     Neighbouring points are 1/(m − 1) apart, the minimum distance. With labels ±1
     that are not all equal, the smallest Lipschitz constant of an interpolant is
@@ -135,8 +133,10 @@ def cube_grid(
         raise ValueError(
             f"m**d must be at most {_MAX_GRID:,} points, got m = {m}, d = {d}"
         )
-    # On MPS (no float64) the grid is float32: i/(m - 1) is then within 6e-8 relatively of the float64 grid,
-    # so the minimum distance 1/(m - 1) and the constant 2(m - 1) read from it are exact to about 1e-7.
+    # On MPS (no float64) the grid is float32: i/(m - 1) is then within 6e-8 relatively
+    # of the float64 grid,
+    # so the minimum distance 1/(m - 1) and the constant 2(m - 1) read from it are exact
+    # to about 1e-7.
     axis = torch.arange(m, device=device, dtype=exact_dtype(device, dtype)) / (m - 1)
     if d == 1:
         return axis[:, None]
@@ -174,7 +174,8 @@ def _check_cube_points(x) -> torch.Tensor:
 
 
 def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
-    """W_m = Σ_cells Σ_{i in cell} (y_i − ȳ_cell)², the cells being the m^d cubes of side 1/m.
+    """W_m = Σ_cells Σ_{i in cell} (y_i − ȳ_cell)², the cells being the m^d cubes of
+    side 1/m.
 
     The squared error that the best function constant on each cell leaves. Point
     x_i lies in the cell with index ⌊m x_i⌋ (coordinates equal to 1 go to the last
@@ -186,7 +187,8 @@ def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
     y = check_labels("y", y, x.shape[0]).to(x.device, torch.float64)
     m = check_int("m", m, minimum=1)
     idx = (x.to(torch.float64) * m).floor().clamp_(0, m - 1).long()
-    # one integer key per cell, (i_1, …, i_d) read in base m; unique() relabels the keys 0, 1, …
+    # one integer key per cell, (i_1, …, i_d) read in base m; unique() relabels the keys
+    # 0, 1, …
     if x.shape[1] * math.log2(m) < 62:
         key = (idx * (m ** torch.arange(x.shape[1], device=x.device))).sum(dim=1)
         _, cell = torch.unique(key, return_inverse=True)
@@ -203,11 +205,13 @@ def cell_label_variance(x: torch.Tensor, y: torch.Tensor, m: int) -> float:
 def cube_fit_lipschitz_bound(
     x: torch.Tensor, y: torch.Tensor, mse: float, ms: Sequence[int]
 ) -> tuple[float, int]:
-    """A lower bound on Lip(f) for any f that fits labels in [−1, 1] to mean squared error ``mse``.
+    """A lower bound on Lip(f) for any f that fits labels in [−1, 1] to mean squared
+    error ``mse``.
 
     For every m ≥ 1 and every L-Lipschitz f on [0, 1]^d,
 
-        (1/n) Σ_i (f(x_i) − y_i)² ≥ W_m / n − 4 L √d / m          (W_m: :func:`cell_label_variance`).
+        (1/n) Σ_i (f(x_i) − y_i)² ≥ W_m / n − 4 L √d / m          (W_m:
+        :func:`cell_label_variance`).
 
     (Clip f to [−1, 1], which keeps it L-Lipschitz and only lowers the error; in a
     cell, f stays within L√d/m of its value v at one point of the cell, and
@@ -243,14 +247,14 @@ def unit_ball_volume(d: int) -> float:
 
 
 def median_min_distance_uniform(n: int, d: int, pairs_fraction: float = 1.0) -> float:
-    """The Poisson prediction of the median closest-pair distance of n uniform points in a region of volume 1.
+    """The Poisson prediction of the median closest-pair distance of n uniform points in
+    a region of volume 1.
 
-    The expected number of pairs closer than r is about λ = f · C(n, 2) · ω_d r^d
-    (f = ``pairs_fraction`` of the pairs counted, e.g. 1/2 for pairs with different
-    random signs), ignoring the boundary; taking the count to be Poisson,
-    P(min > r) ≈ e^{−λ}, whose median is r = (ln 2 / (f C(n, 2) ω_d))^{1/d} ∝ n^{−2/d}.
-    In dimension 1 the exact median is (1 − 2^{−1/n})/(n − 1), which this matches to
-    first order.
+    The expected number of pairs closer than r is about λ = f · C(n, 2) · ω_d r^d (f =
+    ``pairs_fraction`` of the pairs counted, e.g. 1/2 for pairs with different random
+    signs), ignoring the boundary; taking the count to be Poisson, P(min > r) ≈ e^{−λ},
+    whose median is r = (ln 2 / (f C(n, 2) ω_d))^{1/d} ∝ n^{−2/d}. In dimension 1 the
+    exact median is (1 − 2^{−1/n})/(n − 1), which this matches to first order.
     """
     n = check_int("n", n, minimum=2)
     d = check_int("d", d, minimum=1)
@@ -261,7 +265,8 @@ def median_min_distance_uniform(n: int, d: int, pairs_fraction: float = 1.0) -> 
 
 
 def median_nn_distance_uniform(n: int, d: int) -> float:
-    """The Poisson prediction of the median nearest-neighbour distance of n uniform points of a region of volume 1.
+    """The Poisson prediction of the median nearest-neighbour distance of n uniform
+    points of a region of volume 1.
 
     A point's nearest neighbour is farther than r when none of the other n − 1
     points falls in its ball of radius r: P ≈ exp(−(n − 1) ω_d r^d), ignoring the
@@ -277,16 +282,15 @@ def opposite_label_distance(
 ) -> float:
     """min { ‖x_i − x_j‖_p : y_i ≠ y_j }, in blocks of ``chunk`` rows, p ∈ [1, ∞].
 
-    For labels ±1 the smallest Lipschitz constant, for the ℓ_p distance, of a
-    function that interpolates them is exactly 2 / this distance: McShane's
-    extension works in any metric space (for p = 2 it is
-    :func:`lawlib.max_pairwise_slope`), computed here from the n₊ × n₋ cross
-    distances only. Labels must take exactly two values (``ValueError`` naming
-    ``y`` otherwise). Memory O(chunk · n).
+    For labels ±1 the smallest Lipschitz constant, for the ℓ_p distance, of a function
+    that interpolates them is exactly 2 / this distance: McShane's extension works in
+    any metric space (for p = 2 it is :func:`lawlib.max_pairwise_slope`), computed here
+    from the n₊ × n₋ cross distances only. Labels must take exactly two values
+    (``ValueError`` naming ``y`` otherwise). :func:`lawlib.geometry.nearest` between the
+    two classes (tiles of ``chunk`` rows).
     """
     x = check_points("x", x)
     y = check_labels("y", y, x.shape[0])
-    p = _check_p(p)
     chunk = check_int("chunk", chunk, minimum=1)
     values = torch.unique(y)
     if values.numel() != 2:
@@ -294,37 +298,18 @@ def opposite_label_distance(
             f"y must take exactly two distinct values, got {values.numel()}"
         )
     a, b = x[y == values[0]], x[y == values[1]]
-    best = math.inf
-    for start in range(0, a.shape[0], chunk):
-        block = torch.cdist(
-            a[start : start + chunk],
-            b,
-            p=p,
-            compute_mode="donot_use_mm_for_euclid_dist",
-        )
-        best = min(best, float(block.min()))
-    return best
+    return float(nearest(a, b, 1, p=p, chunk=chunk).distances.min())
 
 
 def nearest_neighbour_distances(x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-    """min_{j ≠ i} ‖x_i − x_j‖ for every row i of ``x`` (shape (n,)), in blocks of ``chunk`` rows.
+    """min_{j ≠ i} ‖x_i − x_j‖ for every row i of ``x`` (shape (n,)).
 
-    Memory O(chunk · n). Differences are computed directly
-    (``torch.cdist`` without the matrix-product shortcut), so close pairs are exact.
+    :func:`lawlib.geometry.nearest` with k = 1 (tiles of ``chunk`` rows; exact:
+    the winners are measured again from the differences in float64).
     """
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
-    n = x.shape[0]
-    out = torch.empty(n, dtype=x.dtype, device=x.device)
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        block = torch.cdist(
-            x[start:stop], x, compute_mode="donot_use_mm_for_euclid_dist"
-        )
-        rows = torch.arange(stop - start, device=x.device)
-        block[rows, rows + start] = math.inf
-        out[start:stop] = block.min(dim=1).values
-    return out
+    return nearest(x, k=1, chunk=chunk).distances[:, 0]
 
 
 def nd_law_experiment(
@@ -336,21 +321,21 @@ def nd_law_experiment(
     cell_seeds: int | None = None,
     device: torch.device | str = "cpu",
 ) -> dict[str, np.ndarray]:
-    """The two scales of n uniform random points of [0, 1]^d with random signs, and what they force.
+    """The two scales of n uniform random points of [0, 1]^d with random signs, and what
+    they force.
 
-    For every n in ``ns`` and seeds 0, …, ``seeds`` − 1 (points in float64, seed
-    10⁴·d + s): the smallest Lipschitz constant of an exact interpolant,
-    L* = max_{i<j} |y_i − y_j| / ‖x_i − x_j‖ (:func:`lawlib.max_pairwise_slope`, the
-    McShane constant = 2 / :func:`opposite_label_distance`), the minimum
-    pairwise distance, the median nearest-neighbour distance; and, for the first
-    ``cell_seeds`` seeds (default all), the lower bound of
-    :func:`cube_fit_lipschitz_bound` for fits to mean squared error ``mse``, with m
-    over {round(n^{1/d} 2^{−j/2}) : j = 0, …, 10}. Returns, per n, the medians over
-    seeds next to the Poisson predictions: n, lipschitz, lipschitz_predicted
-    (2 / :func:`median_min_distance_uniform` with half the pairs), min_distance,
-    min_distance_predicted, nn_distance, nn_predicted, cell_bound, pigeonhole
-    (:func:`pigeonhole_distance`), and bound_below_lipschitz (the cell bound was
-    at most L* for every seed — it must be, since L* fits with error 0).
+    For every n in ``ns`` and seeds 0, …, ``seeds`` − 1 (points in float64, seed 10⁴·d +
+    s): the smallest Lipschitz constant of an exact interpolant, L* = max_{i<j} |y_i −
+    y_j| / ‖x_i − x_j‖ (:func:`lawlib.max_pairwise_slope`, the McShane constant = 2 /
+    :func:`opposite_label_distance`), the minimum pairwise distance, the median
+    nearest-neighbour distance; and, for the first ``cell_seeds`` seeds (default all),
+    the lower bound of :func:`cube_fit_lipschitz_bound` for fits to mean squared error
+    ``mse``, with m over {round(n^{1/d} 2^{−j/2}) : j = 0, …, 10}. Returns, per n, the
+    medians over seeds next to the Poisson predictions: n, lipschitz,
+    lipschitz_predicted (2 / :func:`median_min_distance_uniform` with half the pairs),
+    min_distance, min_distance_predicted, nn_distance, nn_predicted, cell_bound,
+    pigeonhole (:func:`pigeonhole_distance`), and bound_below_lipschitz (the cell bound
+    was at most L* for every seed — it must be, since L* fits with error 0).
     """
     ns = [check_int(f"ns[{i}]", n, minimum=2) for i, n in enumerate(ns)]
     if not ns:
@@ -414,7 +399,9 @@ def nd_law_experiment(
 
 
 def _reinit(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
-    """PyTorch's default law for Linear and Conv layers, U(−1/√fan_in, 1/√fan_in), drawn from ``generator``."""
+    """PyTorch's default law for Linear and Conv layers, U(−1/√fan_in, 1/√fan_in), drawn
+    from ``generator``.
+    """
     if generator is None:
         return model
     for layer in model.modules():
@@ -439,7 +426,8 @@ def conv_net(
     image: bool = False,
     generator: torch.Generator | None = None,
 ) -> nn.Sequential:
-    """A ReLU convolutional network on vectors x ∈ R^d seen as a signal of length d or a √d × √d image.
+    """A ReLU convolutional network on vectors x ∈ R^d seen as a signal of length d or a
+    √d × √d image.
 
     x → reshape to (1, d) [or (1, s, s), s = √d] → ``layers`` × (Conv(``kernel_size``,
     ``channels`` out, zero padding that keeps the size) → ReLU) → flatten →
@@ -456,7 +444,8 @@ def conv_net(
     kernel_size = check_int("kernel_size", kernel_size, minimum=1)
     if kernel_size % 2 == 0:
         raise ValueError(
-            f"kernel_size must be odd (so the padding keeps the size), got {kernel_size}"
+            "kernel_size must be odd (so the padding keeps the size), got "
+            f"{kernel_size}"
         )
     if not isinstance(image, bool):
         raise ValueError(f"image must be True or False, got {image!r}")
@@ -480,7 +469,8 @@ def conv_net(
 def width_for_parameters(
     build: Callable[[int], nn.Module], target: int, max_width: int = 100_000
 ) -> int:
-    """The width w ≥ 1 whose model ``build(w)`` has the parameter count closest to ``target``.
+    """The width w ≥ 1 whose model ``build(w)`` has the parameter count closest to
+    ``target``.
 
     ``build`` maps a width to a model whose parameter count
     (:func:`lawlib.count_parameters`) increases with the width. Models are built on
@@ -528,23 +518,24 @@ def architecture_sweep(
     n_fresh: int = 1000,
     device: torch.device | str = "cpu",
 ) -> dict[str, np.ndarray]:
-    """The max-gradient experiment of Bubeck–Li–Nagaraj for several architectures and parameter counts.
+    """The max-gradient experiment of Bubeck–Li–Nagaraj for several architectures and
+    parameter counts.
 
-    ``builders[name](width, generator=...)`` builds a network of architecture
-    ``name`` (say ``lambda w, generator=None: lawlib.mlp(d, [w] * 3, generator=generator)``).
-    For every seed s: data x_i ~ N(0, I_d/d), y_i = ±1 (seed s), and fresh points
-    z_t ~ N(0, I_d/d) (seed 2³¹ + s); for every architecture and every target
-    parameter count P in ``targets``, the width whose count is closest to P
-    (:func:`width_for_parameters`), initialised with seed 10⁶(s + 1) + (index of the
-    target), trained by :func:`lawlib.train_until_memorized` (full-batch Adam on the
-    square loss, rate ``lr``, at most ``steps`` steps, stopping once sign f(x_i) = y_i
-    for all i and the mean squared error is ≤ ``eps``: the universal-law chapter's rule, after
-    Bubeck–Li–Nagaraj); then the maximum random gradient
-    max_t ‖∇f(z_t)‖. Returns numpy arrays with one entry per network:
-    architecture, width, n_parameters, seed, memorized, steps, final_loss,
-    max_gradient, law = √(nd/P), and two numbers for the Gaussian Poincaré
-    inequality Var f(z) ≤ (1/d) E‖∇f(z)‖² (z ~ N(0, I_d/d)): rms_gradient =
-    (mean_t ‖∇f(z_t)‖²)^{1/2} and fresh_std = the standard deviation of the f(z_t).
+    ``builders[name](width, generator=...)`` builds a network of architecture ``name``
+    (say ``lambda w, generator=None: lawlib.mlp(d, [w] * 3, generator=generator)``). For
+    every seed s: data x_i ~ N(0, I_d/d), y_i = ±1 (seed s), and fresh points z_t ~ N(0,
+    I_d/d) (seed 2³¹ + s); for every architecture and every target parameter count P in
+    ``targets``, the width whose count is closest to P (:func:`width_for_parameters`),
+    initialised with seed 10⁶(s + 1) + (index of the target), trained by
+    :func:`lawlib.train_until_memorized` (full-batch Adam on the square loss, rate
+    ``lr``, at most ``steps`` steps, stopping once sign f(x_i) = y_i for all i and the
+    mean squared error is ≤ ``eps``: the universal-law chapter's rule, after
+    Bubeck–Li–Nagaraj); then the maximum random gradient max_t ‖∇f(z_t)‖. Returns numpy
+    arrays with one entry per network: architecture, width, n_parameters, seed,
+    memorized, steps, final_loss, max_gradient, law = √(nd/P), and two numbers for the
+    Gaussian Poincaré inequality Var f(z) ≤ (1/d) E‖∇f(z)‖² (z ~ N(0, I_d/d)):
+    rms_gradient = (mean_t ‖∇f(z_t)‖²)^{1/2} and fresh_std = the standard deviation of
+    the f(z_t).
     """
     if not isinstance(builders, Mapping) or not builders:
         raise ValueError(
@@ -635,22 +626,9 @@ def architecture_sweep(
 def gradient_lp_norms(
     f: Function, x: torch.Tensor, p: float = 2.0, batch_size: int = 4096
 ) -> torch.Tensor:
-    """‖∇f(x_i)‖_p for every row x_i of ``x`` (shape (m,)), p ∈ [1, ∞].
-
-    The Lipschitz constant of f for the ℓ_q norm on inputs is sup_x ‖∇f(x)‖_p with
-    p the dual exponent (1/p + 1/q = 1): p = 2 for ℓ2 (:func:`lawlib.gradient_norms`)
-    and p = 1 for ℓ∞ perturbations. Always ‖g‖_2 ≤ ‖g‖_1 ≤ √d ‖g‖_2.
-    """
-    x = check_points("x", x, min_points=1)
-    p = _check_p(p)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    norms = []
-    for start in range(0, x.shape[0], batch_size):
-        xb = x[start : start + batch_size].detach().clone().requires_grad_(True)
-        with torch.enable_grad():
-            (grad,) = torch.autograd.grad(batch_values(f, xb).sum(), xb)
-        norms.append(torch.linalg.vector_norm(grad, ord=p, dim=1))
-    return torch.cat(norms)
+    """``lawlib.gradient_norms(f, x, batch_size, p=p)`` under its former name and
+    argument order; to be removed once nothing calls it."""
+    return gradient_norms(f, x, batch_size, p=p)
 
 
 def flip_radii(
@@ -662,7 +640,8 @@ def flip_radii(
     steps: int = 40,
     bisection_steps: int = 12,
 ) -> torch.Tensor:
-    """Per row z_t, the smallest perturbation PGD finds that changes the sign of the real-valued f.
+    """Per row z_t, the smallest perturbation PGD finds that changes the sign of the
+    real-valued f.
 
     The classifier sign f is written as two logits (−f, f) and attacked with
     :func:`lawlib.minimal_perturbation` (no pixel box), so each entry is an *upper*
@@ -695,7 +674,8 @@ def flip_radii(
 
 
 def rbf_mean_square_gradient(rbf: nn.Module, d: int) -> float:
-    """E‖∇f(z)‖² exactly, for the RBF memorizer ``rbf`` (radius r, centres c_i ∈ R^k) and z ~ N(0, I_k/d).
+    """E‖∇f(z)‖² exactly, for the RBF memorizer ``rbf`` (radius r, centres c_i ∈ R^k)
+    and z ~ N(0, I_k/d).
 
     In the open ball of radius r around c_i the gradient of the hat bump has norm
     |y_i|/r, and outside every ball it is 0 (the balls are disjoint; the spheres

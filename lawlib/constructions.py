@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ._checks import check_int, check_labels, check_points, check_positive, check_tensor
-from .geometry import max_inner_product, min_pairwise_distance
+from .geometry import max_inner_product, min_pairwise_distance, pair_tiles
 from .lipschitz import max_pairwise_slope
 
 __all__ = [
@@ -44,19 +44,24 @@ __all__ = [
 
 
 class CapOverlapWarning(UserWarning):
-    """The caps of :class:`NeuronPerPoint` overlap: its Lipschitz constant is only bounded, not exact."""
+    """The caps of :class:`NeuronPerPoint` overlap: its Lipschitz constant is only
+    bounded, not exact.
+    """
 
 
 def _check_data(
     x: torch.Tensor, y: torch.Tensor, min_dim: int = 1
 ) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """Validate (x, y), refuse duplicate points, and return them with the minimum pairwise distance."""
+    """Validate (x, y), refuse duplicate points, and return them with the minimum
+    pairwise distance.
+    """
     x = check_points("x", x, min_points=2, min_dim=min_dim)
     y = check_labels("y", y, x.shape[0]).to(device=x.device, dtype=x.dtype)
     closest = min_pairwise_distance(x)
     if closest.value <= 0.0:
         raise ValueError(
-            f"x contains duplicate points (rows {closest.i} and {closest.j}): no construction can separate them"
+            f"x contains duplicate points (rows {closest.i} and {closest.j}): no "
+            "construction can separate them"
         )
     return x.detach(), y.detach(), closest.value
 
@@ -65,13 +70,15 @@ def _check_query(z: torch.Tensor, d: int, dtype: torch.dtype) -> torch.Tensor:
     z = check_tensor("z", z, ndim=2)
     if z.shape[1] != d:
         raise ValueError(
-            f"z must have {d} columns (the dimension of the data), got shape {tuple(z.shape)}"
+            f"z must have {d} columns (the dimension of the data), got shape "
+            f"{tuple(z.shape)}"
         )
     return z.to(dtype)
 
 
 def _distances(z: torch.Tensor, c: torch.Tensor, c_sq: torch.Tensor) -> torch.Tensor:
-    """‖z_k − c_i‖ for a (b, d) block ``z`` against all centres ``c`` (n, d): a (b, n) block.
+    """‖z_k − c_i‖ for a (b, d) block ``z`` against all centres ``c`` (n, d): a (b, n)
+    block.
 
     Uses ‖z‖² + ‖c‖² − 2⟨z, c⟩ (one matrix product) and recomputes directly the
     entries that are small relative to ‖z‖² + ‖c‖², where that formula loses
@@ -142,9 +149,9 @@ class McShaneExtension(_Memorizer):
       (M(tu) − M(0))/t ≥ L − C/t with C independent of t, and t → ∞ gives
       Lip(M) ≥ L. (Where M is differentiable and x ∉ {x_i}, ∇M(x) is the
       gradient of any active cone, so ‖∇M‖ = L almost everywhere when L > 0.)
-    * Extremality: every L-Lipschitz g with g(x_i) = y_i satisfies W ≤ g ≤ M,
-      where W is the :class:`WhitneyExtension` with the same L, because
-      g(x) ≤ g(x_i) + L‖x − x_i‖ = y_i + L‖x − x_i‖ for every i (and likewise from below).
+    * Extremality: every L-Lipschitz g with g(x_i) = y_i satisfies W ≤ g ≤ M, where W is
+      the :class:`WhitneyExtension` with the same L, because g(x) ≤ g(x_i) + L‖x − x_i‖
+      = y_i + L‖x − x_i‖ for every i (and likewise from below).
 
     Storage: the n points, the n labels and L, so ``n_parameters`` = n(d + 1) + 1;
     ``n_neurons`` = n (one "cone" y_i + L‖x − x_i‖ per point).
@@ -168,10 +175,12 @@ class McShaneExtension(_Memorizer):
             lipschitz = check_positive("lipschitz", lipschitz, allow_zero=True)
             if lipschitz < minimal * (1 - 1e-12):
                 raise ValueError(
-                    f"lipschitz must be >= the smallest admissible constant max |y_i - y_j| / |x_i - x_j| = {minimal:.6g}, got {lipschitz:.6g}"
+                    "lipschitz must be >= the smallest admissible constant max |y_i "
+                    f"- y_j| / |x_i - x_j| = {minimal:.6g}, got {lipschitz:.6g}"
                 )
         super().__init__(x, y, chunk)
-        #: The smallest Lipschitz constant of any interpolant, L* = max_{i≠j} |y_i − y_j| / ‖x_i − x_j‖.
+        # : The smallest Lipschitz constant of any interpolant, L* = max_{i≠j} |y_i −
+        # y_j| / ‖x_i − x_j‖.
         self.minimal_lipschitz: float = float(minimal)
         #: The exact Lipschitz constant L of this extension.
         self.lipschitz: float = float(lipschitz)
@@ -200,7 +209,8 @@ class WhitneyExtension(McShaneExtension):
 
 
 class RBFMemorizer(_Memorizer):
-    """One hat-shaped bump per point: f(x) = Σ_i y_i φ(‖x − x_i‖ / r), φ(t) = max(0, 1 − t).
+    """One hat-shaped bump per point: f(x) = Σ_i y_i φ(‖x − x_i‖ / r), φ(t) = max(0, 1 −
+    t).
 
     ``radius=None`` takes r = δ/2 with δ = min_{i≠j} ‖x_i − x_j‖
     (:func:`lawlib.min_pairwise_distance`); any 0 < r ≤ δ/2 may be given
@@ -211,17 +221,16 @@ class RBFMemorizer(_Memorizer):
     * Interpolation: f(x_j) = y_j, since φ(0) = 1 and ‖x_j − x_i‖ ≥ 2r > r
       makes every other bump vanish at x_j.
     * Lip(f) = max_i |y_i| / r exactly. Bump i, b_i(x) = y_i φ(‖x − x_i‖/r), is
-      (|y_i|/r)-Lipschitz and vanishes outside the open ball B_i = B(x_i, r).
-      The open balls are pairwise disjoint (‖x_i − x_j‖ ≥ 2r), and no point of
-      the sphere ∂B_i lies in another open ball B_j (it would give
-      ‖x_i − x_j‖ < 2r); when ‖x_i − x_j‖ = 2r the closed balls touch at one
-      point, where both bumps are 0. Hence on the closure of each B_i, f = b_i,
-      and outside all of them f = 0. A segment [x, x′] meets each B_i in one
-      interval, so it splits into finitely many closed pieces on each of which
-      f is (max|y|/r)-Lipschitz; f is continuous, so chaining the pieces
-      through their end points gives |f(x) − f(x′)| ≤ (max|y|/r)‖x − x′‖.
-      The value is attained: |f(x_i) − f(x_i + r u)| = |y_i| for any unit u,
-      at distance r (x_i + r u is on ∂B_i, where f = 0).
+      (|y_i|/r)-Lipschitz and vanishes outside the open ball B_i = B(x_i, r). The open
+      balls are pairwise disjoint (‖x_i − x_j‖ ≥ 2r), and no point of the sphere ∂B_i
+      lies in another open ball B_j (it would give ‖x_i − x_j‖ < 2r); when ‖x_i − x_j‖ =
+      2r the closed balls touch at one point, where both bumps are 0. Hence on the
+      closure of each B_i, f = b_i, and outside all of them f = 0. A segment [x, x′]
+      meets each B_i in one interval, so it splits into finitely many closed pieces on
+      each of which f is (max|y|/r)-Lipschitz; f is continuous, so chaining the pieces
+      through their end points gives |f(x) − f(x′)| ≤ (max|y|/r)‖x − x′‖. The value is
+      attained: |f(x_i) − f(x_i + r u)| = |y_i| for any unit u, at distance r (x_i + r u
+      is on ∂B_i, where f = 0).
 
     For δ/2 < r ≤ δ the formula still interpolates but the bumps overlap and
     the constant can reach 2 max|y|/r (opposite labels); for r > δ it no
@@ -246,7 +255,8 @@ class RBFMemorizer(_Memorizer):
             radius = check_positive("radius", radius)
             if radius > half * (1 + 1e-12):
                 raise ValueError(
-                    f"radius must be <= half the minimum pairwise distance ({half:.6g}) so the bumps do not overlap, got {radius:.6g}"
+                    "radius must be <= half the minimum pairwise distance "
+                    f"({half:.6g}) so the bumps do not overlap, got {radius:.6g}"
                 )
         super().__init__(x, y, chunk)
         self.radius: float = float(radius)
@@ -262,17 +272,20 @@ class RBFMemorizer(_Memorizer):
         return bumps @ self.labels
 
     def extra_repr(self) -> str:
-        return f"n={self.n}, d={self.d}, radius={self.radius:.4g}, lipschitz={self.lipschitz:.4g}"
+        return (
+            f"n={self.n}, d={self.d}, radius={self.radius:.4g}, "
+            f"lipschitz={self.lipschitz:.4g}"
+        )
 
 
 class NeuronPerPoint(nn.Module):
-    """The one-neuron-per-point ReLU network f(x) = Σ_i c y_i ReLU(⟨x_i, x⟩ − τ) on the sphere.
+    """The one-neuron-per-point ReLU network f(x) = Σ_i c y_i ReLU(⟨x_i, x⟩ − τ) on the
+    sphere.
 
-    Bubeck, Li and Nagaraj (2021, section 3.2) with τ = 0.9, c = 10. The points
-    x_i must lie on the unit sphere (‖x_i‖ = 1 to 1e-5). ``c=None`` takes
-    c = 1/(1 − τ), the only value with f(x_i) = y_i; another c raises
-    ``ValueError``. The network is a real 2-layer ReLU net, ``self.net`` =
-    Linear(d, n) → ReLU → Linear(n, 1, no bias), so
+    Bubeck, Li and Nagaraj (2021, section 3.2) with τ = 0.9, c = 10. The points x_i must
+    lie on the unit sphere (‖x_i‖ = 1 to 1e-5). ``c=None`` takes c = 1/(1 − τ), the only
+    value with f(x_i) = y_i; another c raises ``ValueError``. The network is a real
+    2-layer ReLU net, ``self.net`` = Linear(d, n) → ReLU → Linear(n, 1, no bias), so
     :func:`lawlib.spectral_norm_product` and :func:`lawlib.count_parameters` apply.
 
     Two conditions on the sample, both checked with chunked inner products:
@@ -294,9 +307,9 @@ class NeuronPerPoint(nn.Module):
 
     * ``lipschitz_lower`` = c·max_i |y_i|, always attained: near x_i only
       neuron i is active, and along the radius, |f(x_i) − f((1−ε)x_i)| = c|y_i|ε.
-    * ``lipschitz_upper`` = c·max_i Σ_{j ∈ N[i]} |y_j|, N[i] = {i} ∪ {j: ⟨x_i, x_j⟩ > 2τ² − 1}:
-      any two neurons active together in B are such neighbours, so an active set
-      A ∋ i has ‖Σ_{j∈A} y_j x_j‖ ≤ Σ_{j∈N[i]} |y_j|.
+    * ``lipschitz_upper`` = c·max_i Σ_{j ∈ N[i]} |y_j|, N[i] = {i} ∪ {j: ⟨x_i, x_j⟩ >
+      2τ² − 1}: any two neurons active together in B are such neighbours, so an active
+      set A ∋ i has ‖Σ_{j∈A} y_j x_j‖ ≤ Σ_{j∈N[i]} |y_j|.
     * ``lipschitz`` = ``lipschitz_upper``; ``lipschitz_exact`` is True when the
       caps are disjoint, and then lower = upper = c·max|y_i| is the exact
       Lipschitz constant on B (and a bound on the sphere).
@@ -306,10 +319,9 @@ class NeuronPerPoint(nn.Module):
     :meth:`lipschitz_upper_bound_rd`): the robustness is a statement about the
     ball where the data live.
 
-    Parameters as a 2-layer net: weights x_i (n·d), biases −τ (n), output
-    weights c y_i (n), so ``n_parameters`` = n(d + 2) (the class F_k of
-    Bubeck–Li–Nagaraj with k = n; storing x_i, y_i, c and τ instead takes
-    n(d + 1) + 2 numbers); ``n_neurons`` = n.
+    Parameters as a 2-layer net: weights x_i (n·d), biases −τ (n), output weights c y_i
+    (n), so ``n_parameters`` = n(d + 2) (the class F_k of Bubeck–Li–Nagaraj with k = n;
+    storing x_i, y_i, c and τ instead takes n(d + 1) + 2 numbers); ``n_neurons`` = n.
     """
 
     def __init__(
@@ -337,13 +349,15 @@ class NeuronPerPoint(nn.Module):
         c = check_positive("c", c)
         if abs(c * (1.0 - tau) - 1.0) > 1e-9:
             raise ValueError(
-                f"c must equal 1/(1 - tau) = {1.0 / (1.0 - tau):.6g} for f(x_i) = y_i, got {c:.6g}"
+                f"c must equal 1/(1 - tau) = {1.0 / (1.0 - tau):.6g} for f(x_i) = "
+                f"y_i, got {c:.6g}"
             )
         norms = x.norm(dim=1)
         worst = int((norms - 1).abs().argmax())
         if abs(float(norms[worst]) - 1.0) > 1e-5:
             raise ValueError(
-                f"x must lie on the unit sphere; row {worst} has norm {float(norms[worst]):.6g}"
+                f"x must lie on the unit sphere; row {worst} has norm "
+                f"{float(norms[worst]):.6g}"
             )
         self.chunk = check_int("chunk", chunk, minimum=1)
         self.tau, self.c = tau, c
@@ -351,8 +365,10 @@ class NeuronPerPoint(nn.Module):
         self.max_inner = max_inner_product(x)
         if self.max_inner.value >= tau:
             raise ValueError(
-                f"x: points {self.max_inner.i} and {self.max_inner.j} have inner product "
-                f"{self.max_inner.value:.4g} >= tau = {tau}: a cap holds two data points, no exact fit"
+                f"x: points {self.max_inner.i} and {self.max_inner.j} have inner "
+                "product "
+                f"{self.max_inner.value:.4g} >= tau = {tau}: a cap holds two data "
+                "points, no exact fit"
             )
         self.net = nn.Sequential(
             nn.Linear(self.d, self.n),
@@ -377,9 +393,12 @@ class NeuronPerPoint(nn.Module):
         self.n_neurons: int = self.n
         if not self.lipschitz_exact:
             msg = (
-                f"the caps overlap: max <x_i, x_j> = {self.max_inner.value:.4g} > 2 tau^2 - 1 = {self.overlap_threshold:.4g}; "
-                f"f still interpolates, but its Lipschitz constant on the unit ball is only known to lie in "
-                f"[{self.lipschitz_lower:.4g}, {self.lipschitz_upper:.4g}] (larger d or tau closer to 1 helps)"
+                f"the caps overlap: max <x_i, x_j> = {self.max_inner.value:.4g} > 2 "
+                f"tau^2 - 1 = {self.overlap_threshold:.4g}; "
+                "f still interpolates, but its Lipschitz constant on the unit ball "
+                "is only known to lie in "
+                f"[{self.lipschitz_lower:.4g}, {self.lipschitz_upper:.4g}] (larger d "
+                "or tau closer to 1 helps)"
             )
             if strict:
                 raise ValueError("x: " + msg)
@@ -387,32 +406,40 @@ class NeuronPerPoint(nn.Module):
 
     @property
     def overlap_threshold(self) -> float:
-        """2τ² − 1 = cos(2 arccos τ): caps are disjoint iff all ⟨x_i, x_j⟩ are at most this."""
+        """2τ² − 1 = cos(2 arccos τ): caps are disjoint iff all ⟨x_i, x_j⟩ are at most
+        this.
+        """
         return 2.0 * self.tau**2 - 1.0
 
     def isolates_points(self) -> bool:
-        """True iff ⟨x_i, x_j⟩ < τ for all i ≠ j: each neuron fires at its own point only (exact fit)."""
+        """True iff ⟨x_i, x_j⟩ < τ for all i ≠ j: each neuron fires at its own point
+        only (exact fit).
+        """
         return self.max_inner.value < self.tau
 
     def caps_disjoint(self) -> bool:
-        """True iff ⟨x_i, x_j⟩ ≤ 2τ² − 1 for all i ≠ j: the caps are disjoint, at most one neuron fires in the unit ball."""
+        """True iff ⟨x_i, x_j⟩ ≤ 2τ² − 1 for all i ≠ j: the caps are disjoint, at most
+        one neuron fires in the unit ball.
+        """
         return self.max_inner.value <= self.overlap_threshold
 
     def _neighbour_bound(self) -> float:
-        """c · max_i Σ_{j ∈ N[i]} |y_j| with N[i] = {i} ∪ {j: ⟨x_i, x_j⟩ > 2τ² − 1}, in row chunks."""
+        """c · max_i Σ_{j ∈ N[i]} |y_j| with N[i] = {i} ∪ {j: ⟨x_i, x_j⟩ > 2τ² − 1}, in
+        row chunks.
+        """
         x, a = self.centres, self.labels.abs()
         thr = 2.0 * self.tau**2 - 1.0
-        best = 0.0
-        for s in range(0, self.n, self.chunk):
-            block = x[s : s + self.chunk] @ x.T
-            near = block > thr
-            rows = torch.arange(s, min(s + self.chunk, self.n), device=x.device)
-            near[rows - s, rows] = True
-            best = max(best, float((near.to(a.dtype) @ a).max()))
+        sums = a.clone()  # j = i counts once, here; the tiles exclude it
+        own = torch.arange(self.n, device=x.device)
+        for i0, j0, blk in pair_tiles(x, rows=self.chunk, exclude=own, fill=-math.inf):
+            near = (blk > thr).to(a.dtype)
+            sums[i0 : i0 + blk.shape[0]] += near @ a[j0 : j0 + blk.shape[1]]
+        best = float(sums.max())
         return self.c * best
 
     def lipschitz_upper_bound_rd(self) -> float:
-        """An upper bound on the Lipschitz constant on all of R^d: c · min(Σ|y_i|, ‖X‖₂ ‖y‖₂).
+        """An upper bound on the Lipschitz constant on all of R^d: c · min(Σ|y_i|, ‖X‖₂
+        ‖y‖₂).
 
         Valid because the gradient is c Xᵀ(y ⊙ 1_A) for the active set A and
         ‖Xᵀ(y ⊙ 1_A)‖ ≤ min(Σ_{i∈A} |y_i|, ‖X‖₂ ‖y‖₂). For random data it grows
@@ -424,7 +451,9 @@ class NeuronPerPoint(nn.Module):
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """The values at the rows of ``z`` (shape (m, d)), as a tensor of shape (m,), in chunks of rows."""
+        """The values at the rows of ``z`` (shape (m, d)), as a tensor of shape (m,), in
+        chunks of rows.
+        """
         z = _check_query(z, self.d, self.centres.dtype)
         if z.shape[0] == 0:
             return z.new_zeros(0)
@@ -433,11 +462,15 @@ class NeuronPerPoint(nn.Module):
         )
 
     def extra_repr(self) -> str:
-        return f"n={self.n}, d={self.d}, c={self.c:.4g}, tau={self.tau}, lipschitz={self.lipschitz:.4g}"
+        return (
+            f"n={self.n}, d={self.d}, c={self.c:.4g}, tau={self.tau}, "
+            f"lipschitz={self.lipschitz:.4g}"
+        )
 
 
 class ProjectedRBF(nn.Module):
-    """The tight side of the universal law: n hat bumps in d' = P/n projected coordinates.
+    """The tight side of the universal law: n hat bumps in d' = P/n projected
+    coordinates.
 
     Π x = √(d/d') (x₁, …, x_{d'}) keeps the first d' = ``d_proj`` coordinates,
     rescaled so that N(0, I_d/d) is mapped onto N(0, I_{d'}/d'); an
@@ -456,14 +489,13 @@ class ProjectedRBF(nn.Module):
       ‖x − x'‖ = r √(d'/d) (:meth:`attaining_pair`, which takes for x the lift
       of Π x_i: its first d' coordinates are those of x_i, the rest zero).
 
-    With r of order one (true once d' ≳ log n for random data, the Kirszbraun chapter) this
-    is ≈ √(d/d') = √(nd/P): the universal law is attained. For small d' the
+    With r of order one (true once d' ≳ log n for random data, the Kirszbraun chapter)
+    this is ≈ √(d/d') = √(nd/P): the universal law is attained. For small d' the
     projected points crowd together and 1/r grows.
 
-    ``n_parameters`` = n(d' + 1) + 1 (the bumps' centres, heights and r; the
-    projection is fixed by d and d'); ``n_neurons`` = n. Projected points that
-    coincide raise ``ValueError`` naming ``x``; ``d_proj`` outside [1, d] raises
-    naming ``d_proj``.
+    ``n_parameters`` = n(d' + 1) + 1 (the bumps' centres, heights and r; the projection
+    is fixed by d and d'); ``n_neurons`` = n. Projected points that coincide raise
+    ``ValueError`` naming ``x``; ``d_proj`` outside [1, d] raises naming ``d_proj``.
     """
 
     def __init__(
@@ -492,7 +524,9 @@ class ProjectedRBF(nn.Module):
 
     @property
     def lipschitz_constant(self) -> float:
-        """The exact Lipschitz constant (max_i |y_i| / r) · √(d/d') (same as ``lipschitz``)."""
+        """The exact Lipschitz constant (max_i |y_i| / r) · √(d/d') (same as
+        ``lipschitz``).
+        """
         return self.lipschitz
 
     def project(self, z: torch.Tensor) -> torch.Tensor:
@@ -500,12 +534,15 @@ class ProjectedRBF(nn.Module):
         return self.scale * z[:, : self.d_proj]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """f(z) = RBF(Π z) at the rows of ``z`` (shape (m, d)), as a tensor of shape (m,)."""
+        """f(z) = RBF(Π z) at the rows of ``z`` (shape (m, d)), as a tensor of shape
+        (m,).
+        """
         z = _check_query(z, self.d, self.rbf.centres.dtype)
         return self.rbf(self.project(z))
 
     def attaining_pair(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Two points (x, x′), shape (1, d) each, with |f(x) − f(x′)| / ‖x − x′‖ = Lip(f) exactly.
+        """Two points (x, x′), shape (1, d) each, with |f(x) − f(x′)| / ‖x − x′‖ =
+        Lip(f) exactly.
 
         For i with the largest |y_i|, x is the lift of the stored centre Π x_i:
         its first d' coordinates are Π x_i / √(d/d') (those of x_i) and the
@@ -521,12 +558,15 @@ class ProjectedRBF(nn.Module):
         return x, x2
 
     def extra_repr(self) -> str:
-        return f"n={self.n}, d={self.d}, d_proj={self.d_proj}, radius={self.radius:.4g}, lipschitz={self.lipschitz:.4g}"
+        return (
+            f"n={self.n}, d={self.d}, d_proj={self.d_proj}, "
+            f"radius={self.radius:.4g}, lipschitz={self.lipschitz:.4g}"
+        )
 
 
 def projected_dimension(p: int, n: int, d: int) -> int:
-    """d' = ⌊P/n⌋ clipped to [1, d]: the projected dimension a budget of P parameters buys
-    :class:`ProjectedRBF` on n points in R^d."""
+    """d' = ⌊P/n⌋ clipped to [1, d]: the projected dimension a budget of P parameters
+    buys :class:`ProjectedRBF` on n points in R^d."""
     p = check_int("p", p, minimum=1)
     n = check_int("n", n, minimum=1)
     d = check_int("d", d, minimum=1)

@@ -1,8 +1,7 @@
 """Intrinsic dimension of a point cloud: how many coordinates the data really use.
 
-The law of robustness is stated with the ambient dimension d, but real images
-lie near much lower-dimensional sets. Three estimators, all from the data
-alone:
+The law of robustness is stated with the ambient dimension d, but real images lie near
+much lower-dimensional sets. Three estimators, all from the data alone:
 
 * :func:`pca_profile` / :func:`pca_components` — the *linear* dimension: the
   eigenvalues λ_1 ≥ λ_2 ≥ … of the sample covariance and the smallest m with
@@ -16,31 +15,26 @@ alone:
 
       m̂_k(x) = (k − 1) / S_k(x),   S_k(x) = Σ_{j=1}^{k−1} log(T_k(x) / T_j(x)).
 
-  The points are combined by **averaging the inverses** (MacKay and
-  Ghahramani, 2005), m̂_k = (k − 1) / mean_i S_k(x_i) — the default,
-  ``average="inverse"``, the form Pope et al. (2021) use. Levina and Bickel's
-  original ``average="mean"`` takes the mean of the m̂_k(x_i); it is biased
-  upwards by the factor (k − 1)/(k − 2), because E[(k−1)/S] = (k−1)m/(k−2)
-  when S ~ Gamma(k − 1, rate m) (the ImageNet chapter, exercise).
-* :func:`twonn_dimension` — TwoNN (Facco et al., 2017): the ratio
-  μ = T_2/T_1 of the two nearest-neighbour distances has the Pareto law
-  P(μ > t) = t^{−m} under the same local model, i.e. log μ ~ Exp(m). The
-  maximum-likelihood estimate is n / Σ_i log μ_i; ``method="mle"`` returns its
-  bias-corrected variant m̂ = (n − 1) / Σ_i log μ_i (unbiased if the μ_i were
-  independent, which they are only approximately), or
-  the slope of −log(1 − F(μ)) against log μ through the origin after
-  discarding the largest ``discard`` fraction of the μ_i (Facco et al.'s fit,
-  ``method="fit"``).
+  The points are combined by **averaging the inverses** (MacKay and Ghahramani, 2005),
+  m̂_k = (k − 1) / mean_i S_k(x_i) — the default, ``average="inverse"``, the form Pope
+  et al. (2021) use. Levina and Bickel's original ``average="mean"`` takes the mean of
+  the m̂_k(x_i); it is biased upwards by the factor (k − 1)/(k − 2), because E[(k−1)/S]
+  = (k−1)m/(k−2) when S ~ Gamma(k − 1, rate m) (the ImageNet chapter, exercise).
+* :func:`twonn_dimension` — TwoNN (Facco et al., 2017): the ratio μ = T_2/T_1 of the two
+  nearest-neighbour distances has the Pareto law P(μ > t) = t^{−m} under the same local
+  model, i.e. log μ ~ Exp(m). The maximum-likelihood estimate is n / Σ_i log μ_i;
+  ``method="mle"`` returns its bias-corrected variant m̂ = (n − 1) / Σ_i log μ_i
+  (unbiased if the μ_i were independent, which they are only approximately), or the
+  slope of −log(1 − F(μ)) against log μ through the origin after discarding the largest
+  ``discard`` fraction of the μ_i (Facco et al.'s fit, ``method="fit"``).
 
-The k-nearest-neighbour distances come from :func:`knn_distances`, computed in
-blocks of ``chunk`` rows with a matrix multiply (``torch.addmm``) and
-``torch.topk``, then recomputed exactly from the differences for the points
-kept, so memory stays O(chunk · n) and the distances are exact.
+The k-nearest-neighbour distances come from :func:`knn_distances`, that is
+:func:`lawlib.geometry.nearest`: tiles of a matrix product, a running top-k, and the
+candidates measured again from the differences, so the distances are exact.
 
-:func:`load_mnist_if_available` downloads MNIST's IDX files with ``urllib``
-and parses them with :func:`read_idx` (no torchvision needed); it never hangs:
-it gives up at once when ``LAWLIB_OFFLINE`` is set, and every network call has
-a timeout otherwise.
+:func:`load_mnist_if_available` downloads MNIST's IDX files with ``urllib`` and parses
+them with :func:`read_idx` (no torchvision needed); it never hangs: it gives up at once
+when ``LAWLIB_OFFLINE`` is set, and every network call has a timeout otherwise.
 """
 
 from __future__ import annotations
@@ -65,6 +59,7 @@ from ._checks import (
     check_tensor,
 )
 from .device import float64_device
+from .geometry import nearest
 
 __all__ = [
     "AVERAGES",
@@ -93,18 +88,19 @@ AVERAGES = ("inverse", "mean")
 TWONN_METHODS = ("mle", "fit")
 
 
-# ----------------------------------------------------------------------------- nearest neighbours
+# ----------------------------------------------------------------------------- nearest
+# neighbours
 
 
 def knn_distances(x: torch.Tensor, k: int, chunk: int = 512) -> torch.Tensor:
-    """The distances T_1(x_i) ≤ … ≤ T_k(x_i) from each row x_i to its k nearest *other* rows, shape (n, k).
+    """The distances T_1(x_i) ≤ … ≤ T_k(x_i) from each row x_i to its k nearest
+    *other* rows, shape (n, k).
 
-    Blocks of ``chunk`` rows are compared with all n rows through
-    ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2⟨x_i, x_j⟩ (one ``addmm``); the point
-    itself is excluded by its index (a duplicate row elsewhere counts, at
-    distance 0). The k + a few best candidates are then measured again from
-    the differences, so the returned distances carry no cancellation error.
-    Memory O(chunk · (n + k·d)). Device and dtype of ``x``. the ImageNet chapter.
+    :func:`lawlib.geometry.nearest` (tiles of ``chunk`` rows through
+    ‖x_i − x_j‖² = ‖x_i‖² + ‖x_j‖² − 2⟨x_i, x_j⟩, the point itself excluded by its
+    index, so a duplicate row elsewhere counts, at distance 0); the candidates are
+    measured again from the differences, so the distances carry no cancellation
+    error. Device and dtype of ``x``.
     """
     x = check_points("x", x, min_points=2)
     n = x.shape[0]
@@ -114,36 +110,18 @@ def knn_distances(x: torch.Tensor, k: int, chunk: int = 512) -> torch.Tensor:
             f"k must be <= n - 1 = {n - 1} (each point has n - 1 neighbours), got {k}"
         )
     chunk = check_int("chunk", chunk, minimum=1)
-    m = min(
-        n - 1, k + min(k, 8)
-    )  # a few spare candidates, in case rounding reorders near-ties
-    with torch.no_grad():
-        xc = x - x.mean(
-            dim=0
-        )  # translation invariant; centring shrinks the cancellation error
-        sq = (xc * xc).sum(dim=1)
-        out = torch.empty(n, k, dtype=x.dtype, device=x.device)
-        for start in range(0, n, chunk):
-            stop = min(start + chunk, n)
-            b = stop - start
-            block = torch.addmm(
-                sq[None, :].expand(b, -1), xc[start:stop], xc.T, alpha=-2
-            )
-            rows = torch.arange(b, device=x.device)
-            block[rows, start + rows] = float("inf")  # not its own neighbour
-            idx = block.topk(m, dim=1, largest=False).indices
-            del block
-            exact = (xc[start:stop, None, :] - xc[idx]).norm(dim=2)
-            out[start:stop] = exact.sort(dim=1).values[:, :k]
-    return out
+    return nearest(x, k=k, chunk=chunk).distances
 
 
 def _knn_without_duplicates(x: torch.Tensor, k: int, chunk: int) -> torch.Tensor:
-    """:func:`knn_distances`, refusing data with repeated rows (a zero distance breaks log(T_k / T_1))."""
+    """:func:`knn_distances`, refusing data with repeated rows (a zero distance breaks
+    log(T_k / T_1)).
+    """
     t = knn_distances(x, k, chunk=chunk)
     if bool((t[:, 0] <= 0).any()):
         raise ValueError(
-            "x has duplicate rows (a zero nearest-neighbour distance); remove them first, "
+            "x has duplicate rows (a zero nearest-neighbour distance); remove them "
+            "first, "
             "e.g. with torch.unique(x, dim=0)"
         )
     return t
@@ -155,22 +133,27 @@ def _check_distances(distances: torch.Tensor, min_cols: int) -> torch.Tensor:
         raise ValueError("distances must be >= 0 (they are neighbour distances)")
     if t.shape[1] > 1 and bool((t[:, 1:] < t[:, :-1]).any()):
         raise ValueError(
-            "distances must be sorted in increasing order along each row (T_1 <= ... <= T_k)"
+            "distances must be sorted in increasing order along each row (T_1 <= ... "
+            "<= T_k)"
         )
     if bool((t[:, 0] <= 0).any()):
         raise ValueError(
-            "distances has a zero nearest-neighbour distance: the points contain duplicates; "
+            "distances has a zero nearest-neighbour distance: the points contain "
+            "duplicates; "
             "remove them first, e.g. with torch.unique(x, dim=0)"
         )
     return t.to(float64_device(t.device), torch.float64)  # MPS has no float64: the CPU
 
 
-# ----------------------------------------------------------------------------- Levina–Bickel MLE
+# -----------------------------------------------------------------------------
+# Levina–Bickel MLE
 
 
 @dataclass(frozen=True)
 class MLEEstimate:
-    """A Levina–Bickel estimate: the pooled ``dimension``, the per-point ``local`` estimates (k−1)/S_k(x_i)."""
+    """A Levina–Bickel estimate: the pooled ``dimension``, the per-point ``local``
+    estimates (k−1)/S_k(x_i).
+    """
 
     dimension: float
     local: torch.Tensor
@@ -181,12 +164,14 @@ class MLEEstimate:
 def mle_from_distances(
     distances: torch.Tensor, average: str = "inverse"
 ) -> MLEEstimate:
-    """Levina–Bickel maximum-likelihood dimension from sorted neighbour distances (n, k), k ≥ 2.
+    """Levina–Bickel maximum-likelihood dimension from sorted neighbour distances (n,
+    k), k ≥ 2.
 
-    S_k(x_i) = Σ_{j<k} log(T_k(x_i)/T_j(x_i)); local estimate m̂(x_i) = (k − 1)/S_k(x_i).
-    ``average="inverse"`` (MacKay–Ghahramani, the default): m̂ = (k − 1)/mean_i S_k(x_i),
-    the harmonic mean of the local estimates. ``average="mean"`` (Levina–Bickel's
-    original): the arithmetic mean of the local estimates. the ImageNet chapter.
+    S_k(x_i) = Σ_{j<k} log(T_k(x_i)/T_j(x_i)); local estimate m̂(x_i) = (k −
+    1)/S_k(x_i). ``average="inverse"`` (MacKay–Ghahramani, the default): m̂ = (k −
+    1)/mean_i S_k(x_i), the harmonic mean of the local estimates. ``average="mean"``
+    (Levina–Bickel's original): the arithmetic mean of the local estimates. the ImageNet
+    chapter.
     """
     t = _check_distances(distances, min_cols=2)
     average = check_choice("average", average, AVERAGES)
@@ -197,13 +182,15 @@ def mle_from_distances(
         mean_s = float(s.mean())
         if mean_s <= 0:
             raise ValueError(
-                "distances: every point's k neighbour distances are all equal; the estimate is infinite"
+                "distances: every point's k neighbour distances are all equal; the "
+                "estimate is infinite"
             )
         dimension = (k - 1) / mean_s
     else:
         if bool((s <= 0).any()):
             raise ValueError(
-                "distances: some point has k equal neighbour distances (local estimate infinite); "
+                "distances: some point has k equal neighbour distances (local "
+                "estimate infinite); "
                 "use average='inverse' or a larger k"
             )
         dimension = float(local.mean())
@@ -213,7 +200,8 @@ def mle_from_distances(
 def mle_dimension(
     x: torch.Tensor, k: int = 10, *, average: str = "inverse", chunk: int = 512
 ) -> MLEEstimate:
-    """Levina–Bickel MLE of the intrinsic dimension of the rows of ``x`` with k neighbours.
+    """Levina–Bickel MLE of the intrinsic dimension of the rows of ``x`` with k
+    neighbours.
 
     See :func:`mle_from_distances` for the formula; the distances come from
     :func:`knn_distances`. Needs 2 ≤ k ≤ n − 1 and no duplicate rows.
@@ -227,9 +215,11 @@ def mle_dimension(
 def mle_dimension_curve(
     x: torch.Tensor, ks: Sequence[int], *, average: str = "inverse", chunk: int = 512
 ) -> list[float]:
-    """The MLE dimension for each k in ``ks``, from one k-nearest-neighbour search with k = max(ks).
+    """The MLE dimension for each k in ``ks``, from one k-nearest-neighbour search with
+    k = max(ks).
 
-    Estimates that move with k are a warning: small k sees noise, large k sees curvature.
+    Estimates that move with k are a warning: small k sees noise, large k sees
+    curvature.
     """
     x = check_points("x", x, min_points=3)
     if isinstance(ks, (str, bytes)) or not hasattr(ks, "__iter__"):
@@ -248,7 +238,8 @@ def mle_dimension_curve(
 def twonn_from_distances(
     distances: torch.Tensor, method: str = "mle", discard: float = 0.1
 ) -> float:
-    """TwoNN dimension (Facco et al. 2017) from the two nearest-neighbour distances (n, ≥ 2) of n ≥ 2 points.
+    """TwoNN dimension (Facco et al. 2017) from the two nearest-neighbour distances (n,
+    ≥ 2) of n ≥ 2 points.
 
     μ_i = T_2(x_i)/T_1(x_i) is Pareto: P(μ > t) = t^{−m}, so log μ_i ~ Exp(m) and
     the maximum-likelihood estimate is n/Σ_i log μ_i. ``method="mle"`` returns the
@@ -292,7 +283,9 @@ def twonn_from_distances(
 def twonn_dimension(
     x: torch.Tensor, *, method: str = "mle", discard: float = 0.1, chunk: int = 512
 ) -> float:
-    """TwoNN intrinsic dimension of the rows of ``x`` (no duplicate rows); see :func:`twonn_from_distances`."""
+    """TwoNN intrinsic dimension of the rows of ``x`` (no duplicate rows); see
+    :func:`twonn_from_distances`.
+    """
     x = check_points("x", x, min_points=3)
     method = check_choice("method", method, TWONN_METHODS)
     return twonn_from_distances(
@@ -305,14 +298,18 @@ def twonn_dimension(
 
 @dataclass(frozen=True)
 class PCAProfile:
-    """Eigenvalues of the sample covariance (descending, float64), their shares and cumulative shares."""
+    """Eigenvalues of the sample covariance (descending, float64), their shares and
+    cumulative shares.
+    """
 
     variances: torch.Tensor
     ratios: torch.Tensor
     cumulative: torch.Tensor
 
     def components_for(self, fraction: float) -> int:
-        """The smallest m with λ_1 + … + λ_m ≥ ``fraction`` · Σ_j λ_j, for 0 < fraction ≤ 1."""
+        """The smallest m with λ_1 + … + λ_m ≥ ``fraction`` · Σ_j λ_j, for 0 < fraction
+        ≤ 1.
+        """
         fraction = check_positive("fraction", fraction)
         if fraction > 1:
             raise ValueError(
@@ -348,7 +345,9 @@ def pca_profile(x: torch.Tensor) -> PCAProfile:
 
 
 def pca_components(x: torch.Tensor, fraction: float = 0.95) -> int:
-    """The number of principal components that carry ``fraction`` of the variance of ``x``."""
+    """The number of principal components that carry ``fraction`` of the variance of
+    ``x``.
+    """
     fraction = check_positive("fraction", fraction)
     if fraction > 1:
         raise ValueError(
@@ -357,7 +356,8 @@ def pca_components(x: torch.Tensor, fraction: float = 0.95) -> int:
     return pca_profile(x).components_for(fraction)
 
 
-# ----------------------------------------------------------------------------- synthetic data of known dimension
+# -----------------------------------------------------------------------------
+# synthetic data of known dimension
 
 
 def embedded_gaussian(
@@ -369,7 +369,8 @@ def embedded_gaussian(
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
-    """n points z_i ~ N(0, I_m) (m = ``intrinsic``) mapped into R^D (D = ``ambient``) by a random isometry, plus noise.
+    """n points z_i ~ N(0, I_m) (m = ``intrinsic``) mapped into R^D (D = ``ambient``) by
+    a random isometry, plus noise.
 
     x_i = Q z_i + ``noise`` · g_i with Q (D × m) having orthonormal columns and
     g_i ~ N(0, I_D): an m-dimensional Gaussian on a random m-dimensional
@@ -405,7 +406,8 @@ def embedded_curve(
     generator: torch.Generator | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
-    """n points on a closed curve in R^D (a 1-dimensional manifold that is far from any line), the ImageNet chapter.
+    """n points on a closed curve in R^D (a 1-dimensional manifold that is far from any
+    line), the ImageNet chapter.
 
     x(t) = Σ_{f=1}^{F} (a_f cos 2πft + b_f sin 2πft)/f with t uniform on [0, 1)
     and random a_f, b_f ~ N(0, I_D), F = ``frequencies`` (default D/2):
@@ -438,11 +440,14 @@ def embedded_curve(
     return torch.cos(phase) @ a + torch.sin(phase) @ b
 
 
-# ----------------------------------------------------------------------------- MNIST, when it can be had
+# ----------------------------------------------------------------------------- MNIST,
+# when it can be had
 
 
 class ImageData(NamedTuple):
-    """Flattened images ``x`` (n, pixels) in [0, 1], labels ``y`` and where they came from."""
+    """Flattened images ``x`` (n, pixels) in [0, 1], labels ``y`` and where they came
+    from.
+    """
 
     x: torch.Tensor
     y: torch.Tensor
@@ -450,7 +455,9 @@ class ImageData(NamedTuple):
 
 
 def offline() -> bool:
-    """True when the environment variable ``LAWLIB_OFFLINE`` is set to anything but '', '0', 'false', 'no'."""
+    """True when the environment variable ``LAWLIB_OFFLINE`` is set to anything but '',
+    '0', 'false', 'no'.
+    """
     return os.environ.get("LAWLIB_OFFLINE", "").strip().lower() not in (
         "",
         "0",
@@ -498,7 +505,8 @@ def read_idx(data: bytes) -> torch.Tensor:
     count = math.prod(shape)
     if len(body) != count * itemsize:
         raise ValueError(
-            f"data holds {len(body)} bytes of values, the header promises {count * itemsize}"
+            f"data holds {len(body)} bytes of values, the header promises "
+            f"{count * itemsize}"
         )
     if itemsize == 1:
         return torch.frombuffer(bytearray(body), dtype=dtype).reshape(shape)
@@ -516,7 +524,9 @@ def read_idx(data: bytes) -> torch.Tensor:
 
 
 def _fetch(name: str, folder: Path, mirrors: Sequence[str], timeout: float) -> bytes:
-    """The bytes of one MNIST file: from ``folder`` if cached, else from the first mirror that answers."""
+    """The bytes of one MNIST file: from ``folder`` if cached, else from the first
+    mirror that answers.
+    """
     cached = folder / name
     if cached.is_file():
         return cached.read_bytes()
@@ -542,15 +552,15 @@ def load_mnist_if_available(
     verbose: bool = True,
     mirrors: Sequence[str] = MNIST_MIRRORS,
 ) -> ImageData | None:
-    """MNIST (60,000 training or 10,000 test images, 28 × 28 → 784 pixels in [0, 1]) or ``None``.
+    """MNIST (60,000 training or 10,000 test images, 28 × 28 → 784 pixels in [0, 1]) or
+    ``None``.
 
-    Downloads the two IDX files (images and labels) with ``urllib`` and parses
-    them with :func:`read_idx`; no torchvision needed. Files are cached under
-    ``root`` (default ``$LAWLIB_DATA`` or ``~/.cache/lawlib``) in ``MNIST/raw``.
-    Every network call has a timeout of ``timeout`` seconds, so a missing
-    network returns ``None`` quickly instead of hanging; so does
-    ``LAWLIB_OFFLINE`` (:func:`offline`). With ``verbose`` it says in one
-    sentence what happened.
+    Downloads the two IDX files (images and labels) with ``urllib`` and parses them with
+    :func:`read_idx`; no torchvision needed. Files are cached under ``root`` (default
+    ``$LAWLIB_DATA`` or ``~/.cache/lawlib``) in ``MNIST/raw``. Every network call has a
+    timeout of ``timeout`` seconds, so a missing network returns ``None`` quickly
+    instead of hanging; so does ``LAWLIB_OFFLINE`` (:func:`offline`). With ``verbose``
+    it says in one sentence what happened.
     """
     timeout = check_positive("timeout", timeout)
 
@@ -574,7 +584,8 @@ def load_mnist_if_available(
         )
     except OSError:
         say(
-            f"MNIST could not be downloaded here: no mirror answered within {timeout:g} s."
+            "MNIST could not be downloaded here: no mirror answered within "
+            f"{timeout:g} s."
         )
         return None
     except ValueError as err:

@@ -54,7 +54,9 @@ __all__ = [
 
 
 def _as_numpy(name: str, a: Any) -> np.ndarray:
-    """A finite float64 NumPy array from a tensor (any device), array or list; ValueError naming ``name`` otherwise."""
+    """A finite float64 NumPy array from a tensor (any device), array or list;
+    ValueError naming ``name`` otherwise.
+    """
     if isinstance(a, torch.Tensor):
         a = a.detach().cpu().numpy()
     try:
@@ -72,7 +74,8 @@ def _values(name: str, values: Any) -> np.ndarray:
     v = _as_numpy(name, values)
     if v.ndim != 1 or v.shape[0] < 2:
         raise ValueError(
-            f"{name} must be a 1-dimensional sample of at least 2 values, got shape {v.shape}"
+            f"{name} must be a 1-dimensional sample of at least 2 values, got shape "
+            f"{v.shape}"
         )
     return v
 
@@ -114,7 +117,8 @@ def known_isoperimetric_constant(distribution: str, d: int) -> float:
 def empirical_tail(
     values: Any, t: Any, mean: float | None = None
 ) -> float | np.ndarray:
-    """The empirical two-sided tail P̂[|f − E f| ≥ t] = #{i: |v_i − m| ≥ t} / N at each t.
+    """The empirical two-sided tail P̂[|f − E f| ≥ t] = #{i: |v_i − m| ≥ t} / N at each
+    t.
 
     ``values`` are N samples v_i = f(x_i); ``m`` is ``mean`` when the exact mean
     E f is known, else the sample mean (1/N) Σ v_i. ``t`` is a number or an array.
@@ -137,7 +141,8 @@ def smallest_isoperimetric_constant(
     mean: float | None = None,
     min_count: int = 1,
 ) -> float:
-    """The smallest c with P̂[|f − m| ≥ t] ≤ 2 exp(−d t² / (2 c L²)) for every t with P̂ ≥ min_count/N.
+    """The smallest c with P̂[|f − m| ≥ t] ≤ 2 exp(−d t² / (2 c L²)) for every t with P̂
+    ≥ min_count/N.
 
     The empirical tail p(t) is a step function: on (a_{(k+1)}, a_{(k)}] (the
     sorted deviations |v_i − m|, largest first) it equals p(a_{(k)}), and the
@@ -145,13 +150,12 @@ def smallest_isoperimetric_constant(
 
         c_min = max_k d a_{(k)}² / (2 L² ln(2 / p(a_{(k)}))),
 
-    computed exactly over all k with p(a_{(k)}) ≥ ``min_count``/N, with no
-    grid of t. ``min_count`` = 1 uses every t; a larger value ignores the
-    extreme tail, where p̂ rests on a handful of points and fluctuates by a
-    factor of order one (the top deviation alone exceeds the exact bound of
-    a c = 1 distribution with a probability of several per cent). A value
-    below the known constant of the distribution means the sample is
-    consistent with it.
+    computed exactly over all k with p(a_{(k)}) ≥ ``min_count``/N, with no grid of t.
+    ``min_count`` = 1 uses every t; a larger value ignores the extreme tail, where p̂
+    rests on a handful of points and fluctuates by a factor of order one (the top
+    deviation alone exceeds the exact bound of a c = 1 distribution with a probability
+    of several per cent). A value below the known constant of the distribution means the
+    sample is consistent with it.
     """
     v = _values("values", values)
     d = check_int("d", d, minimum=1)
@@ -173,7 +177,9 @@ def smallest_isoperimetric_constant(
 
 @dataclass(frozen=True)
 class LipschitzTestFunction:
-    """A function f: R^d → R, batched ((m, d) → (m,)), with its *exact* Lipschitz constant."""
+    """A function f: R^d → R, batched ((m, d) → (m,)), with its *exact* Lipschitz
+    constant.
+    """
 
     name: str
     fn: Callable[[torch.Tensor], torch.Tensor]
@@ -190,7 +196,9 @@ class LipschitzTestFunction:
 
 
 def coordinate_function(d: int, index: int = 0) -> LipschitzTestFunction:
-    """f(x) = x_j (j = ``index``): Lip = 1 exactly, since |x_j − x'_j| ≤ ‖x − x'‖ with equality along e_j."""
+    """f(x) = x_j (j = ``index``): Lip = 1 exactly, since |x_j − x'_j| ≤ ‖x − x'‖ with
+    equality along e_j.
+    """
     d = check_int("d", d, minimum=1)
     index = check_int("index", index, minimum=0)
     if index >= d:
@@ -201,7 +209,9 @@ def coordinate_function(d: int, index: int = 0) -> LipschitzTestFunction:
 
 
 def norm_function(d: int) -> LipschitzTestFunction:
-    """f(x) = ‖x‖: Lip = 1 exactly (triangle inequality; equality along any ray). Constant on the sphere."""
+    """f(x) = ‖x‖: Lip = 1 exactly (triangle inequality; equality along any ray).
+    Constant on the sphere.
+    """
     d = check_int("d", d, minimum=1)
     return LipschitzTestFunction(
         "norm ‖x‖", lambda x: torch.linalg.vector_norm(x, dim=1), 1.0, d
@@ -209,7 +219,9 @@ def norm_function(d: int) -> LipschitzTestFunction:
 
 
 def distance_function(point: torch.Tensor) -> LipschitzTestFunction:
-    """f(x) = ‖x − a‖ for a fixed point a: Lip = 1 exactly (triangle inequality; equality along rays from a)."""
+    """f(x) = ‖x − a‖ for a fixed point a: Lip = 1 exactly (triangle inequality;
+    equality along rays from a).
+    """
     a = check_tensor("point", point, ndim=1)
     if a.shape[0] < 1:
         raise ValueError("point must have at least 1 coordinate")
@@ -237,19 +249,21 @@ def max_coordinate_function(d: int) -> LipschitzTestFunction:
 def orthogonal_relu_network(
     d: int, k: int, generator: torch.Generator | None = None, *, seed: int | None = None
 ) -> tuple[nn.Sequential, float]:
-    """A random 2-layer ReLU network f(x) = Σ_j a_j ReLU(⟨w_j, x⟩ + b_j) whose Lipschitz constant is exactly ‖a‖₂.
+    """A random 2-layer ReLU network f(x) = Σ_j a_j ReLU(⟨w_j, x⟩ + b_j) whose Lipschitz
+    constant is exactly ‖a‖₂.
 
-    The k ≤ d rows w_j are orthonormal (QR of a Gaussian d × k matrix), b_j ∼
-    N(0, 1/d) and a ∼ N(0, I_k), all drawn from ``generator`` (or ``seed``).
-    Returns ``(net, lipschitz)`` with ``lipschitz`` = ‖a‖₂, proved in the universal-law chapter:
+    The k ≤ d rows w_j are orthonormal (QR of a Gaussian d × k matrix), b_j ∼ N(0, 1/d)
+    and a ∼ N(0, I_k), all drawn from ``generator`` (or ``seed``). Returns ``(net,
+    lipschitz)`` with ``lipschitz`` = ‖a‖₂, proved in the universal-law chapter:
 
     * Upper: |f(x) − f(x')| ≤ ‖a‖ ‖ReLU(Wx + b) − ReLU(Wx' + b)‖ ≤ ‖a‖ ‖W(x − x')‖
       ≤ ‖a‖ ‖x − x'‖ (Cauchy–Schwarz, ReLU 1-Lipschitz, ‖W‖_op = 1).
     * Attained: at x₀ = Wᵀ(1 − b) every pre-activation equals 1 (W Wᵀ = I), so
       near x₀, f(x) = ⟨a, Wx + b⟩ and the unit direction Wᵀa/‖a‖ has slope ‖a‖.
 
-    The network is ``Linear(d, k) → ReLU → Linear(k, 1, bias=False) → Flatten(0)`` in float64
-    (so W Wᵀ = I to rounding and the constant is exact to ~1e-15); feed it float64 inputs.
+    The network is ``Linear(d, k) → ReLU → Linear(k, 1, bias=False) → Flatten(0)`` in
+    float64 (so W Wᵀ = I to rounding and the constant is exact to ~1e-15); feed it
+    float64 inputs.
     """
     d = check_int("d", d, minimum=1)
     k = check_int("k", k, minimum=1)

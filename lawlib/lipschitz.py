@@ -16,6 +16,7 @@ Upper bound (feed-forward networks with 1-Lipschitz activations):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,6 +30,7 @@ from ._checks import (
     check_points,
     check_positive,
 )
+from .geometry import pair_tiles
 
 __all__ = [
     "batch_values",
@@ -49,32 +51,39 @@ def batch_values(f: Function, x: torch.Tensor) -> torch.Tensor:
         out = out[:, 0]
     if out.shape != (x.shape[0],):
         raise ValueError(
-            f"f must map an (m, d) tensor to shape (m,) or (m, 1), got {tuple(out.shape)}"
+            "f must map an (m, d) tensor to shape (m,) or (m, 1), got "
+            f"{tuple(out.shape)}"
         )
     return out
 
 
 def gradient_norms(
-    f: Function, x: torch.Tensor, batch_size: int = 4096
+    f: Function, x: torch.Tensor, batch_size: int = 4096, *, p: float = 2.0
 ) -> torch.Tensor:
-    """‖∇f(x_i)‖ for every row x_i of ``x`` (shape (m,)), by automatic differentiation.
+    """‖∇f(x_i)‖_p for every row x_i of ``x`` (shape (m,)), by automatic
+    differentiation, p ∈ [1, ∞].
 
-    ``f`` maps an (m, d) batch to (m,) values row by row (a network in eval
-    mode), so ∇_x Σ_i f(x_i) has ∇f(x_i) as its i-th row.
+    ``f`` maps an (m, d) batch to (m,) values row by row (a network in eval mode), so
+    ∇_x Σ_i f(x_i) has ∇f(x_i) as its i-th row. The Lipschitz constant of f for the ℓ_q
+    norm on inputs is sup_x ‖∇f(x)‖_p with p the dual exponent (1/p + 1/q = 1): p = 2
+    for ℓ2, p = 1 for ℓ∞ perturbations. Always ‖g‖_2 ≤ ‖g‖_1 ≤ √d ‖g‖_2.
     """
     x = check_points("x", x, min_points=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
+    if not (isinstance(p, (int, float)) and p >= 1):  # NaN fails too
+        raise ValueError(f"p must be a number in [1, inf], got {p!r}")
     norms = []
     for start in range(0, x.shape[0], batch_size):
         xb = x[start : start + batch_size].detach().clone().requires_grad_(True)
         with torch.enable_grad():
             (grad,) = torch.autograd.grad(batch_values(f, xb).sum(), xb)
-        norms.append(grad.norm(dim=1))
+        norms.append(torch.linalg.vector_norm(grad, ord=p, dim=1))
     return torch.cat(norms)
 
 
 def max_gradient_norm(f: Function, x: torch.Tensor, batch_size: int = 4096) -> float:
-    """max_i ‖∇f(x_i)‖ over the rows of ``x``: a lower bound on Lip(f) (for f differentiable at x_i).
+    """max_i ‖∇f(x_i)‖ over the rows of ``x``: a lower bound on Lip(f) (for f
+    differentiable at x_i).
 
     With x_i 1000 fresh points from the data distribution this is the
     "maximum random gradient" of Bubeck–Li–Nagaraj, section 5.
@@ -99,12 +108,11 @@ def gradient_ascent_lipschitz(
 ) -> LipschitzEstimate:
     """A lower bound on Lip(f): maximise ‖∇f(x)‖ from every row of ``starts``.
 
-    Each start moves along the gradient of ‖∇f‖² when f is twice
-    differentiable, plus a random proposal of size ``step_size``; a move is
-    kept only when it increases ‖∇f‖. For piecewise-linear f (ReLU networks,
-    McShane, RBFs) the Hessian vanishes almost everywhere and the random
-    proposals do the climbing. The result is max over starts and steps of
-    ‖∇f(x)‖ ≤ Lip(f). Starting near the data finds the steep places of a
+    Each start moves along the gradient of ‖∇f‖² when f is twice differentiable, plus a
+    random proposal of size ``step_size``; a move is kept only when it increases ‖∇f‖.
+    For piecewise-linear f (ReLU networks, McShane, RBFs) the Hessian vanishes almost
+    everywhere and the random proposals do the climbing. The result is max over starts
+    and steps of ‖∇f(x)‖ ≤ Lip(f). Starting near the data finds the steep places of a
     memorizer.
     """
     x = check_points("starts", starts, min_points=1).detach().clone()
@@ -152,7 +160,8 @@ def gradient_ascent_lipschitz(
 def max_pairwise_slope(
     x: torch.Tensor, values: torch.Tensor, chunk: int = 1024
 ) -> float:
-    """max_{i<j} |v_i − v_j| / ‖x_i − x_j‖, in chunks (memory O(chunk · n)).
+    """max_{i<j} |v_i − v_j| / ‖x_i − x_j‖, over the exact-distance tiles of
+    :func:`lawlib.geometry.pair_tiles` (``chunk`` rows each).
 
     With v_i = f(x_i) it is a lower bound on Lip(f). With v_i = y_i (the
     labels) it is the smallest Lipschitz constant of any interpolant: the
@@ -162,24 +171,18 @@ def max_pairwise_slope(
     x = check_points("x", x)
     values = check_labels("values", values, x.shape[0]).detach().to(x.dtype)
     chunk = check_int("chunk", chunk, minimum=1)
-    n = x.shape[0]
     best = 0.0
-    for start in range(0, n - 1, chunk):
-        stop = min(start + chunk, n)
-        b = stop - start
-        dist = torch.cdist(
-            x[start:stop], x[start:], compute_mode="donot_use_mm_for_euclid_dist"
-        )
-        diff = (values[start:stop, None] - values[None, start:]).abs()
-        upper = torch.ones(b, n - start, dtype=torch.bool, device=x.device).triu(1)
-        if bool(((dist == 0) & (diff > 0) & upper).any()):
+    for i0, j0, dist in pair_tiles(
+        x, metric="distance", rows=chunk, upper=True, fill=math.inf
+    ):
+        diff = values[i0 : i0 + dist.shape[0], None] - values[j0 : j0 + dist.shape[1]]
+        if bool(((dist == 0) & (diff != 0)).any()):
             raise ValueError(
-                "x contains duplicate points with different values: no Lipschitz interpolant exists"
+                "x contains duplicate points with different values: "
+                "no Lipschitz interpolant exists"
             )
-        slope = torch.where(
-            upper & (dist > 0), diff / dist.clamp_min(1e-300), torch.zeros_like(dist)
-        )
-        best = max(best, float(slope.max()))
+        slope = diff.abs_().div_(dist.clamp_min_(1e-300))  # 0/0 → 0: equal values
+        best = max(best, float(slope.nan_to_num_(0.0).max()))
     return best
 
 
@@ -187,19 +190,20 @@ _ONE_LIPSCHITZ = (nn.ReLU, nn.Tanh, nn.Identity, nn.Flatten, nn.Softplus)
 
 
 def spectral_norm_product(model: nn.Module) -> float:
-    """Π_ℓ ‖W_ℓ‖₂ over the layers of a feed-forward ``model``: an upper bound on its Lipschitz constant.
+    """Π_ℓ ‖W_ℓ‖₂ over the layers of a feed-forward ``model``: an upper bound on its
+    Lipschitz constant.
 
-    Valid because Lip(g ∘ h) ≤ Lip(g) · Lip(h), a linear layer has Lipschitz
-    constant ‖W‖₂ (largest singular value, ``torch.linalg.matrix_norm(W, 2)``)
-    and ReLU-type activations are 1-Lipschitz. A BatchNorm1d in eval mode is
-    the diagonal map γ/√(var + ε), of norm max_j |γ_j| / √(var_j + ε).
-    ``model`` must be a chain of such layers (``nn.Sequential`` or a module
-    listing them in order in its children); anything else raises
-    ``ValueError``.
+    Valid because Lip(g ∘ h) ≤ Lip(g) · Lip(h), a linear layer has Lipschitz constant
+    ‖W‖₂ (largest singular value, ``torch.linalg.matrix_norm(W, 2)``) and ReLU-type
+    activations are 1-Lipschitz. A BatchNorm1d in eval mode is the diagonal map γ/√(var
+    + ε), of norm max_j |γ_j| / √(var_j + ε). ``model`` must be a chain of such layers
+    (``nn.Sequential`` or a module listing them in order in its children); anything else
+    raises ``ValueError``.
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    # _modules, not children(): children() lists a layer applied twice (weight sharing) only once.
+    # _modules, not children(): children() lists a layer applied twice (weight sharing)
+    # only once.
     layers = (
         [model]
         if isinstance(model, nn.Linear)
@@ -220,7 +224,8 @@ def spectral_norm_product(model: nn.Module) -> float:
                 )
             if layer.running_var is None:
                 raise ValueError(
-                    "model has a BatchNorm1d without running statistics (track_running_stats=False)"
+                    "model has a BatchNorm1d without running statistics "
+                    "(track_running_stats=False)"
                 )
             scale = 1.0 / torch.sqrt(layer.running_var + layer.eps)
             if layer.affine:
@@ -236,6 +241,7 @@ def spectral_norm_product(model: nn.Module) -> float:
             continue
         else:
             raise ValueError(
-                f"model contains a layer spectral_norm_product cannot bound: {type(layer).__name__}"
+                "model contains a layer spectral_norm_product cannot bound: "
+                f"{type(layer).__name__}"
             )
     return bound

@@ -1,4 +1,5 @@
-"""Tests of lawlib.attacks against exact answers (linear classifiers, hand-made boxes)."""
+"""Tests of lawlib.attacks against exact answers (linear classifiers, hand-made
+boxes)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from lawlib.models import mlp
 
 @pytest.fixture(autouse=True, scope="module")
 def _float64():
-    """Exact comparisons below need float64; the default dtype is restored afterwards."""
+    """Exact comparisons below need float64; the default dtype is restored after."""
     old = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     yield
@@ -114,7 +115,8 @@ def test_targeted_minimal_perturbation_is_exact_on_multiclass_linear_classifier(
     x = torch.randn(m, d, generator=g)
     z = model(x)
     y = z.argmax(1)
-    # distance to the complement of the polyhedron {class y wins}: min_j (z_y − z_j)/‖w_y − w_j‖
+    # distance to the complement of the polyhedron {class y wins}: min_j (z_y −
+    # z_j)/‖w_y − w_j‖
     gaps = (z.gather(1, y[:, None]) - z) / (W[y][:, None, :] - W[None, :, :]).norm(
         dim=2
     )
@@ -265,7 +267,8 @@ def test_stop_at_success_false_runs_every_step_to_the_far_side_of_the_ball(norm)
 
 
 def test_stop_at_success_by_hand():
-    # class 1 iff x1 > 0.5, x1 = 0.45 with label 0, r = 0.2, 4 steps of α = 2.5 r / 4 = 0.125
+    # class 1 iff x1 > 0.5, x1 = 0.45 with label 0, r = 0.2, 4 steps of α = 2.5 r / 4 =
+    # 0.125
     # along +e1: 0.45 → 0.575 (flipped: the stopping attack freezes here) → 0.65 (the
     # projection onto the ball keeps x1 − 0.45 ≤ 0.2) → 0.65 → 0.65.
     model = binary_linear(torch.tensor([1.0, 0.0]), -0.5)
@@ -284,7 +287,8 @@ def test_stop_at_success_by_hand():
 @pytest.mark.parametrize("attack", ["fgsm", "pgd"])
 def test_success_at_radii_on_binary_linear_classifier(norm, attack):
     # without the box both attacks are exact on a binary linear score: x_i is flipped at
-    # radius r iff |f(x_i)|/‖w‖_* < r; labels already wrong count at every radius, r = 0 included
+    # radius r iff |f(x_i)|/‖w‖_* < r; labels already wrong count at every radius, r = 0
+    # included
     model, x, _, w, b = random_binary(4, m=40, d=6)
     f = x @ w + b
     y = (f > 0).long()
@@ -319,7 +323,8 @@ def test_targeted_pgd_reaches_target_on_linear_classifier():
     W = torch.eye(3)
     model = linear(W, torch.zeros(3))
     x = torch.tensor([[0.9, 0.2, 0.1]])
-    # to make class 2 win from (0.9, 0.2, 0.1): x3 − x1 > 0 and x3 − x2 > 0; L2-closest is δ = (−0.4, 0, 0.4)
+    # to make class 2 win from (0.9, 0.2, 0.1): x3 − x1 > 0 and x3 − x2 > 0; L2-closest
+    # is δ = (−0.4, 0, 0.4)
     res = minimal_perturbation(
         model,
         x,
@@ -367,7 +372,8 @@ def test_certified_radius_by_hand_and_sqrt2_is_attained():
     assert certified_radius(
         torch.tensor([math.sqrt(2), -1.0]), 1.0
     ).tolist() == pytest.approx([1.0, 0.0])
-    # f(x) = L (⟨u,x⟩/√2, −⟨u,x⟩/√2) has Lip = L (ℓ2 → ℓ2) and flips exactly at distance ⟨u, x⟩ = m/(√2 L)
+    # f(x) = L (⟨u,x⟩/√2, −⟨u,x⟩/√2) has Lip = L (ℓ2 → ℓ2) and flips exactly at distance
+    # ⟨u, x⟩ = m/(√2 L)
     L, u = 3.0, torch.tensor([0.6, 0.8])
     W = L * torch.stack([u, -u]) / math.sqrt(2)
     model = linear(W, torch.zeros(2))
@@ -462,7 +468,8 @@ def test_nearest_neighbour_rule_is_robust_at_half_the_other_class_distance(seed)
         knn, x[:8], y[:8], norm="l2", bisection_steps=14, steps=30
     )
     assert torch.all(res.norms >= D[:8] / 2 - 1e-9)  # the proposition of chapter 0
-    # towards the nearest point of another class the midpoint is reached, unless the box stops it first
+    # towards the nearest point of another class the midpoint is reached, unless the box
+    # stops it first
     assert torch.all(res.norms <= D[:8] + math.sqrt(4) / 2**14)
 
 

@@ -1,4 +1,6 @@
-"""Tests of lawlib.beyond (chapter 8): the n^{1/d} mechanism, architectures, other norms."""
+"""Tests of lawlib.beyond (chapter 8): the n^{1/d} mechanism, architectures, other
+norms.
+"""
 
 from __future__ import annotations
 
@@ -128,7 +130,9 @@ def test_expected_cell_variance_of_random_signs_is_n_minus_nonempty_cells():
     st.integers(0, 10**6),
 )
 def test_every_lipschitz_function_obeys_the_cell_inequality(n, d, c, m, seed):
-    """(1/n) Σ (f(x_i) − y_i)² ≥ W_m/n − 4 L √d/m for f(x) = c x_1 − 0.3 (L = c) and labels in [−1, 1]."""
+    """(1/n) Σ (f(x_i) − y_i)² ≥ W_m/n − 4 L √d/m for f(x) = c x_1 − 0.3 (L = c) and
+    labels in [−1, 1].
+    """
     g = lawlib.make_generator(seed)
     x = lawlib.sample_cube(n, d, g, dtype=torch.float64)
     y = 2 * torch.rand(n, generator=g, dtype=torch.float64) - 1
@@ -153,7 +157,8 @@ def test_cell_bound_never_exceeds_the_best_interpolant(n, d, seed):
 def test_cell_bound_value_and_zero_case():
     x = torch.tensor([[0.1], [0.2], [0.7], [1.0]])
     y = torch.tensor([1.0, -1.0, 1.0, 1.0])
-    # m = 2: W/n = 1/2, so the bound at mse = 0.1 is 2 (0.5 − 0.1)/4 = 0.2; m = 1: (0.75 − 0.1)/4 = 0.1625
+    # m = 2: W/n = 1/2, so the bound at mse = 0.1 is 2 (0.5 − 0.1)/4 = 0.2; m = 1: (0.75
+    # − 0.1)/4 = 0.1625
     assert lawlib.cube_fit_lipschitz_bound(x, y, 0.1, [1, 2]) == (pytest.approx(0.2), 2)
     assert lawlib.cube_fit_lipschitz_bound(x, y, 0.9, [1, 2]) == (
         0.0,
@@ -290,7 +295,9 @@ def test_conv_net_parameter_count_and_shape(image, d, k, layers):
 
 
 def test_conv_net_is_a_convolution():
-    """Shifting a signal shifts the first layer's feature maps (zero padding, away from the ends)."""
+    """Shifting a signal shifts the first layer's feature maps (zero padding, away from
+    the ends).
+    """
     net = lawlib.conv_net(
         20, 3, layers=1, kernel_size=3, generator=lawlib.make_generator(1)
     )
@@ -304,9 +311,9 @@ def test_conv_net_is_a_convolution():
 
 
 def test_width_for_parameters():
-    build = lambda k, generator=None: lawlib.two_layer_relu(
-        10, k, generator=generator
-    )  # P = 12 k  # noqa: E731
+    def build(k, generator=None):  # P = 12 k
+        return lawlib.two_layer_relu(10, k, generator=generator)
+
     assert lawlib.width_for_parameters(build, 120) == 10
     assert (
         lawlib.width_for_parameters(build, 126) == 10
@@ -363,14 +370,14 @@ def test_gradient_lp_norms_of_a_linear_function(d, p, seed):
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(d, generator=g, dtype=torch.float64)
     x = torch.randn(5, d, generator=g, dtype=torch.float64)
-    got = lawlib.gradient_lp_norms(lambda u: u @ w + 1.0, x, p=p)
+    got = lawlib.gradient_norms(lambda u: u @ w + 1.0, x, p=p)
     assert torch.allclose(got, torch.linalg.vector_norm(w, ord=p).expand(5))
 
 
 def test_gradient_lp_norms_sandwich_for_a_network():
     net = lawlib.two_layer_relu(16, 30, generator=lawlib.make_generator(2))
     z = torch.randn(100, 16)
-    g1, g2 = lawlib.gradient_lp_norms(net, z, 1), lawlib.gradient_lp_norms(net, z, 2)
+    g1, g2 = lawlib.gradient_norms(net, z, p=1), lawlib.gradient_norms(net, z, p=2)
     assert torch.allclose(g2, lawlib.gradient_norms(net, z))
     assert bool((g1 >= g2 * (1 - 1e-6)).all()) and bool(
         (g1 <= 4 * g2 * (1 + 1e-6)).all()
@@ -443,14 +450,12 @@ def test_non_finite_points_name_x(bad, i):
         "x", lawlib.opposite_label_distance, x, torch.tensor([1.0, -1, 1, -1, 1])
     )
     raises_naming("x", lawlib.cell_label_variance, x, torch.ones(5), 2)
-    raises_naming("x", lawlib.gradient_lp_norms, lambda u: u.sum(1), x)
+    raises_naming("x", lawlib.gradient_norms, lambda u: u.sum(1), x)
 
 
 @given(st.floats(-3, 0.999) | st.just(float("nan")))
 def test_bad_p_names_p(p):
-    raises_naming(
-        "p", lawlib.gradient_lp_norms, lambda u: u.sum(1), torch.rand(3, 2), p
-    )
+    raises_naming("p", lawlib.gradient_norms, lambda u: u.sum(1), torch.rand(3, 2), p=p)
     raises_naming(
         "p",
         lawlib.opposite_label_distance,

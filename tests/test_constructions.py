@@ -1,4 +1,6 @@
-"""Tests of lawlib.constructions: exact interpolation, exact Lipschitz constants, bad input."""
+"""Tests of lawlib.constructions: exact interpolation, exact Lipschitz constants, bad
+input.
+"""
 
 from __future__ import annotations
 
@@ -114,7 +116,8 @@ def test_neuron_per_point_hand_values():
 
 
 def test_neuron_per_point_overlapping_caps_warns_and_bounds():
-    # 45° apart: inner product 0.707 lies in (2τ² − 1, τ) = (0.62, 0.9): points isolated, caps overlapping
+    # 45° apart: inner product 0.707 lies in (2τ² − 1, τ) = (0.62, 0.9): points
+    # isolated, caps overlapping
     x = torch.tensor(
         [[1.0, 0.0], [math.cos(math.pi / 4), math.sin(math.pi / 4)]], dtype=D64
     )
@@ -126,7 +129,8 @@ def test_neuron_per_point_overlapping_caps_warns_and_bounds():
     assert f.lipschitz_lower == pytest.approx(
         10.0
     ) and f.lipschitz_upper == pytest.approx(20.0)
-    # both neurons fire at the unit vector between them: gradient 10(x_1 + x_2), inside the bracket
+    # both neurons fire at the unit vector between them: gradient 10(x_1 + x_2), inside
+    # the bracket
     mid = (x[0] + x[1])[None] / (x[0] + x[1]).norm()
     g = float(lawlib.gradient_norms(f, mid)[0])
     assert (
@@ -138,7 +142,9 @@ def test_neuron_per_point_overlapping_caps_warns_and_bounds():
 
 
 def test_neuron_per_point_boundary_caps_are_disjoint():
-    """⟨x_1, x_2⟩ = 2τ² − 1 exactly: the caps touch at one point, where both neurons are 0."""
+    """⟨x_1, x_2⟩ = 2τ² − 1 exactly: the caps touch at one point, where both neurons are
+    0.
+    """
     tau = 0.9
     angle = 2 * math.acos(tau)
     x = torch.tensor([[1.0, 0.0], [math.cos(angle), math.sin(angle)]], dtype=D64)
@@ -150,7 +156,8 @@ def test_neuron_per_point_boundary_caps_are_disjoint():
     assert abs(float(f(touch).detach())) < 1e-12
 
 
-# ---------------------------------------------------------------- exact properties on random instances
+# ---------------------------------------------------------------- exact properties on
+# random instances
 
 
 @FAST
@@ -180,10 +187,12 @@ def test_every_L_lipschitz_interpolant_lies_between_whitney_and_mcshane(inst):
     x, y, g = inst
     m, w = McShaneExtension(x, y), WhitneyExtension(x, y)
     z = torch.randn(100, x.shape[1], generator=g, dtype=D64) * 2
-    # the average (M + W)/2 and the larger-L McShane clipped to [W, M] are L-Lipschitz interpolants
+    # the average (M + W)/2 and the larger-L McShane clipped to [W, M] are L-Lipschitz
+    # interpolants
     mid = (m(z) + w(z)) / 2
     assert bool(((w(z) <= mid + 1e-12) & (mid <= m(z) + 1e-12)).all())
-    # a larger constant L' > L gives a larger upper extension (it is not L-Lipschitz, so it may exceed M)
+    # a larger constant L' > L gives a larger upper extension (it is not L-Lipschitz, so
+    # it may exceed M)
     big = McShaneExtension(x, y, lipschitz=2 * m.lipschitz + 1.0)
     assert bool((big(z) >= m(z) - 1e-12).all())
     assert torch.allclose(big(x), y, atol=1e-10)
@@ -211,7 +220,9 @@ def test_rbf_interpolates_and_lip_is_max_label_over_radius(inst, frac):
 
 
 def test_rbf_touching_balls_is_still_exactly_lipschitz():
-    """Two points at distance exactly 2r: the closed balls touch, the slope through the contact point is max|y|/r."""
+    """Two points at distance exactly 2r: the closed balls touch, the slope through the
+    contact point is max|y|/r.
+    """
     x = torch.tensor([[0.0], [2.0]], dtype=D64)
     y = torch.tensor([1.0, -1.0], dtype=D64)
     f = RBFMemorizer(x, y)
@@ -251,7 +262,8 @@ def test_neuron_per_point_exact_on_random_sphere_data(n, seed):
     )
 
 
-# ---------------------------------------------------------------- lawlib's estimators recover the exact constants
+# ---------------------------------------------------------------- lawlib's estimators
+# recover the exact constants
 
 
 @pytest.mark.parametrize("cls", [McShaneExtension, RBFMemorizer, NeuronPerPoint])

@@ -1,4 +1,6 @@
-"""Tests of lawlib.intrinsic: exact answers on hand-made distances, brute force, and data of known dimension."""
+"""Tests of lawlib.intrinsic: exact answers on hand-made distances, brute force, and
+data of known dimension.
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ from lawlib import (
 
 @st.composite
 def clouds(draw, min_n=3, max_n=30, max_d=5):
-    """A random float64 cloud (n, d), a neighbour count 1 <= k <= n - 1 and a chunk size."""
+    """A random float64 cloud (n, d), a neighbour count 1 <= k <= n - 1 and a chunk
+    size.
+    """
     n = draw(st.integers(min_n, max_n))
     d = draw(st.integers(1, max_d))
     x = torch.randn(
@@ -43,13 +47,16 @@ def clouds(draw, min_n=3, max_n=30, max_d=5):
 
 
 def poisson_distances(n: int, k: int, m: int, seed: int) -> torch.Tensor:
-    """Neighbour distances of a Poisson process in dimension m: T_j = (E_1 + ... + E_j)^(1/m), E_i ~ Exp(1)."""
+    """Neighbour distances of a Poisson process in dimension m: T_j = (E_1 + ... +
+    E_j)^(1/m), E_i ~ Exp(1).
+    """
     g = make_generator(seed)
     e = -torch.log(torch.rand(n, k, generator=g, dtype=torch.float64))
     return e.cumsum(dim=1) ** (1.0 / m)
 
 
-# ----------------------------------------------------------------------------- k nearest neighbours
+# ----------------------------------------------------------------------------- k
+# nearest neighbours
 
 
 def test_knn_hand_example():
@@ -77,7 +84,8 @@ def test_knn_matches_brute_force(case):
 
 
 def test_knn_distances_are_recomputed_exactly():
-    # two far-apart pairs at distance 1e-4: ‖a‖² + ‖b‖² − 2<a, b> has an error ~ 1e-8 (eps · 1e8), the size of
+    # two far-apart pairs at distance 1e-4: ‖a‖² + ‖b‖² − 2<a, b> has an error ~ 1e-8
+    # (eps · 1e8), the size of
     # the squared distance itself; the distances measured from the differences are exact
     x = torch.tensor(
         [[1e4, 0.0], [1e4, 1e-4], [-1e4, 0.0], [-1e4, 1e-4]], dtype=torch.float64
@@ -88,11 +96,13 @@ def test_knn_distances_are_recomputed_exactly():
     )
 
 
-# ----------------------------------------------------------------------------- Levina–Bickel
+# -----------------------------------------------------------------------------
+# Levina–Bickel
 
 
 def test_mle_hand_value():
-    # one point with neighbours at 1, 2, 3: S = log 3 + log(3/2) = log 4.5, local estimate 2 / log 4.5
+    # one point with neighbours at 1, 2, 3: S = log 3 + log(3/2) = log 4.5, local
+    # estimate 2 / log 4.5
     t = torch.tensor(
         [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]], dtype=torch.float64
     )  # the second is a scaled copy
@@ -125,7 +135,8 @@ def test_inverse_average_is_the_harmonic_mean_and_never_exceeds_the_mean(n, k, s
 
 
 def test_poisson_model_inverse_average_is_consistent_mean_average_is_biased():
-    # S ~ Gamma(k - 1, rate m): (k - 1)/mean S -> m, while mean (k - 1)/S -> m (k - 1)/(k - 2)
+    # S ~ Gamma(k - 1, rate m): (k - 1)/mean S -> m, while mean (k - 1)/S -> m (k -
+    # 1)/(k - 2)
     m, k = 3, 5
     t = poisson_distances(40_000, k, m, seed=1)
     assert mle_from_distances(t, "inverse").dimension == pytest.approx(m, rel=0.02)
@@ -185,7 +196,8 @@ def test_twonn_mle_hand_value():
 
 @given(st.integers(10, 200), st.floats(0.5, 30), st.floats(0.0, 0.5))
 def test_twonn_fit_is_exact_on_the_pareto_quantiles(n, m, discard):
-    # mu_i = (1 - i/n)^(-1/m), i < n: then -log(1 - F_i) = m log mu_i exactly for every kept point;
+    # mu_i = (1 - i/n)^(-1/m), i < n: then -log(1 - F_i) = m log mu_i exactly for every
+    # kept point;
     # the n-th (largest) ratio is never kept (F = 1 there)
     i = torch.arange(1, n, dtype=torch.float64)
     mu = (1 - i / n) ** (-1.0 / m)
@@ -242,7 +254,8 @@ def test_pca_isotropic_noise_needs_almost_every_component():
     )  # noise of the same size as the signal hides the 5-dimensional part
 
 
-# ----------------------------------------------------------------------------- MNIST guard
+# ----------------------------------------------------------------------------- MNIST
+# guard
 
 
 def test_mnist_guard_offline(monkeypatch, capsys):
@@ -254,7 +267,9 @@ def test_mnist_guard_offline(monkeypatch, capsys):
 
 
 def _idx(array, code: int, fmt: str) -> bytes:
-    """An IDX file written by hand: magic (0, 0, type, ndim), big-endian sizes, big-endian values."""
+    """An IDX file written by hand: magic (0, 0, type, ndim), big-endian sizes,
+    big-endian values.
+    """
     import struct
 
     header = bytes([0, 0, code, array.ndim]) + struct.pack(
@@ -331,7 +346,8 @@ def test_offline_flag(monkeypatch, value):
     assert intrinsic.offline() == (value in ("1", "yes"))
 
 
-# ----------------------------------------------------------------------------- bad input
+# ----------------------------------------------------------------------------- bad
+# input
 
 
 bad_numbers = st.sampled_from(

@@ -1,4 +1,6 @@
-"""Tests of lawlib.isoperimetry: the bound, empirical tails, the smallest constant, exact Lipschitz constants."""
+"""Tests of lawlib.isoperimetry: the bound, empirical tails, the smallest constant,
+exact Lipschitz constants.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from lawlib import isoperimetry as iso
 D64 = torch.float64
 
 
-# ---------------------------------------------------------------- the bound and the known constants
+# ---------------------------------------------------------------- the bound and the
+# known constants
 
 
 def test_bound_hand_values():
@@ -51,7 +54,8 @@ def test_known_constants():
     raises_naming("distribution", iso.known_isoperimetric_constant, "cube", 5)
 
 
-# ---------------------------------------------------------------- empirical tails and the smallest constant
+# ---------------------------------------------------------------- empirical tails and
+# the smallest constant
 
 
 def test_empirical_tail_hand_values():
@@ -78,7 +82,8 @@ def test_smallest_constant_hand_value():
     )
     c = iso.smallest_isoperimetric_constant(v, d)
     assert c == pytest.approx(expected)
-    # the sample satisfies the bound with c, and fails it with anything smaller at some t
+    # the sample satisfies the bound with c, and fails it with anything smaller at some
+    # t
     grid = np.linspace(0, 3, 3001)
     assert np.all(
         iso.empirical_tail(v, grid) <= iso.isoperimetric_bound(grid, d, c=c) + 1e-12
@@ -101,7 +106,8 @@ def test_smallest_constant_is_tight_on_random_samples(seed, m, lip):
     d = int(rng.integers(1, 100))
     c = iso.smallest_isoperimetric_constant(v, d, lipschitz=lip)
     dev = np.abs(v - v.mean())
-    # the bound with c holds at every deviation (where the step function is hardest), and c is attained
+    # the bound with c holds at every deviation (where the step function is hardest),
+    # and c is attained
     p = iso.empirical_tail(v, dev)
     bound = (
         iso.isoperimetric_bound(dev, d, lipschitz=lip, c=c)
@@ -119,7 +125,8 @@ def test_gaussian_coordinate_is_consistent_with_c_1():
     assert 0.5 < c < 1.0
 
 
-# ---------------------------------------------------------------- exact Lipschitz constants of the test functions
+# ---------------------------------------------------------------- exact Lipschitz
+# constants of the test functions
 
 
 def _max_slope(f, a: torch.Tensor, b: torch.Tensor) -> float:
@@ -138,7 +145,8 @@ def test_test_functions_are_one_lipschitz_and_attain_it(d):
         assert _max_slope(f, a, b) <= 1 + 1e-9, f.name
     e1 = torch.zeros(1, d, dtype=D64)
     e1[0, 0] = 1.0
-    # coordinate, norm, distance to e1, max coordinate: slope exactly 1 along e1 from suitable points
+    # coordinate, norm, distance to e1, max coordinate: slope exactly 1 along e1 from
+    # suitable points
     start = torch.zeros(1, d, dtype=D64)
     start[0, 0] = 3.0
     for f in fns[:4]:
@@ -165,7 +173,8 @@ def test_orthogonal_relu_network_exact_constant():
     assert lip2 == lip and torch.equal(net2[0].weight, net[0].weight)
 
 
-# ---------------------------------------------------------------- bad input names the argument
+# ---------------------------------------------------------------- bad input names the
+# argument
 
 
 def test_bad_input_names_the_argument():

@@ -1,4 +1,6 @@
-"""Tests of lawlib.lipschitz: exact gradient norms, lower bounds never above the truth, upper >= lower."""
+"""Tests of lawlib.lipschitz: exact gradient norms, lower bounds never above the truth,
+upper >= lower.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ def randn(*shape, seed=0, dtype=torch.float64):
     return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
 
 
-# ----------------------------------------------------------------------------- gradient norms
+# ----------------------------------------------------------------------------- gradient
+# norms
 
 
 @given(
@@ -87,11 +90,13 @@ def test_gradient_norms_rejects_bad_function_output():
     raises_naming("f", gradient_norms, lambda z: z.sum(), randn(3, 2))  # scalar
 
 
-# ----------------------------------------------------------------------------- gradient ascent
+# ----------------------------------------------------------------------------- gradient
+# ascent
 
 
 def test_gradient_ascent_finds_lipschitz_constant_of_sine():
-    # f(x) = sin(<w, x>) has gradient cos(<w, x>) w, so Lip(f) = ||w||, attained where <w, x> = k pi.
+    # f(x) = sin(<w, x>) has gradient cos(<w, x>) w, so Lip(f) = ||w||, attained where
+    # <w, x> = k pi.
     d = 5
     w = randn(d, seed=3) * 2
     lip = float(w.norm())
@@ -152,7 +157,8 @@ def test_gradient_ascent_is_reproducible():
     assert a.value == b.value and torch.equal(a.point, b.point)
 
 
-# ----------------------------------------------------------------------------- max pairwise slope
+# ----------------------------------------------------------------------------- max
+# pairwise slope
 
 
 def brute_slope(x: torch.Tensor, v: torch.Tensor) -> float:
@@ -204,8 +210,10 @@ def test_max_pairwise_slope_of_linear_values_is_at_most_norm_w(n, d, seed):
 
 
 def test_max_pairwise_slope_float32_close_pair_many_points():
-    # More than 25 points (where torch.cdist switches to the matrix-multiply formula) and one pair at
-    # distance ~1e-3 with values differing by 1: the slope is ~1000 and must be computed accurately.
+    # More than 25 points (where torch.cdist switches to the matrix-multiply formula)
+    # and one pair at
+    # distance ~1e-3 with values differing by 1: the slope is ~1000 and must be computed
+    # accurately.
     x = randn(40, 3, seed=0, dtype=torch.float32)
     x[1] = x[0] + torch.tensor([1e-3, 0.0, 0.0])
     v = torch.zeros(40)
@@ -239,7 +247,8 @@ def test_max_pairwise_slope_rejects_bad_chunk(chunk):
     raises_naming("chunk", max_pairwise_slope, randn(4, 2), randn(4), chunk=chunk)
 
 
-# ----------------------------------------------------------------------------- spectral norm product
+# ----------------------------------------------------------------------------- spectral
+# norm product
 
 
 def test_spectral_norm_of_diagonal_linear():
@@ -258,8 +267,10 @@ def test_spectral_norm_of_diagonal_linear():
 
 
 def test_spectral_norm_counts_a_reused_layer_each_time():
-    # nn.Sequential(lin, ReLU, lin) applies the same layer twice (weight sharing). Along -e_2 the map is
-    # x -> -5x -> ReLU -> 5|x| -> -25|x|: Lipschitz constant 25, so the upper bound must be >= 25.
+    # nn.Sequential(lin, ReLU, lin) applies the same layer twice (weight sharing). Along
+    # -e_2 the map is
+    # x -> -5x -> ReLU -> 5|x| -> -25|x|: Lipschitz constant 25, so the upper bound must
+    # be >= 25.
     lin = nn.Linear(3, 3, bias=False)
     with torch.no_grad():
         lin.weight.copy_(torch.diag(torch.tensor([2.0, -5.0, 1.0])))
@@ -303,8 +314,10 @@ def test_spectral_norm_is_an_upper_bound_on_gradient_norms(d, widths, seed):
     ids=["leaky_relu_slope3", "elu_alpha3", "softplus", "tanh", "relu"],
 )
 def test_spectral_norm_upper_bound_holds_for_every_accepted_activation(activation):
-    # Lip(x -> activation(s * x)) along a direction where the pre-activation is negative: the bound
-    # Π ||W|| assumes 1-Lipschitz activations, so one that is steeper must not be accepted silently.
+    # Lip(x -> activation(s * x)) along a direction where the pre-activation is
+    # negative: the bound
+    # Π ||W|| assumes 1-Lipschitz activations, so one that is steeper must not be
+    # accepted silently.
     lin = nn.Linear(1, 1, bias=False)
     with torch.no_grad():
         lin.weight.fill_(1.0)
@@ -349,8 +362,10 @@ def test_spectral_norm_refuses_batchnorm_in_training_mode():
 
 
 def test_spectral_norm_refuses_batchnorm_without_running_stats():
-    # In eval mode a BatchNorm1d(track_running_stats=False) normalises by the batch's own statistics:
-    # not a fixed linear map, so it cannot be bounded this way; it must raise ValueError (not crash).
+    # In eval mode a BatchNorm1d(track_running_stats=False) normalises by the batch's
+    # own statistics:
+    # not a fixed linear map, so it cannot be bounded this way; it must raise ValueError
+    # (not crash).
     net = nn.Sequential(
         nn.Linear(3, 4), nn.BatchNorm1d(4, track_running_stats=False), nn.Linear(4, 1)
     ).eval()
@@ -374,7 +389,8 @@ def test_spectral_norm_refuses_empty_model():
     raises_naming("model", spectral_norm_product, nn.Sequential())
 
 
-# ----------------------------------------------------------------------------- bad input
+# ----------------------------------------------------------------------------- bad
+# input
 
 
 @given(
