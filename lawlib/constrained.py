@@ -44,13 +44,14 @@ from ._checks import (
     check_tensor,
 )
 from .hardware import progress
+from .models import uniform_weights
+from .train import Adam
 
 __all__ = [
     "ConstrainedFit",
     "ConstrainedMLP",
     "DepthExperiment",
     "DepthSearch",
-    "LayerwiseAdam",
     "NORMS",
     "check_norm",
     "depth_experiment",
@@ -150,55 +151,6 @@ def one_cpu_thread(device: torch.device):
         torch.set_num_threads(before)
 
 
-class LayerwiseAdam:
-    """Adam (Kingma and Ba, 2015) with one second-moment estimate per weight matrix, written out.
-
-    For a stack of weights of shape (G, out, in) the first moment m is kept per
-    entry, as in Adam, but the second moment v per matrix: the running mean of
-    the *average* squared gradient entry of that matrix. The step
-    −lr · m̂ / (√v̂ + 10⁻⁸) therefore points along the (momentum-averaged)
-    gradient itself, with a step size normalised layer by layer. This matters
-    under projection: with Adam's per-entry v the step tends to sign(gradient),
-    and projecting such steps onto a norm ball stops at points that are not
-    maxima (for a linear objective on the ball, at the direction of the sign
-    vector rather than of the gradient). Constructing ``torch.optim.Adam`` is
-    also avoided because it imports ``torch._dynamo`` (seconds on a busy CPU).
-    """
-
-    def __init__(
-        self,
-        params,
-        lr: float,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-    ) -> None:
-        self.params = [p for p in params]
-        self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [
-            torch.zeros(*p.shape[:-2], 1, 1, dtype=p.dtype, device=p.device)
-            for p in self.params
-        ]
-        self.t = 0
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        c1, c2 = 1 - self.b1**self.t, 1 - self.b2**self.t
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            m.mul_(self.b1).add_(p.grad, alpha=1 - self.b1)
-            v.mul_(self.b2).add_(
-                (p.grad * p.grad).mean(dim=(-2, -1), keepdim=True), alpha=1 - self.b2
-            )
-            p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
-
-
 def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
     """The layer sizes d → w_1 → … → w_{D−1} → 1."""
     d = check_int("d", d, minimum=1)
@@ -258,15 +210,9 @@ class ConstrainedMLP(nn.Module):
             generator = torch.Generator(device=device).manual_seed(0)
         params = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
-            u = torch.rand(
-                self.n_networks,
-                fan_out,
-                fan_in,
-                generator=generator,
-                device=generator.device,
-                dtype=dtype,
-            )
-            params.append(nn.Parameter(((2 * u - 1) / math.sqrt(fan_in)).to(device)))
+            shape = (self.n_networks, fan_out, fan_in)
+            w = uniform_weights(shape, fan_in, generator, dtype)
+            params.append(nn.Parameter(w.to(device)))
         self.weights = nn.ParameterList(params)
         self.project_()
 
@@ -477,7 +423,7 @@ def train_constrained(
     fitted = torch.zeros(G, dtype=torch.bool, device=x.device)
     fit_step = torch.full((G,), steps, dtype=torch.long, device=x.device)
     best = [w.detach().clone() for w in model.weights]
-    opt = LayerwiseAdam(model.parameters(), lr=lr)
+    opt = Adam(model.parameters(), lr, per_matrix=True)
     result_losses: list[torch.Tensor] = []
     model.train()
     with one_cpu_thread(x.device):

@@ -38,11 +38,11 @@ from ._checks import (
 )
 from .constrained import (
     ConstrainedMLP,
-    LayerwiseAdam,
     check_norm,
     layer_sizes,
     one_cpu_thread,
 )
+from .train import Adam
 
 __all__ = [
     "EXACT_MAX_N",
@@ -202,7 +202,7 @@ def estimate_rademacher(
     )
     s = signs.repeat_interleave(restarts, dim=0)
     best = torch.zeros(k * restarts, device=x.device, dtype=x.dtype)
-    opt = LayerwiseAdam(model.parameters(), lr=lr)
+    opt = Adam(model.parameters(), lr, per_matrix=True)
     with one_cpu_thread(x.device):
         for t in range(steps + 1):
             opt.zero_grad()

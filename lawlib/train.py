@@ -16,6 +16,10 @@ from ._checks import check_int, check_points, check_positive, check_tensor
 from .hardware import progress as progress_bar
 
 __all__ = [
+    "ADAM_BETAS",
+    "ADAM_EPS",
+    "Adam",
+    "adam_update_",
     "TrainResult",
     "train_classifier",
     "train_regression",
@@ -23,6 +27,80 @@ __all__ = [
     "calibrate_batch_norm",
     "train_until_memorized",
 ]
+
+
+ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
+ADAM_EPS = 1e-8
+
+
+def adam_update_(
+    param: torch.Tensor,
+    grad: torch.Tensor,
+    m1: torch.Tensor,
+    m2: torch.Tensor,
+    t: int,
+    lr: float,
+    *,
+    denom: torch.Tensor | None = None,
+) -> None:
+    """One Adam step t = 1, 2, … in place (Kingma and Ba, 2015), as ``torch.optim.Adam``.
+
+    With β = ``ADAM_BETAS``, ε = ``ADAM_EPS`` and g = ``grad``:
+
+        m1 ← β₁ m1 + (1 − β₁) g,    m2 ← β₂ m2 + (1 − β₂) mean(g²),
+        θ ← θ − lr/(1 − β₁ᵗ) · m1 / (√m2/√(1 − β₂ᵗ) + ε),
+
+    where mean(g²) = g² entry by entry when ``m2`` has the shape of ``grad`` (Adam), and
+    the mean of g² over the axes where ``m2`` has size 1 otherwise: ``m2`` of shape
+    (G, 1, 1) for weights (G, out, in) keeps one second moment per weight matrix, so the
+    step follows the momentum-averaged gradient itself with a step size normalised layer
+    by layer (what projected training needs: :class:`Adam` with ``per_matrix``).
+    ``denom`` is an optional buffer of ``m2``'s shape for √m2 (no fresh allocation).
+    """
+    beta1, beta2 = ADAM_BETAS
+    c1, c2 = 1 - beta1**t, 1 - beta2**t
+    m1.lerp_(grad, 1 - beta1)
+    if m2.shape == grad.shape:
+        m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    else:
+        axes = tuple(i for i, (a, b) in enumerate(zip(m2.shape, grad.shape)) if a != b)
+        m2.mul_(beta2).add_((grad * grad).mean(axes, keepdim=True), alpha=1 - beta2)
+    denom = torch.sqrt(m2, out=denom) if denom is not None else m2.sqrt()
+    denom.div_(c2**0.5).add_(ADAM_EPS)
+    param.addcdiv_(m1, denom, value=-lr / c1)
+
+
+class Adam:
+    """Full-batch Adam over ``params`` (their ``.grad``), each step by :func:`adam_update_`.
+
+    ``per_matrix``: one second moment per weight matrix of each parameter of shape
+    (…, out, in) instead of one per entry (see :func:`adam_update_`). Written out rather
+    than ``torch.optim.Adam`` because constructing that one imports ``torch._dynamo``
+    (seconds on a busy CPU).
+    """
+
+    def __init__(self, params, lr: float, *, per_matrix: bool = False) -> None:
+        self.params = list(params)
+        self.lr = check_positive("lr", lr)
+        self.m1 = [torch.zeros_like(p) for p in self.params]
+        self.m2 = [
+            torch.zeros(*p.shape[:-2], 1, 1, dtype=p.dtype, device=p.device)
+            if per_matrix
+            else torch.zeros_like(p)
+            for p in self.params
+        ]
+        self.t = 0
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.t += 1
+        for p, m1, m2 in zip(self.params, self.m1, self.m2):
+            if p.grad is not None:
+                adam_update_(p, p.grad, m1, m2, self.t, self.lr)
 
 
 @dataclass
