@@ -27,7 +27,7 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -37,22 +37,22 @@ from ._checks import check_int, check_positive, check_tensor
 from .data import make_generator, random_signs, sample_gaussian
 from .hardware import progress as progress_bar
 from .models import two_layer_relu
-from .train import calibrate_batch_norm, memorizes  # noqa: F401  (re-exported for the universal-law chapter)
+from .train import adam_update_, calibrate_batch_norm, memorizes
+
+# calibrate_batch_norm and memorizes are re-exported for the universal-law chapter.
 
 __all__ = [
     "BN_EPS",
     "gaussian_sign_data",
-    "CACHE_FRACTION",
-    "group_capacity",
     "BatchedResult",
+    "calibrate_batch_norm",
+    "memorizes",
     "train_batched",
     "max_gradient_experiment",
     "concat_records",
 ]
 
 BN_EPS = 1e-5  # torch.nn.BatchNorm1d's default ε
-_BETAS = (0.9, 0.999)
-_ADAM_EPS = 1e-8
 
 
 def gaussian_sign_data(
@@ -98,23 +98,23 @@ def _cache_bytes() -> int:
     return 8 << 20
 
 
-CACHE_FRACTION = 0.5  # of the last-level cache, for a group's n×k work matrix (the rest: x, weights, other core)
+_CACHE_FRACTION = 0.5  # of the last-level cache, for a group's n×k work matrix (the rest: x, weights, other core)
 
 
-def group_capacity(
+def _group_capacity(
     n: int, dtype: torch.dtype, device: torch.device | str = "cpu"
 ) -> int:
     """How many neurons one group may hold so that its k×n work matrix fits in the CPU's cache.
 
     On the CPU a training step is bound by memory traffic unless the pre-activations of a group stay in
     the last-level cache between the forward and the backward pass, so groups hold at most
-    ``CACHE_FRACTION`` of the cache (read from the system). On a GPU the limit is kernel launches, not
+    ``_CACHE_FRACTION`` of the cache (read from the system). On a GPU the limit is kernel launches, not
     cache, so there it is unbounded (one group per data set). A network wider than this is a group alone.
     """
     if torch.device(device).type != "cpu":
         return 1 << 62
     itemsize = torch.empty((), dtype=dtype).element_size()
-    return max(1, int(CACHE_FRACTION * _cache_bytes()) // (n * itemsize))
+    return max(1, int(_CACHE_FRACTION * _cache_bytes()) // (n * itemsize))
 
 
 class _Data:
@@ -142,7 +142,7 @@ class _Group:
     Parameters live in ONE k×(d+4) matrix P, row ℓ = [w_ℓ, b_ℓ, γ_ℓ, β_ℓ, a_ℓ]; each network's neurons are
     consecutive rows, so a network is a row range. A step is two matrix products with the data, one
     (k×(d+1))·((d+1)×n) forward and one (k×n)·(n×(d+1)) backward, with the k×n work matrix kept in one
-    reused buffer that fits in cache (:func:`group_capacity`); the forward and backward passes are
+    reused buffer that fits in cache (:func:`_group_capacity`); the forward and backward passes are
     written out (no autograd). Gradients (with x̃ = x − x̄, h = α⟨w, x̃⟩ + β, g_ℓi = a_ℓ 1[h_ℓi > 0] ∂L/∂f(x_i),
     G_ℓ = Σ_i g_ℓi x̃_i, s = √(wᵀΣw + ε)):  ∂β = Σ_i g_ℓi,  ∂γ = ⟨w, G⟩/s,
     ∂w = (γ/s)(G − (⟨w, G⟩/s²) Σw),  ∂b = 0 (batch norm removes b),  ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i).
@@ -155,11 +155,11 @@ class _Group:
         params: torch.Tensor,
         data: _Data,
         batch_norm: bool,
+        lams: list[float] | None = None,
     ) -> None:
-        self.nets, self.widths = (
-            list(nets),
-            list(widths),
-        )  # networks still training, in row order
+        # the networks still training, in row order, and their penalty weights λ_j
+        self.nets, self.widths = list(nets), list(widths)
+        self.lams = [0.0] * len(self.nets) if lams is None else list(lams)
         self.P = params
         self.m1, self.m2 = torch.zeros_like(params), torch.zeros_like(params)
         self.data, self.batch_norm = data, batch_norm
@@ -169,6 +169,19 @@ class _Group:
     def _bounds(self) -> None:
         ends = np.cumsum(self.widths).tolist()
         self.bounds = list(zip([0] + ends[:-1], ends))
+        # runs of consecutive penalized networks of equal width: (first row, count, width,
+        # first network position), so that a run's penalty is one batched product
+        self.runs: list[tuple[int, int, int, int]] = []
+        for pos, ((s, _), k, lam) in enumerate(
+            zip(self.bounds, self.widths, self.lams)
+        ):
+            last = self.runs[-1] if self.runs else None
+            if lam == 0:
+                continue
+            if last and last[2] == k and last[3] + last[1] == pos:
+                self.runs[-1] = (last[0], last[1] + 1, k, last[3])
+            else:
+                self.runs.append((s, 1, k, pos))
 
     def keep(self, keep_nets: list[bool]) -> None:
         """Slice out the networks whose entry of ``keep_nets`` is False."""
@@ -177,6 +190,7 @@ class _Group:
         ).to(self.P.device)
         self.nets = [j for j, k in zip(self.nets, keep_nets) if k]
         self.widths = [w for w, k in zip(self.widths, keep_nets) if k]
+        self.lams = [v for v, k in zip(self.lams, keep_nets) if k]
         self.P, self.m1, self.m2 = self.P[rows], self.m1[rows], self.m2[rows]
         self._bounds()
 
@@ -266,18 +280,30 @@ class _Group:
             grad[:, d + 1 : d + 3] = 0
         return grad
 
+    def add_penalty(self, grad: torch.Tensor, za: torch.Tensor) -> None:
+        """Add λ_j ∂R_j/∂θ to ``grad``, R_j = (1/T) Σ_t ‖∇f_j(z_t)‖², at ``za`` = [z, 1].
+
+        Without batch norm, ∇f(z) = Σ_ℓ a_ℓ m_ℓt w_ℓ with m_ℓt = 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0];
+        with G_t = ∇f(z_t): ∂R/∂a_ℓ = (2/T) Σ_t m_ℓt ⟨w_ℓ, G_t⟩, ∂R/∂w_ℓ = (2/T) a_ℓ Σ_t
+        m_ℓt G_t, ∂R/∂b_ℓ = 0 (:func:`lawlib.frontier.penalty_and_gradient` for one
+        network). A run of r networks of width k is three (r batched) products.
+        """
+        P, (t, d) = self.P, (za.shape[0], za.shape[1] - 1)
+        lams = torch.tensor(self.lams, dtype=P.dtype, device=P.device) * (2.0 / t)
+        for s, r, k, pos in self.runs:
+            e = s + r * k
+            mask = torch.mm(P[s:e, : d + 1], za.T).gt_(0).to(P.dtype).view(r, k, t)
+            w, a = P[s:e, :d].view(r, k, d), P[s:e, d + 3].view(r, k, 1)
+            g = torch.bmm((mask * a).transpose(1, 2), w)  # (r, T, d): ∇f_j(z_t)
+            g.mul_(lams[pos : pos + r].view(r, 1, 1))
+            dots = torch.bmm(w, g.transpose(1, 2)).mul_(mask)  # m_ℓt ⟨w_ℓ, G_t⟩
+            grad[s:e, d + 3] += dots.sum(2).view(-1)
+            grad[s:e, :d] += (torch.bmm(mask, g).mul_(a)).view(-1, d)
+
     def adam_step(self, grad: torch.Tensor, t: int, lr: float) -> None:
-        """One Adam step (t = 1, 2, …) on every parameter, computed as ``torch.optim.Adam`` computes it."""
-        beta1, beta2 = _BETAS
-        c1, c2 = 1 - beta1**t, 1 - beta2**t
-        self.m1.lerp_(grad, 1 - beta1)
-        self.m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = (
-            torch.sqrt(self.m2, out=self._buffer("denom", grad.shape[1]))
-            .div_(c2**0.5)
-            .add_(_ADAM_EPS)
-        )
-        self.P.addcdiv_(self.m1, denom, value=-lr / c1)
+        """One Adam step (t = 1, 2, …) on every parameter (:func:`lawlib.train.adam_update_`)."""
+        denom = self._buffer("denom", grad.shape[1])
+        adam_update_(self.P, grad, self.m1, self.m2, t, lr, denom=denom)
 
     def weights(self, pos: int, f: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Network ``pos``'s parameters (and, with batch norm, its full-batch statistics) as a dict of copies."""
@@ -454,19 +480,30 @@ def train_batched(
     lr: float = 1e-2,
     eps: float = 0.02,
     progress: bool = True,
+    lams: Sequence[float] | None = None,
+    penalty_points: Callable[[], torch.Tensor] | None = None,
 ) -> BatchedResult:
     """Train m = len(widths) 2-layer ReLU networks at once, full batch, with Adam on the square loss.
 
     Network j has ``widths[j]`` neurons, is initialised exactly like
-    ``two_layer_relu(d, widths[j], batch_norm=batch_norm, generator=make_generator(seeds[j]))``
-    and fits data set ``datasets[j]``: ``x`` is (n, d) (one data set) or (s, n, d), ``y`` is (n,) or (s, n).
-    Each network minimizes L_j = (1/n) Σ_i (f_j(x_i) − y_i)² with Adam (β = (0.9, 0.999), ε = 10⁻⁸, rate
-    ``lr``) and stops, without a further step, as soon as it memorizes: sign f_j(x_i) = y_i for all i and
-    L_j ≤ ``eps`` (:func:`memorizes`). At most ``steps`` Adam steps. With ``batch_norm`` the networks train
-    with batch statistics, and the returned networks use the final full-batch statistics (so they equal the
-    trained functions on the training data; :func:`calibrate_batch_norm`).
+    ``two_layer_relu(d, widths[j], batch_norm=batch_norm,
+    generator=make_generator(seeds[j]))`` and fits data set ``datasets[j]``: ``x`` is
+    (n, d) (one data set) or (s, n, d), ``y`` is (n,) or (s, n). Each network minimizes
+    L_j = (1/n) Σ_i (f_j(x_i) − y_i)² with Adam (:func:`lawlib.train.adam_update_`,
+    rate ``lr``) and stops, without a further step, as soon as it memorizes: sign
+    f_j(x_i) = y_i for all i and L_j ≤ ``eps`` (:func:`memorizes`). At most ``steps``
+    Adam steps. With ``batch_norm`` the networks train with batch statistics, and the
+    returned networks use the final full-batch statistics (so they equal the trained
+    functions on the training data; :func:`calibrate_batch_norm`).
 
-    The result gives the same networks as training each one alone with ``torch.optim.Adam`` (tested).
+    With ``lams`` (one λ_j ≥ 0 per network, without batch norm only) network j
+    minimizes L_j + λ_j (1/T) Σ_t ‖∇f_j(z_t)‖² instead, the T points z drawn by
+    ``penalty_points()`` afresh at every step and shared by all networks (the trainer
+    of :func:`lawlib.frontier.train_penalized`); the stopping rule reads the data loss.
+
+    The result gives the same networks as training each one alone with
+    ``torch.optim.Adam`` (tested). ``progress``: ``False`` hides the bar, otherwise
+    ``LAWLIB_PROGRESS`` decides (:func:`lawlib.hardware.progress`).
     """
     x, y, widths, seeds, datasets = _check_sweep(x, y, widths, seeds, datasets)
     steps = check_int("steps", steps, minimum=0)
@@ -474,13 +511,29 @@ def train_batched(
     eps = check_positive("eps", eps)
     m, d = len(widths), x.shape[2]
     device, dtype = x.device, x.dtype
+    if lams is not None:
+        lams = [
+            check_positive(f"lams[{i}]", v, allow_zero=True) for i, v in enumerate(lams)
+        ]
+        if len(lams) != m:
+            raise ValueError(
+                f"lams must have one entry per network ({m}), got {len(lams)}"
+            )
+        if batch_norm:
+            raise ValueError(
+                "lams needs batch_norm=False (the penalty is written for it)"
+            )
+        if penalty_points is None:
+            raise ValueError("penalty_points must be given with lams")
+    penalized = lams is not None and any(v > 0 for v in lams)
 
     groups: list[_Group] = []
-    cap = group_capacity(x.shape[1], dtype, device)
+    cap = _group_capacity(x.shape[1], dtype, device)
     for s in sorted(set(datasets)):
         data = _Data(x[s], y[s], batch_norm)
-        nets = sorted(
-            (j for j in range(m) if datasets[j] == s), key=lambda j: widths[j]
+        nets = sorted(  # by width (then λ): equal widths are contiguous
+            (j for j in range(m) if datasets[j] == s),
+            key=lambda j: (widths[j], lams[j] if lams else 0.0),
         )
         packs: list[list[int]] = [[]]
         for j in nets:  # narrowest first, packed into groups of at most ``cap`` neurons
@@ -488,30 +541,18 @@ def train_batched(
                 packs.append([])
             packs[-1].append(j)
         for pack in packs:
-            rows = []
-            for j in pack:
-                net = two_layer_relu(
-                    d,
-                    widths[j],
-                    batch_norm=batch_norm,
-                    generator=make_generator(seeds[j]),
-                )
-                k = widths[j]
-                rows.append(
-                    torch.cat(
-                        [
-                            net[0].weight.detach(),
-                            net[0].bias.detach()[:, None],
-                            torch.ones(k, 1),
-                            torch.zeros(k, 1),
-                            net[-2].weight.detach()[0][:, None],
-                        ],
-                        1,
-                    )
-                )
-            params = torch.cat(rows).to(device=device, dtype=dtype)
+            params = torch.cat(
+                [_initial_rows(d, widths[j], seeds[j], batch_norm) for j in pack]
+            )
             groups.append(
-                _Group(pack, [widths[j] for j in pack], params, data, batch_norm)
+                _Group(
+                    pack,
+                    [widths[j] for j in pack],
+                    params.to(device=device, dtype=dtype),
+                    data,
+                    batch_norm,
+                    [lams[j] for j in pack] if lams else None,
+                )
             )
 
     done_steps = np.zeros(m, dtype=np.int64)
@@ -520,7 +561,7 @@ def train_batched(
     weights: list[dict[str, torch.Tensor]] = [{} for _ in range(m)]
 
     def freeze(g: _Group, stop: list[bool], f: dict[str, torch.Tensor]) -> None:
-        """Record the current weights (and full-batch BN statistics) of the networks flagged in ``stop``."""
+        """Record the weights (and full-batch statistics) of the networks in ``stop``."""
         loss, mem = f["loss"].tolist(), f["memorized"].tolist()
         for pos, j in enumerate(g.nets):
             if stop[pos]:
@@ -528,17 +569,20 @@ def train_batched(
                 final_loss[j], memorized[j] = loss[pos], mem[pos]
 
     with torch.no_grad():
-        for t in progress_bar(
+        bar = progress_bar(
             range(steps),
             total=steps,
             desc=f"training {m} networks",
             enabled=None if progress else False,
-        ):
+        )
+        for t in bar:
+            za = None
+            if penalized:  # one draw per step, shared by every network
+                z = penalty_points()
+                za = torch.cat([z, torch.ones_like(z[:, :1])], 1)
             for g in list(groups):
                 f = g.forward(eps)
-                if bool(
-                    f["memorized"].any()
-                ):  # memorized: leave the batch without a further step
+                if bool(f["memorized"].any()):  # leave the batch without a further step
                     stop = f["memorized"].tolist()
                     freeze(g, stop, f)
                     if all(stop):
@@ -546,7 +590,10 @@ def train_batched(
                         continue
                     g.keep([not s for s in stop])
                     f = g.forward(eps)
-                g.adam_step(g.backward(f), t + 1, lr)
+                grad = g.backward(f)
+                if za is not None:
+                    g.add_penalty(grad, za)
+                g.adam_step(grad, t + 1, lr)
                 done_steps[g.nets] += 1
             if not groups:
                 break
@@ -567,6 +614,16 @@ def train_batched(
         d=d,
         _weights=weights,  # type: ignore[arg-type]
     )
+
+
+def _initial_rows(d: int, k: int, seed: int, batch_norm: bool) -> torch.Tensor:
+    """Network ``two_layer_relu(d, k, generator=make_generator(seed))`` as rows [w, b, γ, β, a]."""
+    net = two_layer_relu(d, k, batch_norm=batch_norm, generator=make_generator(seed))
+    one, zero = torch.ones(k, 1), torch.zeros(k, 1)
+    first, last = net[0], net[-2]
+    return torch.cat(
+        [first.weight, first.bias[:, None], one, zero, last.weight[0][:, None]], 1
+    ).detach()
 
 
 def max_gradient_experiment(

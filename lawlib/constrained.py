@@ -29,7 +29,6 @@ norm ‖W‖₂ (the class whose Lipschitz constant is at most M^D).
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass, field
 from typing import Sequence
 

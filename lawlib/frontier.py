@@ -47,8 +47,8 @@ from ._checks import (
     check_positive,
     check_tensor,
 )
+from .batched import BatchedResult, train_batched
 from .data import make_generator, sample_gaussian
-from .hardware import progress as _progress_bar
 from .lipschitz import gradient_ascent_lipschitz, gradient_norms, max_pairwise_slope
 from .models import two_layer_relu
 
@@ -65,8 +65,6 @@ __all__ = [
 ]
 
 PENALTIES = ("gaussian", "data")
-_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
-_ADAM_EPS = 1e-8
 
 
 def penalty_points(
@@ -138,206 +136,36 @@ def penalty_and_gradient(
         }
 
 
-def _runs(widths: list[int]) -> list[tuple[int, int, int, int]]:
-    """(first network, first neuron, width, count) of each maximal block of equal consecutive widths."""
-    runs, net, col = [], 0, 0
-    while net < len(widths):
-        k, r = widths[net], 1
-        while net + r < len(widths) and widths[net + r] == k:
-            r += 1
-        runs.append((net, col, k, r))
-        net, col = net + r, col + k * r
-    return runs
-
-
-class _Sweep:
-    """The networks still training: their neurons (rows), Adam moments, owners, widths and λ."""
-
-    def __init__(self, nets, params, widths, lams, x, y):
-        self.nets, self.params, self.widths = nets, params, widths
-        self.lams = lams  # (m,) tensor
-        self.m1 = {k: torch.zeros_like(v) for k, v in params.items()}
-        self.m2 = {k: torch.zeros_like(v) for k, v in params.items()}
-        self.x, self.y = x, y
-        self._index()
-
-    def _index(self):
-        dev = self.x.device
-        self.owner = torch.repeat_interleave(
-            torch.arange(len(self.nets), device=dev),
-            torch.tensor(self.widths, device=dev),
-        )
-        self.runs = _runs(self.widths)
-
-    def keep(self, keep_nets: torch.Tensor) -> None:
-        cols = keep_nets[self.owner]
-        flags = keep_nets.tolist()
-        self.nets = [j for j, k in zip(self.nets, flags) if k]
-        self.widths = [w for w, k in zip(self.widths, flags) if k]
-        self.lams = self.lams[keep_nets]
-        for store in (self.params, self.m1, self.m2):
-            for k in store:
-                store[k] = store[k][cols].clone()
-        self._index()
-
-    def forward(self, eps: float) -> dict[str, torch.Tensor]:
-        p = self.params
-        pre = torch.addmm(p["bias"][:, None], p["weight"], self.x.T)  # (K, n)
-        f = {"r": pre.clamp_(min=0)}
-        seg = torch.zeros(
-            len(self.nets), pre.shape[0], dtype=pre.dtype, device=pre.device
-        )
-        seg[self.owner, torch.arange(pre.shape[0], device=pre.device)] = p["a"]
-        f["seg"] = seg
-        out = seg @ f["r"]
-        f["residual"] = out - self.y
-        f["loss"] = f["residual"].square().mean(1)
-        f["memorized"] = (torch.sign(out) == self.y).all(1) & (f["loss"] <= eps)
-        return f
-
-    def backward(
-        self, f: dict[str, torch.Tensor], z: torch.Tensor | None
-    ) -> dict[str, torch.Tensor]:
-        p, n = self.params, self.x.shape[0]
-        kk = p["a"].shape[0]
-        dout = f["residual"] * (2.0 / n)
-        grads = {
-            "a": (f["r"] @ dout.T)[torch.arange(kk, device=dout.device), self.owner]
-        }
-        g = (f["seg"].T @ dout).mul_(torch.sign(f["r"]))
-        grads["bias"] = g.sum(1)
-        grads["weight"] = g @ self.x
-        if z is not None:
-            self._penalty_backward(z, grads)
-        return grads
-
-    def penalty(
-        self, z: torch.Tensor, grads: dict[str, torch.Tensor] | None = None
-    ) -> torch.Tensor:
-        """R_j = (1/T) Σ_t ‖∇f_j(z_t)‖² of every network; with ``grads``, add λ_j ∂R_j/∂θ_j to them."""
-        p, (t, d) = self.params, z.shape
-        mask = (torch.addmm(p["bias"][:, None], p["weight"], z.T) > 0).to(
-            z.dtype
-        )  # (K, T)
-        values = torch.empty(len(self.nets), dtype=z.dtype, device=z.device)
-        for net0, col0, k, r in self.runs:
-            col1 = col0 + k * r
-            w = p["weight"][col0:col1].view(r, k, d)
-            m = mask[col0:col1].view(r, k, t)
-            am = m * p["a"][col0:col1].view(r, k, 1)
-            g = torch.bmm(am.transpose(1, 2), w)  # (r, T, d): ∇f_j(z_t)
-            values[net0 : net0 + r] = g.square().sum(2).mean(1)
-            if grads is not None:
-                d_g = g * (2.0 / t * self.lams[net0 : net0 + r]).view(r, 1, 1)
-                grads["a"][col0:col1] += (
-                    (m * torch.bmm(w, d_g.transpose(1, 2))).sum(2).reshape(-1)
-                )
-                grads["weight"][col0:col1] += (
-                    p["a"][col0:col1].view(r, k, 1) * torch.bmm(m, d_g)
-                ).reshape(k * r, d)
-        return values
-
-    def _penalty_backward(self, z, grads):
-        self.penalty(z, grads)
-
-    def adam_step(self, grads: dict[str, torch.Tensor], t: int, lr: float) -> None:
-        """One Adam step (t = 1, 2, …), computed as ``torch.optim.Adam`` computes it."""
-        beta1, beta2 = _BETAS
-        c1, c2 = 1 - beta1**t, 1 - beta2**t
-        for k, param in self.params.items():
-            grad = grads[k]
-            self.m1[k].lerp_(grad, 1 - beta1)
-            self.m2[k].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            denom = (self.m2[k].sqrt() / c2**0.5).add_(_ADAM_EPS)
-            param.addcdiv_(self.m1[k], denom, value=-lr / c1)
-
-
 @dataclass
-class FrontierResult:
-    """A trained penalized sweep: per-network arrays (in the order given) and the weights.
+class FrontierResult(BatchedResult):
+    """A trained penalized sweep: :class:`lawlib.BatchedResult` (without batch norm) with
+    each network's penalty weight ``lams`` and the ``penalty`` points' law.
 
     ``n_parameters`` counts k(d + 2) per network (weights, biases, output weights), as
     :func:`lawlib.count_parameters` counts ``two_layer_relu(d, k)``.
     """
 
-    widths: np.ndarray
-    lams: np.ndarray
-    seeds: np.ndarray
-    memorized: np.ndarray
-    steps: np.ndarray
-    final_loss: np.ndarray
-    n_parameters: np.ndarray
-    penalty: str
-    d: int
-    _weights: list[dict[str, torch.Tensor]] = field(repr=False, default_factory=list)
+    lams: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    penalty: str = "gaussian"
 
     def __len__(self) -> int:
-        return len(self._weights)
-
-    def _j(self, j: int) -> int:
-        j = check_int("j", j, minimum=0)
-        if j >= len(self._weights):
-            raise ValueError(
-                f"j must be < {len(self._weights)} (the number of networks), got {j}"
-            )
-        return j
+        return len(self.widths)
 
     def weights(self, j: int) -> dict[str, torch.Tensor]:
         """The weights of network ``j``: ``weight`` (k, d), ``bias`` (k,), ``a`` (k,)."""
-        return dict(self._weights[self._j(j)])
-
-    def network(self, j: int) -> nn.Sequential:
-        """A standalone copy of network ``j`` as ``two_layer_relu(d, k)`` (Linear → ReLU → Linear → Flatten)."""
-        w = self.weights(j)
-        net = two_layer_relu(self.d, int(self.widths[j])).to(
-            device=w["a"].device, dtype=w["a"].dtype
-        )
-        with torch.no_grad():
-            net[0].weight.copy_(w["weight"])
-            net[0].bias.copy_(w["bias"])
-            net[2].weight.copy_(w["a"][None])
-        return net.eval()
-
-    def _points(self, name: str, z: torch.Tensor) -> torch.Tensor:
-        z = check_points(name, z, min_points=1)
-        if z.shape[1] != self.d:
+        j = check_int("j", j, minimum=0)
+        if j >= len(self):
             raise ValueError(
-                f"{name} must have {self.d} columns (the dimension d), got {z.shape[1]}"
+                f"j must be < {len(self)} (the number of networks), got {j}"
             )
-        return z.to(self._weights[0]["a"])
-
-    def predict(self, z: torch.Tensor) -> torch.Tensor:
-        """f_j(z_t) for every network j and point t, shape (m, T)."""
-        z = self._points("z", z)
-        with torch.no_grad():
-            return torch.stack(
-                [
-                    torch.relu(torch.addmm(w["bias"], z, w["weight"].T)) @ w["a"]
-                    for w in self._weights
-                ]
-            )
-
-    def gradient_norms(self, z: torch.Tensor) -> torch.Tensor:
-        """‖∇f_j(z_t)‖ = ‖Σ_ℓ a_ℓ 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0] w_ℓ‖ for every network and point, shape (m, T), exact."""
-        z = self._points("z", z)
-        with torch.no_grad():
-            return torch.stack(
-                [
-                    torch.linalg.vector_norm(
-                        ((torch.addmm(w["bias"], z, w["weight"].T) > 0) * w["a"])
-                        @ w["weight"],
-                        dim=1,
-                    )
-                    for w in self._weights
-                ]
-            )
+        return dict(self._weights[j])
 
     def path_norm(self) -> np.ndarray:
         """Σ_ℓ |a_ℓ| ‖w_ℓ‖ per network: an upper bound on Lip(f_j) (each neuron is |a_ℓ|‖w_ℓ‖-Lipschitz)."""
         return np.array(
             [
                 float((w["a"].abs() * w["weight"].norm(dim=1)).sum())
-                for w in self._weights
+                for w in map(self.weights, range(len(self)))
             ]
         )
 
@@ -346,7 +174,7 @@ class FrontierResult:
         return np.array(
             [
                 float(torch.linalg.matrix_norm(w["weight"], 2) * w["a"].norm())
-                for w in self._weights
+                for w in map(self.weights, range(len(self)))
             ]
         )
 
@@ -407,78 +235,22 @@ def train_penalized(
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)
-    m, d = len(widths), x.shape[1]
-    dev, dtype = x.device, x.dtype
-
-    order = sorted(
-        range(m), key=lambda j: widths[j]
-    )  # equal widths contiguous: one bmm per width
-    parts: dict[str, list[torch.Tensor]] = {"weight": [], "bias": [], "a": []}
-    for j in order:
-        net = two_layer_relu(d, widths[j], generator=make_generator(seeds[j]))
-        parts["weight"].append(net[0].weight.detach())
-        parts["bias"].append(net[0].bias.detach())
-        parts["a"].append(net[2].weight.detach()[0])
-    params = {k: torch.cat(v).to(device=dev, dtype=dtype) for k, v in parts.items()}
-    sweep = _Sweep(
-        order,
-        params,
-        [widths[j] for j in order],
-        torch.tensor([lams[j] for j in order], device=dev, dtype=dtype),
+    gen = make_generator(point_seed, x.device)
+    res = train_batched(
         x,
         y,
+        widths,
+        seeds,
+        batch_norm=False,
+        steps=steps,
+        lr=lr,
+        eps=eps,
+        progress=progress is not False,
+        lams=lams,
+        penalty_points=lambda: penalty_points(n_penalty, x, penalty, noise, gen),
     )
-    gen = make_generator(point_seed, dev)
-    any_penalty = any(v > 0 for v in lams)
-
-    done = np.zeros(m, dtype=np.int64)
-    final_loss = np.full(m, np.nan)
-    memorized = np.zeros(m, dtype=bool)
-    weights: list[dict[str, torch.Tensor]] = [{} for _ in range(m)]
-
-    def freeze(stop: torch.Tensor, f: dict[str, torch.Tensor]) -> None:
-        for pos in torch.nonzero(stop).flatten().tolist():
-            j, cols = sweep.nets[pos], sweep.owner == pos
-            weights[j] = {k: v[cols].clone() for k, v in sweep.params.items()}
-            final_loss[j], memorized[j] = (
-                float(f["loss"][pos]),
-                bool(f["memorized"][pos]),
-            )
-
-    alive = True
-    with torch.no_grad():
-        for t in _progress_bar(
-            range(steps), total=steps, desc=f"training {m} networks", enabled=progress
-        ):
-            f = sweep.forward(eps)
-            if bool(f["memorized"].any()):
-                freeze(f["memorized"], f)
-                if bool(f["memorized"].all()):
-                    alive = False
-                    break
-                sweep.keep(~f["memorized"])
-                f = sweep.forward(eps)
-            z = (
-                penalty_points(n_penalty, x, penalty, noise, gen)
-                if any_penalty
-                else None
-            )
-            sweep.adam_step(sweep.backward(f, z), t + 1, lr)
-            done[sweep.nets] += 1
-        if alive:
-            f = sweep.forward(eps)
-            freeze(torch.ones(len(sweep.nets), dtype=torch.bool, device=dev), f)
     return FrontierResult(
-        widths=np.array(widths),
-        lams=np.array(lams, dtype=float),
-        seeds=np.array(seeds),
-        memorized=memorized,
-        steps=done,
-        final_loss=final_loss,
-        n_parameters=np.array([k * (d + 2) for k in widths]),
-        penalty=penalty,
-        d=d,
-        _weights=weights,
+        **vars(res), lams=np.array(lams, dtype=float), penalty=penalty
     )
 
 

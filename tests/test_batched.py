@@ -325,17 +325,17 @@ def test_group_size_follows_the_cache_and_does_not_change_the_result(monkeypatch
     from lawlib import batched
 
     assert batched._cache_bytes() > 0
-    assert batched.group_capacity(2000, torch.float32) == max(
-        1, int(batched.CACHE_FRACTION * batched._cache_bytes()) // (2000 * 4)
+    assert batched._group_capacity(2000, torch.float32) == max(
+        1, int(batched._CACHE_FRACTION * batched._cache_bytes()) // (2000 * 4)
     )
-    assert batched.group_capacity(2000, torch.float64) <= batched.group_capacity(
+    assert batched._group_capacity(2000, torch.float64) <= batched._group_capacity(
         2000, torch.float32
     )
     x, y = gaussian_sign_data(30, 6, seed=5, dtype=torch.float64)
     widths, seeds = [4, 25, 9, 40], [1, 2, 3, 4]
     one = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
     monkeypatch.setattr(
-        batched, "CACHE_FRACTION", 1e-9
+        batched, "_CACHE_FRACTION", 1e-9
     )  # every network in a group of its own
     many = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
     assert (one.steps == many.steps).all() and (one.memorized == many.memorized).all()
