@@ -169,19 +169,27 @@ class _Group:
     def _bounds(self) -> None:
         ends = np.cumsum(self.widths).tolist()
         self.bounds = list(zip([0] + ends[:-1], ends))
-        # runs of consecutive penalized networks of equal width: (first row, count, width,
-        # first network position), so that a run's penalty is one batched product
+        # runs of consecutive networks of equal width and both penalized or not, as
+        # (first row, count, width, first position): a run is one batched product
         self.runs: list[tuple[int, int, int, int]] = []
         for pos, ((s, _), k, lam) in enumerate(
             zip(self.bounds, self.widths, self.lams)
         ):
             last = self.runs[-1] if self.runs else None
-            if lam == 0:
-                continue
-            if last and last[2] == k and last[3] + last[1] == pos:
+            if last and last[2] == k and (self.lams[last[3]] > 0) == (lam > 0):
                 self.runs[-1] = (last[0], last[1] + 1, k, last[3])
             else:
                 self.runs.append((s, 1, k, pos))
+        # the penalized networks come first (train_batched sorts them so); per run, the
+        # factors 2λ_j/T of the penalty's gradient without the 1/T
+        self.penalized = sum(k for k, lam in zip(self.widths, self.lams) if lam > 0)
+        self.run_lams = [
+            2
+            * torch.tensor(self.lams[pos : pos + c], dtype=self.P.dtype)
+            .to(self.P.device)
+            .view(c, 1, 1)
+            for _, c, _, pos in self.runs
+        ]
 
     def keep(self, keep_nets: list[bool]) -> None:
         """Slice out the networks whose entry of ``keep_nets`` is False."""
@@ -233,8 +241,10 @@ class _Group:
         f["r"] = r
         a = P[:, d + 3]
         out = torch.empty(len(self.nets), n, dtype=P.dtype, device=P.device)
-        for pos, (s, e) in enumerate(self.bounds):
-            torch.mv(r[s:e].T, a[s:e], out=out[pos])  # f_j(x_i) = Σ_{ℓ ∈ N_j} a_ℓ r_ℓi
+        for s, c, k, pos in self.runs:  # f_j(x_i) = Σ_{ℓ ∈ N_j} a_ℓ r_ℓi
+            rows = slice(s, s + c * k)
+            ar, rr = a[rows].view(c, 1, k), r[rows].view(c, k, n)
+            torch.bmm(ar, rr, out=out[pos : pos + c].view(c, 1, n))
         f["residual"] = out - self.data.y
         f["loss"] = f["residual"].square().mean(1)
         f["memorized"] = (torch.sign(out) == self.data.y).all(1) & (f["loss"] <= eps)
@@ -249,8 +259,8 @@ class _Group:
         n, d = xa.shape[0], xa.shape[1] - 1
         dout = f["residual"].mul_(2.0 / n)  # ∂L_j/∂f_j(x_i)
         work = f["r"].sign_()  # 1[h > 0]
-        for pos, (s, e) in enumerate(self.bounds):
-            work[s:e].mul_(dout[pos])
+        for s, c, k, pos in self.runs:
+            work[s : s + c * k].view(c, k, n).mul_(dout[pos : pos + c].view(c, 1, n))
         gu = torch.mm(
             work, xa, out=self._buffer("gu", d + 1)
         )  # Σ_i 1[h_ℓi > 0] ∂L/∂f(x_i) [x̃_i, 1]
@@ -283,22 +293,31 @@ class _Group:
     def add_penalty(self, grad: torch.Tensor, za: torch.Tensor) -> None:
         """Add λ_j ∂R_j/∂θ to ``grad``, R_j = (1/T) Σ_t ‖∇f_j(z_t)‖², at ``za`` = [z, 1].
 
-        Without batch norm, ∇f(z) = Σ_ℓ a_ℓ m_ℓt w_ℓ with m_ℓt = 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0];
-        with G_t = ∇f(z_t): ∂R/∂a_ℓ = (2/T) Σ_t m_ℓt ⟨w_ℓ, G_t⟩, ∂R/∂w_ℓ = (2/T) a_ℓ Σ_t
-        m_ℓt G_t, ∂R/∂b_ℓ = 0 (:func:`lawlib.frontier.penalty_and_gradient` for one
-        network). A run of r networks of width k is three (r batched) products.
+        Without batch norm, ∇f(z_t) = G_t = Σ_ℓ a_ℓ m_ℓt w_ℓ with m_ℓt = 1[⟨w_ℓ, z_t⟩ +
+        b_ℓ > 0], and with H_ℓ = (2/T) Σ_t m_ℓt G_t: ∂R/∂w_ℓ = a_ℓ H_ℓ, ∂R/∂a_ℓ =
+        ⟨w_ℓ, H_ℓ⟩, ∂R/∂b_ℓ = 0 (:func:`lawlib.frontier.penalty_and_gradient` for one
+        network). One product for the pattern m, then two batched products per run of
+        networks of equal width.
         """
-        P, (t, d) = self.P, (za.shape[0], za.shape[1] - 1)
-        lams = torch.tensor(self.lams, dtype=P.dtype, device=P.device) * (2.0 / t)
-        for s, r, k, pos in self.runs:
-            e = s + r * k
-            mask = torch.mm(P[s:e, : d + 1], za.T).gt_(0).to(P.dtype).view(r, k, t)
-            w, a = P[s:e, :d].view(r, k, d), P[s:e, d + 3].view(r, k, 1)
-            g = torch.bmm((mask * a).transpose(1, 2), w)  # (r, T, d): ∇f_j(z_t)
-            g.mul_(lams[pos : pos + r].view(r, 1, 1))
-            dots = torch.bmm(w, g.transpose(1, 2)).mul_(mask)  # m_ℓt ⟨w_ℓ, G_t⟩
-            grad[s:e, d + 3] += dots.sum(2).view(-1)
-            grad[s:e, :d] += (torch.bmm(mask, g).mul_(a)).view(-1, d)
+        P, (t, d), kp = self.P, (za.shape[0], za.shape[1] - 1), self.penalized
+        if kp == 0:
+            return
+        mask = torch.mm(P[:kp, : d + 1], za.T, out=self._buffer("mask", t)[:kp])
+        mask.gt_(0)
+        am = torch.mul(mask, P[:kp, d + 3 : d + 4], out=self._buffer("am", t)[:kp])
+        h = self._buffer("h", d)[:kp]
+        for (s, c, k, pos), lams in zip(self.runs, self.run_lams):
+            if self.lams[pos] == 0:
+                break
+            rows = slice(s, s + c * k)
+            g = torch.bmm(
+                am[rows].view(c, k, t).transpose(1, 2), P[rows, :d].view(c, k, d)
+            )
+            g.mul_(lams / t)  # λ_j (2/T) G_t, (c, T, d)
+            torch.bmm(mask[rows].view(c, k, t), g, out=h[rows].view(c, k, d))
+        w, a = P[:kp, :d], P[:kp, d + 3 : d + 4]
+        grad[:kp, d + 3] += torch.mul(w, h, out=self._buffer("tmp_d", d)[:kp]).sum(1)
+        grad[:kp, :d].addcmul_(h, a)
 
     def adam_step(self, grad: torch.Tensor, t: int, lr: float) -> None:
         """One Adam step (t = 1, 2, …) on every parameter (:func:`lawlib.train.adam_update_`)."""
@@ -531,9 +550,9 @@ def train_batched(
     cap = _group_capacity(x.shape[1], dtype, device)
     for s in sorted(set(datasets)):
         data = _Data(x[s], y[s], batch_norm)
-        nets = sorted(  # by width (then λ): equal widths are contiguous
+        nets = sorted(  # penalized first, by width: equal widths are contiguous
             (j for j in range(m) if datasets[j] == s),
-            key=lambda j: (widths[j], lams[j] if lams else 0.0),
+            key=lambda j: (lams[j] == 0, widths[j], lams[j]) if lams else widths[j],
         )
         packs: list[list[int]] = [[]]
         for j in nets:  # narrowest first, packed into groups of at most ``cap`` neurons
