@@ -5,12 +5,12 @@ Trains the chapter's grid (every width × λ × seed, ``lawlib.frontier.train_pe
 and counts its useful flops from the shapes and the steps each network took: per Adam
 step 2knd for the forward pass and 2knd for ∂W, one more forward for the stopping check,
 and for a penalized network 6kTd (the activation pattern at the T penalty points, the
-input gradients G, and H_ℓ = Σ_t m_ℓt G_t, which gives both ∂a and ∂W of the penalty). The flop-bound limit is that count divided
-by the float32 matrix-multiply rate measured in the same run
-(``lawlib.hardware.matmul_throughput``, before each repeat); the ratio time/limit is
-the figure of merit (1 = the machine's pace). Median and range over the repeats, for
-each thread count, with the load average. ``--reference`` also times one network at a
-time (torch.optim.Adam, double-backward penalty).
+input gradients G, and H_ℓ = Σ_t m_ℓt G_t, which gives both ∂a and ∂W of the penalty).
+The flop-bound limit is that count divided by the float32 matrix-multiply rate measured
+in the same run (``lawlib.hardware.matmul_throughput``, before each repeat); the ratio
+time/limit is the figure of merit (1 = the machine's pace). Median and range over the
+repeats, for each thread count, with the load average. ``--reference`` also times one
+network at a time (torch.optim.Adam, double-backward penalty).
 
 Usage: python benchmarks/frontier_trainer.py [--scale quick] [--repeats 3]
 [--threads 2,1] [--steps N] [--reference]

@@ -1,14 +1,13 @@
 """Many 2-layer ReLU networks trained at once, as one batched model.
 
-The law of robustness is a statement about a whole sweep of sizes, so the universal-law chapter
-trains dozens to hundreds of networks f_j(x) = Σ_{ℓ ∈ N_j} a_ℓ ReLU(BN_ℓ(⟨w_ℓ, x⟩ + b_ℓ)),
-one per (width k_j, seed), on the same data. Training them one after another
-wastes the machine on small matrix products and Python overhead. Here every
-neuron of every network is a column of ONE weight matrix W ∈ R^{K×d},
-K = Σ_j k_j, so a forward pass of the whole sweep is a single product
-x Wᵀ ∈ R^{n×K} and the outputs are segment sums f = (a ⊙ ReLU(·)) S with a 0/1
-matrix S ∈ R^{K×m} that says which network each neuron belongs to. No width is
-padded.
+The law of robustness is a statement about a whole sweep of sizes, so the universal-law
+chapter trains dozens to hundreds of networks f_j(x) = Σ_{ℓ ∈ N_j} a_ℓ ReLU(BN_ℓ(⟨w_ℓ,
+x⟩ + b_ℓ)), one per (width k_j, seed), on the same data. Training them one after another
+wastes the machine on small matrix products and Python overhead. Here every neuron of
+every network is a column of ONE weight matrix W ∈ R^{K×d}, K = Σ_j k_j, so a forward
+pass of the whole sweep is a single product x Wᵀ ∈ R^{n×K} and the outputs are segment
+sums f = (a ⊙ ReLU(·)) S with a 0/1 matrix S ∈ R^{K×m} that says which network each
+neuron belongs to. No width is padded.
 
 Why this gives exactly the networks one would get one at a time:
 
@@ -63,15 +62,16 @@ def gaussian_sign_data(
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The generic data of Bubeck–Li–Nagaraj (section 5): x_i ~ N(0, I_d/d) i.i.d., y_i uniform ±1
-    independent of x. Returns (x of shape (n, d), y of shape (n,))."""
+    """The generic data of Bubeck–Li–Nagaraj (section 5): x_i ~ N(0, I_d/d) i.i.d., y_i
+    uniform ±1 independent of x. Returns (x of shape (n, d), y of shape (n,))."""
     n = check_int("n", n, minimum=2)
     g = make_generator(seed, device)
     return sample_gaussian(n, d, g, dtype=dtype), random_signs(n, g, dtype=dtype)
 
 
 def _cache_bytes() -> int:
-    """Size of the CPU's last-level cache in bytes: from /sys (Linux), else ``os.sysconf``, else 8 MiB."""
+    """Size of the CPU's last-level cache in bytes: from /sys (Linux), else
+    ``os.sysconf``, else 8 MiB."""
     best = 0
     for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
         try:
@@ -98,18 +98,22 @@ def _cache_bytes() -> int:
     return 8 << 20
 
 
-_CACHE_FRACTION = 0.5  # of the last-level cache, for a group's n×k work matrix (the rest: x, weights, other core)
+# of the last-level cache, for a group's n×k work matrix (the rest: x, weights, other
+# core)
+_CACHE_FRACTION = 0.5
 
 
 def _group_capacity(
     n: int, dtype: torch.dtype, device: torch.device | str = "cpu"
 ) -> int:
-    """How many neurons one group may hold so that its k×n work matrix fits in the CPU's cache.
+    """How many neurons one group may hold so that its k×n work matrix fits in the CPU's
+    cache.
 
-    On the CPU a training step is bound by memory traffic unless the pre-activations of a group stay in
-    the last-level cache between the forward and the backward pass, so groups hold at most
-    ``_CACHE_FRACTION`` of the cache (read from the system). On a GPU the limit is kernel launches, not
-    cache, so there it is unbounded (one group per data set). A network wider than this is a group alone.
+    On the CPU a training step is bound by memory traffic unless the pre-activations of
+    a group stay in the last-level cache between the forward and the backward pass, so
+    groups hold at most ``_CACHE_FRACTION`` of the cache (read from the system). On a
+    GPU the limit is kernel launches, not cache, so there it is unbounded (one group per
+    data set). A network wider than this is a group alone.
     """
     if torch.device(device).type != "cpu":
         return 1 << 62
@@ -118,11 +122,13 @@ def _group_capacity(
 
 
 class _Data:
-    """One data set as the groups use it: [x − x̄, 1] (n×(d+1)), x̄ and the covariance Σ = (1/n) Σ_i x̃_i x̃_iᵀ.
+    """One data set as the groups use it: [x − x̄, 1] (n×(d+1)), x̄ and the covariance Σ
+    = (1/n) Σ_i x̃_i x̃_iᵀ.
 
-    With batch norm, a neuron's pre-activation over the batch is ⟨w, x_i⟩ + b, of mean ⟨w, x̄⟩ + b and
-    (biased) variance wᵀΣw, so its normalized value α⟨w, x_i − x̄⟩ + β (α = γ/√(wᵀΣw + ε)) is ONE matrix
-    product with the centred data: batch norm folds into the first layer. Without batch norm x̄ = 0.
+    With batch norm, a neuron's pre-activation over the batch is ⟨w, x_i⟩ + b, of mean
+    ⟨w, x̄⟩ + b and (biased) variance wᵀΣw, so its normalized value α⟨w, x_i − x̄⟩ + β
+    (α = γ/√(wᵀΣw + ε)) is ONE matrix product with the centred data: batch norm folds
+    into the first layer. Without batch norm x̄ = 0.
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_norm: bool) -> None:
@@ -137,15 +143,18 @@ class _Data:
 
 
 class _Group:
-    """Networks that fit one data set, trained together: their neurons (rows), Adam moments and buffers.
+    """Networks that fit one data set, trained together: their neurons (rows), Adam
+    moments and buffers.
 
-    Parameters live in ONE k×(d+4) matrix P, row ℓ = [w_ℓ, b_ℓ, γ_ℓ, β_ℓ, a_ℓ]; each network's neurons are
-    consecutive rows, so a network is a row range. A step is two matrix products with the data, one
-    (k×(d+1))·((d+1)×n) forward and one (k×n)·(n×(d+1)) backward, with the k×n work matrix kept in one
-    reused buffer that fits in cache (:func:`_group_capacity`); the forward and backward passes are
-    written out (no autograd). Gradients (with x̃ = x − x̄, h = α⟨w, x̃⟩ + β, g_ℓi = a_ℓ 1[h_ℓi > 0] ∂L/∂f(x_i),
-    G_ℓ = Σ_i g_ℓi x̃_i, s = √(wᵀΣw + ε)):  ∂β = Σ_i g_ℓi,  ∂γ = ⟨w, G⟩/s,
-    ∂w = (γ/s)(G − (⟨w, G⟩/s²) Σw),  ∂b = 0 (batch norm removes b),  ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i).
+    Parameters live in ONE k×(d+4) matrix P, row ℓ = [w_ℓ, b_ℓ, γ_ℓ, β_ℓ, a_ℓ]; each
+    network's neurons are consecutive rows, so a network is a row range. A step is two
+    matrix products with the data, one (k×(d+1))·((d+1)×n) forward and one
+    (k×n)·(n×(d+1)) backward, with the k×n work matrix kept in one reused buffer that
+    fits in cache (:func:`_group_capacity`); the forward and backward passes are written
+    out (no autograd). Gradients (with x̃ = x − x̄, h = α⟨w, x̃⟩ + β, g_ℓi = a_ℓ 1[h_ℓi
+    > 0] ∂L/∂f(x_i), G_ℓ = Σ_i g_ℓi x̃_i, s = √(wᵀΣw + ε)):  ∂β = Σ_i g_ℓi,  ∂γ = ⟨w,
+    G⟩/s, ∂w = (γ/s)(G − (⟨w, G⟩/s²) Σw),  ∂b = 0 (batch norm removes b),  ∂a_ℓ = Σ_i
+    r_ℓi ∂L/∂f(x_i).
     """
 
     def __init__(
@@ -203,7 +212,8 @@ class _Group:
         self._bounds()
 
     def _buffer(self, name: str, cols: int) -> torch.Tensor:
-        """A k×cols work matrix, allocated once and reused (fresh large allocations cost page faults every step)."""
+        """A k×cols work matrix, allocated once and reused (fresh large allocations cost
+        page faults every step)."""
         k = self.P.shape[0]
         buf = self.buffers.get(name)
         if buf is None or buf.shape[0] < k or buf.shape[1] != cols:
@@ -213,7 +223,8 @@ class _Group:
         return buf[:k]
 
     def forward(self, eps: float) -> dict[str, torch.Tensor]:
-        """Train-mode forward pass: per-network outputs, losses, memorization flags, and what backward needs."""
+        """Train-mode forward pass: per-network outputs, losses, memorization flags, and
+        what backward needs."""
         P, xa = self.P, self.data.xa
         n, d = xa.shape[0], xa.shape[1] - 1
         w = P[:, :d]
@@ -251,7 +262,8 @@ class _Group:
         return f
 
     def backward(self, f: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The gradient of Σ_j L_j, L_j = (1/n) Σ_i (f_j(x_i) − y_i)², as a k×(d+4) matrix laid out like P.
+        """The gradient of Σ_j L_j, L_j = (1/n) Σ_i (f_j(x_i) − y_i)², as a k×(d+4)
+        matrix laid out like P.
 
         Overwrites the work matrix (r becomes 1[h > 0] ∂L/∂f).
         """
@@ -266,7 +278,8 @@ class _Group:
         )  # Σ_i 1[h_ℓi > 0] ∂L/∂f(x_i) [x̃_i, 1]
         a = P[:, d + 3]
         grad = self._buffer("grad", d + 4)
-        # ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i) = ⟨[α w, β]_ℓ, gu_ℓ⟩ since r_ℓi = 1[h_ℓi > 0] ⟨[α w, β]_ℓ, [x̃_i, 1]⟩
+        # ∂a_ℓ = Σ_i r_ℓi ∂L/∂f(x_i) = ⟨[α w, β]_ℓ, gu_ℓ⟩ since r_ℓi = 1[h_ℓi > 0] ⟨[α
+        # w, β]_ℓ, [x̃_i, 1]⟩
         grad[:, d + 3] = torch.mul(f["v"], gu, out=self._buffer("tmp_d1", d + 1)).sum(1)
         g = gu.mul_(a.unsqueeze(1))  # [G, ∂β] = a_ℓ gu_ℓ
         if self.batch_norm:
@@ -291,7 +304,8 @@ class _Group:
         return grad
 
     def add_penalty(self, grad: torch.Tensor, za: torch.Tensor) -> None:
-        """Add λ_j ∂R_j/∂θ to ``grad``, R_j = (1/T) Σ_t ‖∇f_j(z_t)‖², at ``za`` = [z, 1].
+        """Add λ_j ∂R_j/∂θ to ``grad``, R_j = (1/T) Σ_t ‖∇f_j(z_t)‖², at ``za`` = [z,
+        1].
 
         Without batch norm, ∇f(z_t) = G_t = Σ_ℓ a_ℓ m_ℓt w_ℓ with m_ℓt = 1[⟨w_ℓ, z_t⟩ +
         b_ℓ > 0], and with H_ℓ = (2/T) Σ_t m_ℓt G_t: ∂R/∂w_ℓ = a_ℓ H_ℓ, ∂R/∂a_ℓ =
@@ -320,12 +334,14 @@ class _Group:
         grad[:kp, :d].addcmul_(h, a)
 
     def adam_step(self, grad: torch.Tensor, t: int, lr: float) -> None:
-        """One Adam step (t = 1, 2, …) on every parameter (:func:`lawlib.train.adam_update_`)."""
+        """One Adam step (t = 1, 2, …) on every parameter
+        (:func:`lawlib.train.adam_update_`)."""
         denom = self._buffer("denom", grad.shape[1])
         adam_update_(self.P, grad, self.m1, self.m2, t, lr, denom=denom)
 
     def weights(self, pos: int, f: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Network ``pos``'s parameters (and, with batch norm, its full-batch statistics) as a dict of copies."""
+        """Network ``pos``'s parameters (and, with batch norm, its full-batch
+        statistics) as a dict of copies."""
         s, e = self.bounds[pos]
         d = self.data.xa.shape[1] - 1
         p = self.P[s:e]
@@ -347,7 +363,8 @@ class _Group:
 def _hidden(
     x: torch.Tensor, p: dict[str, torch.Tensor], batch_norm: bool
 ) -> torch.Tensor:
-    """Eval-mode hidden pre-activations (after batch norm with the stored statistics, before the ReLU)."""
+    """Eval-mode hidden pre-activations (after batch norm with the stored statistics,
+    before the ReLU)."""
     pre = torch.addmm(p["bias"], x, p["weight"].T)
     if not batch_norm:
         return pre
@@ -356,7 +373,8 @@ def _hidden(
 
 @dataclass
 class BatchedResult:
-    """A trained sweep: per-network outcome arrays (in the order the networks were given) and the weights."""
+    """A trained sweep: per-network outcome arrays (in the order the networks were
+    given) and the weights."""
 
     widths: np.ndarray
     seeds: np.ndarray
@@ -370,7 +388,8 @@ class BatchedResult:
     _weights: list[dict[str, torch.Tensor]] = field(repr=False, default_factory=list)
 
     def network(self, j: int) -> nn.Sequential:
-        """A standalone eval-mode copy of network ``j``: Linear(d, k) → [BatchNorm1d(k)] → ReLU → Linear(k, 1) → Flatten."""
+        """A standalone eval-mode copy of network ``j``: Linear(d, k) → [BatchNorm1d(k)]
+        → ReLU → Linear(k, 1) → Flatten."""
         j = check_int("j", j, minimum=0)
         if j >= len(self._weights):
             raise ValueError(
@@ -411,7 +430,7 @@ class BatchedResult:
         return z.to(self._weights[0]["weight"])
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """f_j(x_t) for every network j and point t, shape (m, T), in one batched pass."""
+        """f_j(x_t) for every network j and point t, shape (m, T), in one pass."""
         x = self._check_points("x", x)
         p, owner = self._stacked()
         with torch.no_grad():
@@ -425,8 +444,9 @@ class BatchedResult:
     def gradient_norms(self, z: torch.Tensor) -> torch.Tensor:
         """‖∇f_j(z_t)‖ for every network j and point t, shape (m, T), exact.
 
-        For the eval-mode network, ∇f_j(z) = Σ_{ℓ∈N_j} a_ℓ s_ℓ 1[BN_ℓ(⟨w_ℓ, z⟩ + b_ℓ) > 0] w_ℓ with
-        s_ℓ = γ_ℓ/√(v_ℓ + ε) (s_ℓ = 1 without batch norm): one (T×k_j)·(k_j×d) product per network.
+        For the eval-mode network, ∇f_j(z) = Σ_{ℓ∈N_j} a_ℓ s_ℓ 1[BN_ℓ(⟨w_ℓ, z⟩ + b_ℓ) >
+        0] w_ℓ with s_ℓ = γ_ℓ/√(v_ℓ + ε) (s_ℓ = 1 without batch norm): one
+        (T×k_j)·(k_j×d) product per network.
         """
         z = self._check_points("z", z)
         out = torch.empty(
@@ -444,7 +464,8 @@ class BatchedResult:
         return out
 
     def max_gradient(self, z: torch.Tensor) -> np.ndarray:
-        """The maximum random gradient max_t ‖∇f_j(z_t)‖ of each network (the proxy of Bubeck–Li–Nagaraj)."""
+        """The maximum random gradient max_t ‖∇f_j(z_t)‖ of each network (the proxy of
+        Bubeck–Li–Nagaraj)."""
         return self.gradient_norms(z).max(1).values.cpu().numpy()
 
 
@@ -461,7 +482,8 @@ def _check_sweep(x, y, widths, seeds, datasets):
         y = y.unsqueeze(0)
     if y.shape != x.shape[:2]:
         raise ValueError(
-            f"y must have shape {tuple(x.shape[:2])} (one label per point of each data set), got {tuple(y.shape)}"
+            f"y must have shape {tuple(x.shape[:2])} (one label per point of each "
+            f"data set), got {tuple(y.shape)}"
         )
     widths = [check_int(f"widths[{i}]", k, minimum=1) for i, k in enumerate(widths)]
     seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
@@ -478,11 +500,13 @@ def _check_sweep(x, y, widths, seeds, datasets):
     )
     if len(datasets) != len(widths):
         raise ValueError(
-            f"datasets must have one entry per network ({len(widths)}), got {len(datasets)}"
+            f"datasets must have one entry per network ({len(widths)}), got "
+            f"{len(datasets)}"
         )
     if max(datasets) >= x.shape[0]:
         raise ValueError(
-            f"datasets must index the {x.shape[0]} data set(s) in x, got {max(datasets)}"
+            f"datasets must index the {x.shape[0]} data set(s) in x, got "
+            f"{max(datasets)}"
         )
     return x, y, widths, seeds, datasets
 
@@ -502,7 +526,8 @@ def train_batched(
     lams: Sequence[float] | None = None,
     penalty_points: Callable[[], torch.Tensor] | None = None,
 ) -> BatchedResult:
-    """Train m = len(widths) 2-layer ReLU networks at once, full batch, with Adam on the square loss.
+    """Train m = len(widths) 2-layer ReLU networks at once, full batch, with Adam on the
+    square loss.
 
     Network j has ``widths[j]`` neurons, is initialised exactly like
     ``two_layer_relu(d, widths[j], batch_norm=batch_norm,
@@ -580,7 +605,7 @@ def train_batched(
     weights: list[dict[str, torch.Tensor]] = [{} for _ in range(m)]
 
     def freeze(g: _Group, stop: list[bool], f: dict[str, torch.Tensor]) -> None:
-        """Record the weights (and full-batch statistics) of the networks in ``stop``."""
+        """Record the weights (and batch statistics) of the networks in ``stop``."""
         loss, mem = f["loss"].tolist(), f["memorized"].tolist()
         for pos, j in enumerate(g.nets):
             if stop[pos]:
@@ -636,7 +661,8 @@ def train_batched(
 
 
 def _initial_rows(d: int, k: int, seed: int, batch_norm: bool) -> torch.Tensor:
-    """Network ``two_layer_relu(d, k, generator=make_generator(seed))`` as rows [w, b, γ, β, a]."""
+    """Network ``two_layer_relu(d, k, generator=make_generator(seed))`` as rows [w, b,
+    γ, β, a]."""
     net = two_layer_relu(d, k, batch_norm=batch_norm, generator=make_generator(seed))
     one, zero = torch.ones(k, 1), torch.zeros(k, 1)
     first, last = net[0], net[-2]
@@ -661,10 +687,11 @@ def max_gradient_experiment(
 ) -> dict[str, np.ndarray]:
     """One cell of the Bubeck–Li–Nagaraj experiments (section 5).
 
-    For each seed s a data set x ~ N(0, I_d/d), y = ±1 (:func:`gaussian_sign_data` with seed s); every width
-    k in ``widths`` is trained on every data set (initialisation seed 10⁶·(s + 1) + i for the i-th width),
-    all in one :func:`train_batched` call; then the maximum random gradient max_t ‖∇f(z_t)‖ over ``n_fresh``
-    fresh points z_t ~ N(0, I_d/d) (seed 2³¹ + s). Returns a dict of numpy arrays, one entry per network:
+    For each seed s a data set x ~ N(0, I_d/d), y = ±1 (:func:`gaussian_sign_data` with
+    seed s); every width k in ``widths`` is trained on every data set (initialisation
+    seed 10⁶·(s + 1) + i for the i-th width), all in one :func:`train_batched` call;
+    then the maximum random gradient max_t ‖∇f(z_t)‖ over ``n_fresh`` fresh points z_t ~
+    N(0, I_d/d) (seed 2³¹ + s). Returns a dict of numpy arrays, one entry per network:
     n, d, k, seed, n_parameters, memorized, steps, final_loss, max_gradient.
     """
     n = check_int("n", n, minimum=2)
@@ -724,7 +751,8 @@ def max_gradient_experiment(
 
 
 def concat_records(records: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Concatenate the outputs of several :func:`max_gradient_experiment` calls key by key."""
+    """Concatenate the outputs of several :func:`max_gradient_experiment` calls key by
+    key."""
     records = list(records)
     if not records:
         raise ValueError("records must hold at least one experiment's output")

@@ -20,8 +20,8 @@ norm ‖W‖₂ (the class whose Lipschitz constant is at most M^D).
   (W = U min(S, M) Vᵀ), which is the nearest point of the ball in Frobenius distance.
 * :func:`train_constrained` — projected full-batch Adam on the square loss,
   stopping each network as soon as it fits *below the noise level*,
-  (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (the memorization-model chapter's partial memorization), and
-  keeping the weights at that moment.
+  (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (the memorization-model chapter's partial
+  memorization), and keeping the weights at that moment.
 * :func:`smallest_fitting_depth` — tries D = 1, 2, … and reports, for each data
   set, the first depth at which a constrained network fits below the noise level.
 """
@@ -78,7 +78,8 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
     w = check_tensor("weight", weight)
     if w.ndim < 2:
         raise ValueError(
-            f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(w.shape)}"
+            "weight must have at least 2 dimension(s) (…, out, in), got shape "
+            f"{tuple(w.shape)}"
         )
     norm = check_norm(norm)
     w = w.detach()
@@ -90,13 +91,13 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
 def project_weight_norm(
     weight: torch.Tensor, max_norm: float, norm: str = "frobenius"
 ) -> torch.Tensor:
-    """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in place**.
+    """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in
+    place**.
 
-    Frobenius: W ← W · min(1, M/‖W‖_F). Spectral: W = U diag(S) Vᵀ ← U diag(min(S, M)) Vᵀ.
-    Both are the Euclidean (Frobenius-distance) projection onto the ball; a
-    matrix already inside it is returned unchanged (up to rounding for the
-    spectral case, where only matrices with ‖W‖₂ > M are recomputed).
-    Returns ``weight``.
+    Frobenius: W ← W · min(1, M/‖W‖_F). Spectral: W = U diag(S) Vᵀ ← U diag(min(S, M))
+    Vᵀ. Both are the Euclidean (Frobenius-distance) projection onto the ball; a matrix
+    already inside it is returned unchanged (up to rounding for the spectral case, where
+    only matrices with ‖W‖₂ > M are recomputed). Returns ``weight``.
     """
     if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
         raise ValueError(
@@ -104,7 +105,8 @@ def project_weight_norm(
         )
     if weight.ndim < 2:
         raise ValueError(
-            f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(weight.shape)}"
+            "weight must have at least 2 dimension(s) (…, out, in), got shape "
+            f"{tuple(weight.shape)}"
         )
     if weight.numel() and not bool(torch.isfinite(weight).all()):
         raise ValueError("weight contains NaN or infinite values")
@@ -133,7 +135,8 @@ def project_weight_norm(
 
 @contextlib.contextmanager
 def one_cpu_thread(device: torch.device):
-    """Run torch's CPU kernels on one thread inside the block (restoring the setting after).
+    """Run torch's CPU kernels on one thread inside the block (restoring the setting
+    after).
 
     The training loops of this module launch many tiny batched products; on a
     CPU, splitting each over several threads costs more in synchronisation
@@ -156,13 +159,15 @@ def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
     depth = check_int("depth", depth, minimum=1)
     if isinstance(width, (str, bytes, bool)):
         raise ValueError(
-            f"width must be an integer or a sequence of {depth - 1} hidden widths, got {width!r}"
+            f"width must be an integer or a sequence of {depth - 1} hidden widths, "
+            f"got {width!r}"
         )
     if isinstance(width, Sequence) or hasattr(width, "__iter__"):
         hidden = list(width)
         if len(hidden) != depth - 1:
             raise ValueError(
-                f"width must list depth - 1 = {depth - 1} hidden widths, got {len(hidden)}"
+                f"width must list depth - 1 = {depth - 1} hidden widths, got "
+                f"{len(hidden)}"
             )
         hidden = [check_int(f"width[{i}]", w, minimum=1) for i, w in enumerate(hidden)]
     else:
@@ -172,7 +177,8 @@ def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
 
 
 class ConstrainedMLP(nn.Module):
-    """G bias-free ReLU networks x ↦ W_D ReLU(⋯ ReLU(W_1 x)) of depth D with ‖W_j‖ ≤ M, held as one module.
+    """G bias-free ReLU networks x ↦ W_D ReLU(⋯ ReLU(W_1 x)) of depth D with ‖W_j‖ ≤ M,
+    held as one module.
 
     ``weights[j]`` has shape (G, size_{j+1}, size_j) for the layer sizes
     d → width → … → width → 1 (``width`` may also list the D − 1 hidden widths).
@@ -222,11 +228,13 @@ class ConstrainedMLP(nn.Module):
             h = x
         else:
             raise ValueError(
-                f"x must have shape (m, {self.sizes[0]}) or ({self.n_networks}, m, {self.sizes[0]}), got {tuple(x.shape)}"
+                f"x must have shape (m, {self.sizes[0]}) or ({self.n_networks}, m, "
+                f"{self.sizes[0]}), got {tuple(x.shape)}"
             )
         if h.shape[-1] != self.sizes[0]:
             raise ValueError(
-                f"x must have {self.sizes[0]} columns (the input dimension d), got {h.shape[-1]}"
+                f"x must have {self.sizes[0]} columns (the input dimension d), got "
+                f"{h.shape[-1]}"
             )
         for j, w in enumerate(self.weights):
             h = torch.bmm(h, w.transpose(1, 2))
@@ -241,12 +249,14 @@ class ConstrainedMLP(nn.Module):
         return self
 
     def layer_norms(self, norm: str | None = None) -> torch.Tensor:
-        """The norms ‖W_j‖ of every layer of every network, shape (G, D) (``norm`` defaults to the constraint's)."""
+        """The norms ‖W_j‖ of every layer of every network, shape (G, D) (``norm``
+        defaults to the constraint's)."""
         norm = self.norm if norm is None else norm
         return torch.stack([weight_norms(w, norm) for w in self.weights], dim=1)
 
     def network(self, g: int = 0) -> nn.Sequential:
-        """Network ``g`` as a plain ``nn.Sequential`` of bias-free ``nn.Linear`` and ``nn.ReLU`` (a copy, in eval mode)."""
+        """Network ``g`` as a plain ``nn.Sequential`` of bias-free ``nn.Linear`` and
+        ``nn.ReLU`` (a copy, in eval mode)."""
         g = check_int("g", g, minimum=0)
         if g >= self.n_networks:
             raise ValueError(f"g must be < n_networks = {self.n_networks}, got {g}")
@@ -268,7 +278,8 @@ class ConstrainedMLP(nn.Module):
         idx = torch.as_tensor(index, dtype=torch.long).reshape(-1)
         if idx.numel() == 0 or int(idx.min()) < 0 or int(idx.max()) >= self.n_networks:
             raise ValueError(
-                f"index must list networks in 0..{self.n_networks - 1}, got {idx.tolist()}"
+                f"index must list networks in 0..{self.n_networks - 1}, got "
+                f"{idx.tolist()}"
             )
         new = ConstrainedMLP.__new__(ConstrainedMLP)
         nn.Module.__init__(new)
@@ -285,7 +296,10 @@ class ConstrainedMLP(nn.Module):
         return new
 
     def extra_repr(self) -> str:
-        return f"n_networks={self.n_networks}, sizes={self.sizes}, {self.norm} norm <= {self.max_norm:g} per layer"
+        return (
+            f"n_networks={self.n_networks}, sizes={self.sizes}, "
+            f"{self.norm} norm <= {self.max_norm:g} per layer"
+        )
 
 
 @dataclass
@@ -345,7 +359,8 @@ def _check_batched_data(x, y, mask, n_networks: int | None):
     else:
         if mask.shape[1] != x.shape[1] or mask.shape[0] not in (1, G):
             raise ValueError(
-                f"mask must have shape (n,) or (G, n) = ({G}, {x.shape[1]}), got {tuple(mask.shape)}"
+                f"mask must have shape (n,) or (G, n) = ({G}, {x.shape[1]}), got "
+                f"{tuple(mask.shape)}"
             )
         if not bool(((mask == 0) | (mask == 1)).all()):
             raise ValueError(
@@ -360,7 +375,8 @@ def _check_batched_data(x, y, mask, n_networks: int | None):
 def _fit_loop(
     model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses
 ) -> None:
-    """The loop of :func:`train_constrained` (updates ``fitted``, ``fit_step``, ``best`` and ``result_losses`` in place)."""
+    """The loop of :func:`train_constrained` (updates ``fitted``, ``fit_step``, ``best``
+    and ``result_losses`` in place)."""
     for t in range(steps + 1):
         opt.zero_grad()
         out = model(x)
@@ -390,7 +406,8 @@ def train_constrained(
     lr: float = 1e-2,
     mask: torch.Tensor | None = None,
 ) -> ConstrainedFit:
-    """Projected full-batch Adam on the square loss, network by network, until each fits below the noise level.
+    """Projected full-batch Adam on the square loss, network by network, until each fits
+    below the noise level.
 
     Network g sees the points x[g] (shape (G, n, d), or (n, d) shared) with
     labels y[g]; ``mask[g, i] = 0`` marks padding, so data sets of different
@@ -406,7 +423,8 @@ def train_constrained(
     x, y, mask = _check_batched_data(x, y, mask, model.n_networks)
     if x.shape[2] != model.sizes[0]:
         raise ValueError(
-            f"x must have {model.sizes[0]} columns (the model's input dimension), got {x.shape[2]}"
+            f"x must have {model.sizes[0]} columns (the model's input dimension), got"
+            f" {x.shape[2]}"
         )
     sigma = check_positive("sigma", sigma)
     epsilon = check_positive("epsilon", epsilon)
@@ -490,7 +508,8 @@ def smallest_fitting_depth(
     mask: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
 ) -> DepthSearch:
-    """For each data set, the smallest depth D in ``depths`` at which a network of :class:`ConstrainedMLP` fits it below the noise level.
+    """For each data set, the smallest depth D in ``depths`` at which a network of
+    :class:`ConstrainedMLP` fits it below the noise level.
 
     The depths are tried in increasing order; at each one, only the data sets
     not fitted yet are trained (``restarts`` independent initialisations each,
@@ -561,9 +580,10 @@ def smallest_fitting_depth(
 
 @dataclass
 class DepthExperiment:
-    """The result of :func:`depth_experiment`: ``depth[s][k]`` is the smallest depth found for seed ``seeds[s]``
-    and n = ``ns[k]`` (``None`` if none of the depths tried fitted), ``networks[s][k]`` the network that fitted,
-    ``x[s]``, ``y[s]`` the seed's points and labels (the data set of size n is their first n rows)."""
+    """The result of :func:`depth_experiment`: ``depth[s][k]`` is the smallest depth
+    found for seed ``seeds[s]`` and n = ``ns[k]`` (``None`` if none of the depths tried
+    fitted), ``networks[s][k]`` the network that fitted, ``x[s]``, ``y[s]`` the seed's
+    points and labels (the data set of size n is their first n rows)."""
 
     ns: list[int]
     seeds: list[int]
@@ -593,7 +613,8 @@ def depth_experiment(
     seeds: Sequence[int] = (0,),
     device: torch.device | str = "cpu",
 ) -> DepthExperiment:
-    """the weight-bounded chapter's experiment: for growing n, the smallest depth at which a weight-bounded network fits pure noise.
+    """the weight-bounded chapter's experiment: for growing n, the smallest depth at
+    which a weight-bounded network fits pure noise.
 
     For each seed, n_max = max(ns) points uniform on S^{d−1} with uniform
     random signs as labels (σ = 1: the labels are pure noise); the data set of

@@ -1,27 +1,30 @@
-"""Robust training across widths: the frontier of trained memorizers (the chapter "Can training reach the law?").
+"""Robust training across widths: the frontier of trained memorizers (the chapter "Can
+training reach the law?").
 
-A 2-layer ReLU network f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) is trained on the square loss plus a
-smoothness penalty,
+A 2-layer ReLU network f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) is trained on the square loss
+plus a smoothness penalty,
 
     L(θ) = (1/n) Σ_i (f(x_i) − y_i)²  +  λ · (1/T) Σ_t ‖∇_x f(z_t)‖²,
 
-with T points z_t drawn afresh at every step (``penalty="gaussian"``: z ~ N(0, I_d/d), the data's
-law; ``penalty="data"``: z = x_i + s·N(0, I_d/d) near random data points). The input gradient of
-such a network is
+with T points z_t drawn afresh at every step (``penalty="gaussian"``: z ~ N(0, I_d/d),
+the data's law; ``penalty="data"``: z = x_i + s·N(0, I_d/d) near random data points).
+The input gradient of such a network is
 
     ∇_x f(z) = Σ_ℓ a_ℓ 1[⟨w_ℓ, z⟩ + b_ℓ > 0] w_ℓ,
 
-piecewise constant in z and piecewise linear in the parameters, so the penalty's gradient is written
-out: with G_t = ∇_x f(z_t), R = (1/T) Σ_t ‖G_t‖² and m_ℓt = 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0],
+piecewise constant in z and piecewise linear in the parameters, so the penalty's
+gradient is written out: with G_t = ∇_x f(z_t), R = (1/T) Σ_t ‖G_t‖² and
+m_ℓt = 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0],
 
-    ∂R/∂a_ℓ = (2/T) Σ_t m_ℓt ⟨w_ℓ, G_t⟩,   ∂R/∂w_ℓ = (2/T) a_ℓ Σ_t m_ℓt G_t,   ∂R/∂b_ℓ = 0
+    ∂R/∂a_ℓ = (2/T) Σ_t m_ℓt ⟨w_ℓ, G_t⟩,  ∂R/∂w_ℓ = (2/T) a_ℓ Σ_t m_ℓt G_t,  ∂R/∂b_ℓ = 0
 
-(the activation pattern does not move under an infinitesimal change: automatic differentiation of
-``create_graph=True`` gradients gives the same, tested). As in :mod:`lawlib.batched`, every
-(width, λ, seed) network of a sweep is a block of rows of one neuron-major model; networks of equal
-width are contiguous, so the penalty of a block is one batched matrix product; Adam acts coordinate
-by coordinate and each network stops, without a further step, as soon as it memorizes in the sense
-of the universal-law chapter (:func:`lawlib.memorizes`).
+(the activation pattern does not move under an infinitesimal change: automatic
+differentiation of ``create_graph=True`` gradients gives the same, tested). The sweep
+trains on the engine of :mod:`lawlib.batched` (:func:`lawlib.train_batched` with its
+penalty option): every (width, λ, seed) network is a block of rows of one neuron-major
+model, a run of networks of equal width is one batched product, Adam acts coordinate
+by coordinate and each network stops, without a further step, as soon as it memorizes
+in the sense of the universal-law chapter (:func:`lawlib.memorizes`).
 
 The module also brackets Lipschitz constants on points the training never saw
 (:func:`lipschitz_bracket`), gives a lower bound valid for every memorizer of a data set
@@ -76,8 +79,9 @@ def penalty_points(
 ) -> torch.Tensor:
     """The T = ``n_points`` points at which one step evaluates the penalty.
 
-    ``penalty="gaussian"``: z_t ~ N(0, I_d/d). ``penalty="data"``: z_t = x_{i_t} + ``noise``·g_t with
-    i_t uniform among the data and g_t ~ N(0, I_d/d). Drawn from ``generator`` (the index first).
+    ``penalty="gaussian"``: z_t ~ N(0, I_d/d). ``penalty="data"``: z_t = x_{i_t} +
+    ``noise``·g_t with i_t uniform among the data and g_t ~ N(0, I_d/d). Drawn from
+    ``generator`` (the index first).
     """
     n_points = check_int("n_points", n_points, minimum=1)
     x = check_points("x", x, min_points=1)
@@ -100,7 +104,8 @@ def _weights(weight, bias, a):
     a = check_tensor("a", a, ndim=1)
     if bias.shape[0] != weight.shape[0]:
         raise ValueError(
-            f"bias must have length {weight.shape[0]} (one per neuron), got {bias.shape[0]}"
+            f"bias must have length {weight.shape[0]} (one per neuron), got "
+            f"{bias.shape[0]}"
         )
     if a.shape[0] != weight.shape[0]:
         raise ValueError(
@@ -112,11 +117,13 @@ def _weights(weight, bias, a):
 def penalty_and_gradient(
     weight: torch.Tensor, bias: torch.Tensor, a: torch.Tensor, z: torch.Tensor
 ) -> tuple[float, dict[str, torch.Tensor]]:
-    """R = (1/T) Σ_t ‖∇_x f(z_t)‖² for f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ), and its gradient, written out.
+    """R = (1/T) Σ_t ‖∇_x f(z_t)‖² for f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ), and its
+    gradient, written out.
 
-    ``weight`` is (k, d) (rows w_ℓ), ``bias`` and ``a`` are (k,), ``z`` is (T, d). Returns R and the
-    dict of ∂R/∂weight, ∂R/∂bias (zero) and ∂R/∂a (formulas in the module docstring). This is the
-    one-network form of what :func:`train_penalized` computes for a whole sweep.
+    ``weight`` is (k, d) (rows w_ℓ), ``bias`` and ``a`` are (k,), ``z`` is (T, d).
+    Returns R and the dict of ∂R/∂weight, ∂R/∂bias (zero) and ∂R/∂a (formulas in the
+    module docstring). This is the one-network form of what :func:`train_penalized`
+    computes for a whole sweep.
     """
     weight, bias, a = _weights(weight, bias, a)
     z = check_points("z", z, min_points=1)
@@ -138,8 +145,8 @@ def penalty_and_gradient(
 
 @dataclass
 class FrontierResult(BatchedResult):
-    """A trained penalized sweep: :class:`lawlib.BatchedResult` (without batch norm) with
-    each network's penalty weight ``lams`` and the ``penalty`` points' law.
+    """A trained penalized sweep: :class:`lawlib.BatchedResult` (without batch norm)
+    with each network's penalty weight ``lams`` and the ``penalty`` points' law.
 
     ``n_parameters`` counts k(d + 2) per network (weights, biases, output weights), as
     :func:`lawlib.count_parameters` counts ``two_layer_relu(d, k)``.
@@ -152,7 +159,7 @@ class FrontierResult(BatchedResult):
         return len(self.widths)
 
     def weights(self, j: int) -> dict[str, torch.Tensor]:
-        """The weights of network ``j``: ``weight`` (k, d), ``bias`` (k,), ``a`` (k,)."""
+        """Network ``j``'s weights: ``weight`` (k, d), ``bias`` (k,), ``a`` (k,)."""
         j = check_int("j", j, minimum=0)
         if j >= len(self):
             raise ValueError(
@@ -161,7 +168,8 @@ class FrontierResult(BatchedResult):
         return dict(self._weights[j])
 
     def path_norm(self) -> np.ndarray:
-        """Σ_ℓ |a_ℓ| ‖w_ℓ‖ per network: an upper bound on Lip(f_j) (each neuron is |a_ℓ|‖w_ℓ‖-Lipschitz)."""
+        """Σ_ℓ |a_ℓ| ‖w_ℓ‖ per network: an upper bound on Lip(f_j) (each neuron is
+        |a_ℓ|‖w_ℓ‖-Lipschitz)."""
         return np.array(
             [
                 float((w["a"].abs() * w["weight"].norm(dim=1)).sum())
@@ -170,7 +178,8 @@ class FrontierResult(BatchedResult):
         )
 
     def spectral_product(self) -> np.ndarray:
-        """‖W‖₂ · ‖a‖₂ per network: the product of the layers' spectral norms, an upper bound on Lip(f_j)."""
+        """‖W‖₂ · ‖a‖₂ per network: the product of the layers' spectral norms, an upper
+        bound on Lip(f_j)."""
         return np.array(
             [
                 float(torch.linalg.matrix_norm(w["weight"], 2) * w["a"].norm())
@@ -195,19 +204,21 @@ def train_penalized(
     eps: float = 0.02,
     progress: bool | None = None,
 ) -> FrontierResult:
-    """Train 2-layer ReLU networks with a gradient penalty, all at once, until each memorizes.
+    """Train 2-layer ReLU networks with a gradient penalty, all at once, until each
+    memorizes.
 
     Network j has ``widths[j]`` neurons, starts as ``two_layer_relu(d, widths[j],
-    generator=make_generator(seeds[j]))`` and minimizes, with full-batch Adam (β = (0.9, 0.999),
-    ε = 10⁻⁸, rate ``lr``, as ``torch.optim.Adam``),
+    generator=make_generator(seeds[j]))`` and minimizes, with full-batch Adam (β = (0.9,
+    0.999), ε = 10⁻⁸, rate ``lr``, as ``torch.optim.Adam``),
 
         L_j = (1/n) Σ_i (f_j(x_i) − y_i)² + ``lams[j]`` · (1/T) Σ_t ‖∇f_j(z_t)‖²,
 
-    with T = ``n_penalty`` points drawn afresh at every step by :func:`penalty_points` (``penalty``,
-    ``noise``) from one generator seeded with ``point_seed`` (all networks see the same points). It
-    stops, without a further step, as soon as sign f_j(x_i) = y_i for all i and the *data* loss is at
-    most ``eps`` (the universal-law chapter's criterion), or after ``steps`` steps. ``x`` is (n, d), ``y`` (n,) ±1.
-    The result equals training each network alone with ``torch.optim.Adam`` and automatic
+    with T = ``n_penalty`` points drawn afresh at every step by :func:`penalty_points`
+    (``penalty``, ``noise``) from one generator seeded with ``point_seed`` (all networks
+    see the same points). It stops, without a further step, as soon as sign f_j(x_i) =
+    y_i for all i and the *data* loss is at most ``eps`` (the universal-law chapter's
+    criterion), or after ``steps`` steps. ``x`` is (n, d), ``y`` (n,) ±1. The result
+    equals training each network alone with ``torch.optim.Adam`` and automatic
     differentiation of the penalty (tested).
     """
     x = check_points("x", x, min_points=2)
@@ -258,10 +269,11 @@ def train_penalized(
 class LipschitzBracket:
     """lower ≤ Lip(f) ≤ upper, with the pieces of the lower bound.
 
-    ``fresh``: max ‖∇f‖ at fresh points; ``data``: at the data points; ``ascent``: gradient ascent on
-    ‖∇f‖ from the data and from midpoints of opposite-label pairs; ``pairwise``: the largest slope
-    |f(x_i) − f(x_j)|/‖x_i − x_j‖ between data points. ``upper`` is given by the caller (path norm
-    or spectral product), ``inf`` when unknown.
+    ``fresh``: max ‖∇f‖ at fresh points; ``data``: at the data points; ``ascent``:
+    gradient ascent on ‖∇f‖ from the data and from midpoints of opposite-label pairs;
+    ``pairwise``: the largest slope |f(x_i) − f(x_j)|/‖x_i − x_j‖ between data points.
+    ``upper`` is given by the caller (path norm or spectral product), ``inf`` when
+    unknown.
     """
 
     lower: float
@@ -304,13 +316,15 @@ def lipschitz_bracket(
     step_size: float = 0.02,
     generator: torch.Generator | None = None,
 ) -> LipschitzBracket:
-    """Bracket Lip(f) on points the training never saw (the chapter "Can training reach the law?").
+    """Bracket Lip(f) on points the training never saw (the chapter "Can training reach
+    the law?").
 
-    The lower bound is the largest of: max_t ‖∇f(z_t)‖ at the fresh points ``z``; max_i ‖∇f(x_i)‖;
-    :func:`lawlib.gradient_ascent_lipschitz` from ``ascent_starts`` data points and as many midpoints
-    of opposite-label pairs; and :func:`lawlib.max_pairwise_slope` of the values f(x_i). Each is
-    ≤ Lip(f). ``upper`` (e.g. :meth:`FrontierResult.path_norm`) is passed through after checking
-    that it is not below the lower bound (beyond rounding), else ``ValueError``.
+    The lower bound is the largest of: max_t ‖∇f(z_t)‖ at the fresh points ``z``; max_i
+    ‖∇f(x_i)‖; :func:`lawlib.gradient_ascent_lipschitz` from ``ascent_starts`` data
+    points and as many midpoints of opposite-label pairs; and
+    :func:`lawlib.max_pairwise_slope` of the values f(x_i). Each is ≤ Lip(f). ``upper``
+    (e.g. :meth:`FrontierResult.path_norm`) is passed through after checking that it is
+    not below the lower bound (beyond rounding), else ``ValueError``.
     """
     x = check_points("x", x)
     y = check_labels("y", y, x.shape[0]).to(x)
@@ -341,19 +355,22 @@ def lipschitz_bracket(
     lower = max(fresh, float(at_data.max()), ascent, pairwise)
     if upper < lower * (1 - 1e-6):
         raise ValueError(
-            f"upper = {upper:.6g} is below the lower bound {lower:.6g}: not an upper bound"
+            f"upper = {upper:.6g} is below the lower bound {lower:.6g}: not an upper "
+            "bound"
         )
     return LipschitzBracket(lower, upper, fresh, float(at_data.max()), ascent, pairwise)
 
 
 def memorizer_floor(x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
-    """A lower bound on Lip(f) for EVERY f that memorizes (x, y) in the universal-law chapter's sense, any width.
+    """A lower bound on Lip(f) for EVERY f that memorizes (x, y) in the universal-law
+    chapter's sense, any width.
 
-    Memorizing means sign f(x_i) = y_i (±1) and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``. For θ ∈ (0, 1), at
-    most b = ⌊n·eps/θ²⌋ points have |f(x_i) − y_i| > θ. Match opposite-label pairs greedily by
-    increasing distance (disjoint pairs, distances D_1 ≤ D_2 ≤ …); b bad points spoil at most b
-    pairs, so one of the first b + 1 is good and Lip(f) ≥ 2(1 − θ)/D_{b+1}. Returns the best such
-    bound over θ (0 if no θ leaves enough pairs). Proved in the chapter.
+    Memorizing means sign f(x_i) = y_i (±1) and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``. For θ
+    ∈ (0, 1), at most b = ⌊n·eps/θ²⌋ points have |f(x_i) − y_i| > θ. Match
+    opposite-label pairs greedily by increasing distance (disjoint pairs, distances D_1
+    ≤ D_2 ≤ …); b bad points spoil at most b pairs, so one of the first b + 1 is good
+    and Lip(f) ≥ 2(1 − θ)/D_{b+1}. Returns the best such bound over θ (0 if no θ leaves
+    enough pairs). Proved in the chapter.
     """
     x = check_points("x", x)
     y = check_labels("y", y, x.shape[0]).to(x)
@@ -386,12 +403,14 @@ def memorizer_floor(x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
 def neuron_per_point(
     x: torch.Tensor, y: torch.Tensor, tau: float = 0.9
 ) -> nn.Sequential:
-    """One neuron per data point for data off the sphere: a ``two_layer_relu(d, n)`` network.
+    """One neuron per data point for data off the sphere: a ``two_layer_relu(d, n)``
+    network.
 
-    Neuron i has weight u_i = x_i/‖x_i‖, bias −τ‖x_i‖ and output weight y_i/((1 − τ)‖x_i‖), so at
-    x_i it contributes y_i exactly; it is silent at x_j whenever ⟨u_i, x_j⟩ < τ‖x_i‖ (checked: else
-    ``ValueError`` naming ``x``), so f(x_i) = y_i. It is the sphere construction of the RBF chapter
-    (:class:`lawlib.NeuronPerPoint`) rescaled to each point's norm; Lip ≥ max_i |y_i|/((1 − τ)‖x_i‖).
+    Neuron i has weight u_i = x_i/‖x_i‖, bias −τ‖x_i‖ and output weight y_i/((1 −
+    τ)‖x_i‖), so at x_i it contributes y_i exactly; it is silent at x_j whenever ⟨u_i,
+    x_j⟩ < τ‖x_i‖ (checked: else ``ValueError`` naming ``x``), so f(x_i) = y_i. It is
+    the sphere construction of the RBF chapter (:class:`lawlib.NeuronPerPoint`) rescaled
+    to each point's norm; Lip ≥ max_i |y_i|/((1 − τ)‖x_i‖).
     """
     x = check_points("x", x, min_dim=2)
     y = check_labels("y", y, x.shape[0]).to(x)

@@ -32,7 +32,8 @@ def uniform_weights(
     generator: torch.Generator,
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """PyTorch's default initial law, U(−1/√fan_in, 1/√fan_in), drawn from ``generator``.
+    """PyTorch's default initial law, U(−1/√fan_in, 1/√fan_in), drawn from
+    ``generator``.
 
     Each entry is (2u − 1)/√fan_in with u ~ U[0, 1) from ``torch.rand`` (on the
     generator's device): the one initializer of the book's networks.
@@ -44,7 +45,8 @@ def uniform_weights(
 
 
 def init_uniform_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
-    """Redraw every Linear and Conv2d weight and bias of ``model`` by :func:`uniform_weights`.
+    """Redraw every Linear and Conv2d weight and bias of ``model`` by
+    :func:`uniform_weights`.
 
     fan_in is a layer's inputs per output (in_features, or channels × kernel size);
     weights then biases, layer by layer in module order. ``generator=None`` keeps
@@ -71,7 +73,8 @@ def two_layer_relu(
     output_bias: bool = False,
     generator: torch.Generator | None = None,
 ) -> nn.Sequential:
-    """The 2-layer ReLU network x ↦ Σ_{ℓ=1}^k a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) (+ c if ``output_bias``).
+    """The 2-layer ReLU network x ↦ Σ_{ℓ=1}^k a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) (+ c if
+    ``output_bias``).
 
     Parameters: k(d + 1) + k (+ 1). With ``batch_norm`` a ``BatchNorm1d(k)``
     sits between the linear layer and the ReLU, as in the experiments of
@@ -124,7 +127,8 @@ def mlp(
 
 
 def count_parameters(model: nn.Module) -> int:
-    """The number of parameters P of ``model``: every weight, frozen or not (all chapters).
+    """The number of parameters P of ``model``: every weight, frozen or not (all
+    chapters).
 
     The law of robustness counts all the numbers that specify a member of the
     class, so a parameter that is not being trained right now still counts.

@@ -1,4 +1,5 @@
-"""Empirical Rademacher complexity: exact for small classes, estimated by optimisation for networks.
+"""Empirical Rademacher complexity: exact for small classes, estimated by optimisation
+for networks.
 
 For a sample S = (x_1, …, x_n) and a class F of real functions, the empirical
 Rademacher complexity is
@@ -58,7 +59,8 @@ EXACT_MAX_N = 16
 
 @dataclass(frozen=True)
 class RademacherEstimate:
-    """An estimate ``value`` of R̂_S(F) with its Monte Carlo ``std_error`` (0 when exact).
+    """An estimate ``value`` of R̂_S(F) with its Monte Carlo ``std_error`` (0 when
+    exact).
 
     ``values[k]`` is sup (or, for :func:`estimate_rademacher`, the best value
     found) of (1/n) Σ σ_i f(x_i) for the sign vector ``signs[k]``; ``exact``
@@ -78,7 +80,8 @@ def _signs(
     if n_draws is None:
         if n > EXACT_MAX_N:
             raise ValueError(
-                f"n_draws must be given when n > {EXACT_MAX_N} (exact enumeration needs 2^n sign vectors)"
+                f"n_draws must be given when n > {EXACT_MAX_N} (exact enumeration "
+                "needs 2^n sign vectors)"
             )
         signs = torch.tensor(
             list(itertools.product((-1.0, 1.0), repeat=n)), device=device, dtype=dtype
@@ -105,7 +108,8 @@ def finite_class_rademacher(
     n_draws: int | None = None,
     generator: torch.Generator | None = None,
 ) -> RademacherEstimate:
-    """R̂_S(F) = E_σ max_k (1/n) Σ_i σ_i v_{k,i} for a finite class whose values on S are the rows of ``values`` (K, n).
+    """R̂_S(F) = E_σ max_k (1/n) Σ_i σ_i v_{k,i} for a finite class whose values on S
+    are the rows of ``values`` (K, n).
 
     With ``n_draws=None`` the expectation runs over all 2ⁿ sign vectors
     (exact; n ≤ 16); otherwise it is the mean over ``n_draws`` random sign
@@ -116,7 +120,8 @@ def finite_class_rademacher(
     n = v.shape[1]
     if n < 1:
         raise ValueError(
-            f"values must have at least 1 column (one per sample point), got shape {tuple(v.shape)}"
+            "values must have at least 1 column (one per sample point), got shape "
+            f"{tuple(v.shape)}"
         )
     signs, exact = _signs(n, n_draws, generator, v.device, v.dtype)
     per = (
@@ -161,7 +166,8 @@ def estimate_rademacher(
     restarts: int = 1,
     generator: torch.Generator | None = None,
 ) -> RademacherEstimate:
-    """A lower estimate of R̂_S(F_{D,M}) for bias-free depth-D ReLU networks with ‖W_j‖ ≤ M per layer.
+    """A lower estimate of R̂_S(F_{D,M}) for bias-free depth-D ReLU networks with ‖W_j‖
+    ≤ M per layer.
 
     For each of ``n_draws`` sign vectors σ (from ``generator``), projected Adam
     maximises (1/n) Σ σ_i f(x_i) over the class (``restarts`` initialisations

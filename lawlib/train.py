@@ -43,7 +43,8 @@ def adam_update_(
     *,
     denom: torch.Tensor | None = None,
 ) -> None:
-    """One Adam step t = 1, 2, … in place (Kingma and Ba, 2015), as ``torch.optim.Adam``.
+    """One Adam step t = 1, 2, … in place (Kingma and Ba, 2015), as
+    ``torch.optim.Adam``.
 
     With β = ``ADAM_BETAS``, ε = ``ADAM_EPS`` and g = ``grad``:
 
@@ -71,7 +72,8 @@ def adam_update_(
 
 
 class Adam:
-    """Full-batch Adam over ``params`` (their ``.grad``), each step by :func:`adam_update_`.
+    """Full-batch Adam over ``params`` (their ``.grad``), each step by
+    :func:`adam_update_`.
 
     ``per_matrix``: one second moment per weight matrix of each parameter of shape
     (…, out, in) instead of one per entry (see :func:`adam_update_`). Written out rather
@@ -105,7 +107,8 @@ class Adam:
 
 @dataclass
 class TrainResult:
-    """What a training run did: the loss at each evaluation, the optimizer steps taken, and whether it stopped early."""
+    """What a training run did: the loss at each evaluation, the optimizer steps taken,
+    and whether it stopped early."""
 
     losses: list[float] = field(default_factory=list)
     steps: int = 0
@@ -119,11 +122,13 @@ def _adam_full_batch(
     lr: float,
     progress: bool | None,
 ) -> TrainResult:
-    """Run full-batch Adam for at most ``steps`` steps; ``step()`` returns (loss, done) for the current weights.
+    """Run full-batch Adam for at most ``steps`` steps; ``step()`` returns (loss, done)
+    for the current weights.
 
-    Stops, without a further step, as soon as ``done``; ``losses[-1]`` is then the loss of the returned weights.
-    ``progress``: a bar with the ETA of the step budget (:func:`lawlib.hardware.progress`); ``None`` shows it
-    unless ``LAWLIB_PROGRESS=0`` (the site build and the tests).
+    Stops, without a further step, as soon as ``done``; ``losses[-1]`` is then the loss
+    of the returned weights. ``progress``: a bar with the ETA of the step budget
+    (:func:`lawlib.hardware.progress`); ``None`` shows it unless ``LAWLIB_PROGRESS=0``
+    (the site build and the tests).
     """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     result = TrainResult()
@@ -150,7 +155,8 @@ def train_classifier(
     lr: float = 1e-2,
     progress: bool | None = None,
 ) -> TrainResult:
-    """Full-batch Adam on the cross-entropy of ``model(x)`` against integer labels ``y``.
+    """Full-batch Adam on the cross-entropy of ``model(x)`` against integer labels
+    ``y``.
 
     Stops early once every training point is classified correctly and the
     loss is below 1e-3 (memorization).
@@ -169,7 +175,8 @@ def train_classifier(
         logits = model(x)
         if logits.ndim != 2 or int(y.max()) >= logits.shape[1]:
             raise ValueError(
-                f"y has labels up to {int(y.max())} but the model's output has shape {tuple(logits.shape)}"
+                f"y has labels up to {int(y.max())} but the model's output has shape "
+                f"{tuple(logits.shape)}"
             )
         loss = nn.functional.cross_entropy(logits, y)
         return loss, loss.item() < 1e-3 and bool((logits.argmax(1) == y).all())
@@ -183,13 +190,15 @@ def _square_loss_step(
     y: torch.Tensor,
     done: Callable[[torch.Tensor, torch.Tensor], bool],
 ) -> Callable[[], tuple[torch.Tensor, bool]]:
-    """The step of a square-loss fit: (1/n) Σ (f(x_i) − y_i)² and whether ``done(out, loss)`` says to stop."""
+    """The step of a square-loss fit: (1/n) Σ (f(x_i) − y_i)² and whether ``done(out,
+    loss)`` says to stop."""
 
     def step() -> tuple[torch.Tensor, bool]:
         out = model(x)
         if out.shape != y.shape:
             raise ValueError(
-                f"model must map x to shape {tuple(y.shape)} (one value per point), got {tuple(out.shape)}"
+                f"model must map x to shape {tuple(y.shape)} (one value per point), "
+                f"got {tuple(out.shape)}"
             )
         loss = ((out - y) ** 2).mean()
         return loss, done(out.detach(), loss)
@@ -206,7 +215,8 @@ def train_regression(
     tol: float = 1e-4,
     progress: bool | None = None,
 ) -> TrainResult:
-    """Full-batch Adam on the square loss (1/n) Σ (f(x_i) − y_i)², stopping once it is ≤ ``tol``.
+    """Full-batch Adam on the square loss (1/n) Σ (f(x_i) − y_i)², stopping once it is ≤
+    ``tol``.
 
     Used to train networks that memorize.
     """
@@ -222,8 +232,9 @@ def train_regression(
 
 
 def memorizes(predictions: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
-    """Memorization in the sense of Bubeck–Li–Nagaraj: sign(f(x_i)) = y_i for every i AND
-    (1/n) Σ_i (f(x_i) − y_i)² ≤ eps. ``predictions`` is (..., n); returns a bool tensor of shape (...)."""
+    """Memorization in the sense of Bubeck–Li–Nagaraj: sign(f(x_i)) = y_i for every i
+    AND (1/n) Σ_i (f(x_i) − y_i)² ≤ eps. ``predictions`` is (..., n); returns a bool
+    tensor of shape (...)."""
     predictions = check_tensor("predictions", predictions)
     if predictions.shape[-1] != y.shape[-1]:
         raise ValueError(
@@ -235,7 +246,8 @@ def memorizes(predictions: torch.Tensor, y: torch.Tensor, eps: float) -> torch.T
 
 
 def calibrate_batch_norm(model: nn.Module, x: torch.Tensor) -> nn.Module:
-    """Set every ``BatchNorm1d`` of ``model`` to the statistics of the full batch ``x`` and switch to eval mode.
+    """Set every ``BatchNorm1d`` of ``model`` to the statistics of the full batch ``x``
+    and switch to eval mode.
 
     Running mean μ ← the batch mean, running variance v ← the *biased* batch
     variance (what train mode divides by), so the eval-mode network equals the
@@ -275,11 +287,13 @@ def train_until_memorized(
     eps: float = 0.02,
     progress: bool | None = None,
 ) -> TrainResult:
-    """Full-batch Adam on the square loss until the network memorizes ±1 labels (:func:`memorizes`).
+    """Full-batch Adam on the square loss until the network memorizes ±1 labels
+    (:func:`memorizes`).
 
     The one-at-a-time version of :func:`lawlib.train_batched`: it stops, without a
-    further step, once sign f(x_i) = y_i for all i and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``; a network with
-    batch normalization is then calibrated to the full batch (:func:`calibrate_batch_norm`).
+    further step, once sign f(x_i) = y_i for all i and (1/n) Σ (f(x_i) − y_i)² ≤
+    ``eps``; a network with batch normalization is then calibrated to the full batch
+    (:func:`calibrate_batch_norm`).
     """
     x = check_points("x", x, min_points=2)
     y = check_tensor("y", y, ndim=1)

@@ -1,5 +1,6 @@
-"""lawlib.frontier: the penalized batched trainer against one network at a time, the penalty's
-gradient against autograd, the Lipschitz bracket, the memorizer floor and the neuron-per-point network."""
+"""lawlib.frontier: the penalized batched trainer against one network at a time, the
+penalty's gradient against autograd, the Lipschitz bracket, the memorizer floor and the
+neuron-per-point network."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests of lawlib.models and lawlib.train: exact parameter counts, seeding, shapes, memorization."""
+"""Tests of lawlib.models and lawlib.train: exact parameter counts, seeding, shapes,
+memorization."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def same_weights(a: nn.Module, b: nn.Module) -> bool:
     )
 
 
-# ----------------------------------------------------------------------------- two_layer_relu
+# -----------------------------------------------------------------------------
+# two_layer_relu
 
 
 @given(d=st.integers(1, 50), k=st.integers(1, 200), bias=st.booleans())
@@ -138,7 +140,8 @@ def test_train_regression_memorizes_a_tiny_data_set():
     net = two_layer_relu(5, 200, generator=make_generator(0))
     result = train_regression(net, task.x, task.y, steps=3000, lr=1e-2, tol=1e-4)
     assert isinstance(result, TrainResult)
-    # stopped early: one loss per optimizer step, plus the final evaluation that met the tolerance
+    # stopped early: one loss per optimizer step, plus the final evaluation that met the
+    # tolerance
     assert result.stopped_early and result.steps + 1 == len(result.losses) < 3000
     assert result.losses[-1] <= 1e-4
     assert not net.training  # returned in eval mode
@@ -150,8 +153,10 @@ def test_train_regression_memorizes_a_tiny_data_set():
 
 
 def test_train_regression_reports_the_true_loss_for_column_outputs():
-    # A model with output (n, 1) (nn.Linear(d, 1) without Flatten) must be either refused (ValueError)
-    # or trained on the real square loss (1/n) Σ (f(x_i) − y_i)², never on a broadcast (n, n) matrix.
+    # A model with output (n, 1) (nn.Linear(d, 1) without Flatten) must be either
+    # refused (ValueError)
+    # or trained on the real square loss (1/n) Σ (f(x_i) − y_i)², never on a broadcast
+    # (n, n) matrix.
     torch.manual_seed(0)
     x, y = torch.randn(8, 3), torch.randn(8)
     net = nn.Linear(3, 1)
@@ -187,14 +192,16 @@ def test_train_classifier_reaches_full_accuracy_on_separable_data():
 
 
 def test_training_emits_no_warnings():
-    # Notebooks show every warning in their output; the training loop itself must not cause any. Torch
+    # Notebooks show every warning in their output; the training loop itself must not
+    # cause any. Torch
     # warns once per process, so this runs in a fresh interpreter.
     code = (
         "import warnings; warnings.simplefilter('error');"
         "import torch, lawlib;"
         "t = lawlib.memorization_task(10, 3, 0.5, seed=0);"
         "lawlib.train_regression(lawlib.two_layer_relu(3, 8), t.x, t.y, steps=2);"
-        "lawlib.train_classifier(lawlib.mlp(3, [4], 2), t.x, (t.y > 0).long(), epochs=2)"
+        "lawlib.train_classifier(lawlib.mlp(3, [4], 2), t.x, (t.y > 0).long(), "
+        "epochs=2)"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
@@ -228,7 +235,8 @@ def test_trainers_reject_bad_input(trainer):
 
 @pytest.mark.parametrize("labels", [[0, 1, -1, 0], [0, 1, 2, 7]])
 def test_train_classifier_rejects_labels_out_of_range(labels):
-    # Labels must be class indices 0..C-1 for a model with C outputs; a label outside that range
+    # Labels must be class indices 0..C-1 for a model with C outputs; a label outside
+    # that range
     # crashes inside cross_entropy (IndexError/RuntimeError) unless checked.
     net = mlp(3, [4], 3)
     raises_naming(
@@ -245,8 +253,8 @@ def test_train_classifier_rejects_fractional_labels():
 
 
 def test_training_shows_a_progress_bar_unless_turned_off(capsys, monkeypatch):
-    """The training loop reports progress with an ETA (tqdm, on stderr); LAWLIB_PROGRESS=0 or
-    progress=False silences it, progress=True forces it."""
+    """The training loop reports progress with an ETA (tqdm, on stderr);
+    LAWLIB_PROGRESS=0 or progress=False silences it, progress=True forces it."""
     import lawlib
 
     x, y = torch.randn(20, 3), torch.sign(torch.randn(20))
