@@ -41,7 +41,6 @@ from .train import adam_update_, calibrate_batch_norm, memorizes
 # calibrate_batch_norm and memorizes are re-exported for the universal-law chapter.
 
 __all__ = [
-    "BN_EPS",
     "gaussian_sign_data",
     "BatchedResult",
     "calibrate_batch_norm",
@@ -51,7 +50,7 @@ __all__ = [
     "concat_records",
 ]
 
-BN_EPS = 1e-5  # torch.nn.BatchNorm1d's default ε
+_BN_EPS = 1e-5  # torch.nn.BatchNorm1d's default ε
 
 
 def gaussian_sign_data(
@@ -239,7 +238,7 @@ class _Group:
             f["var"] = torch.mul(cw, w, out=self._buffer("tmp_d", d)).sum(
                 1
             )  # wᵀΣw: the batch variance
-            f["inv_std"] = torch.rsqrt(f["var"] + BN_EPS)
+            f["inv_std"] = torch.rsqrt(f["var"] + _BN_EPS)
             f["alpha"] = P[:, d + 1] * f["inv_std"]
             torch.mul(w, f["alpha"].unsqueeze(1), out=v[:, :d])
             v[:, d] = P[:, d + 2]
@@ -304,14 +303,15 @@ class _Group:
         return grad
 
     def add_penalty(self, grad: torch.Tensor, za: torch.Tensor) -> None:
-        """Add λ_j ∂R_j/∂θ to ``grad``, R_j = (1/T) Σ_t ‖∇f_j(z_t)‖², at ``za`` = [z,
-        1].
+        """Add λ_j ∂R_j/∂θ to ``grad``, R_j = (1/T) Σ_t ‖∇f_j(z_t)‖², at za = [z, 1].
 
-        Without batch norm, ∇f(z_t) = G_t = Σ_ℓ a_ℓ m_ℓt w_ℓ with m_ℓt = 1[⟨w_ℓ, z_t⟩ +
-        b_ℓ > 0], and with H_ℓ = (2/T) Σ_t m_ℓt G_t: ∂R/∂w_ℓ = a_ℓ H_ℓ, ∂R/∂a_ℓ =
-        ⟨w_ℓ, H_ℓ⟩, ∂R/∂b_ℓ = 0 (:func:`lawlib.frontier.penalty_and_gradient` for one
-        network). One product for the pattern m, then two batched products per run of
-        networks of equal width.
+        Without batch norm, ∇f(z_t) = G_t = Σ_ℓ a_ℓ m_ℓt w_ℓ with
+        m_ℓt = 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0], and with H_ℓ = (2/T) Σ_t m_ℓt G_t:
+
+            ∂R/∂w_ℓ = a_ℓ H_ℓ,   ∂R/∂a_ℓ = ⟨w_ℓ, H_ℓ⟩,   ∂R/∂b_ℓ = 0
+
+        (derived in :mod:`lawlib.frontier`). One product for the pattern m, then two
+        batched products per run of networks of equal width.
         """
         P, (t, d), kp = self.P, (za.shape[0], za.shape[1] - 1), self.penalized
         if kp == 0:
@@ -368,7 +368,7 @@ def _hidden(
     pre = torch.addmm(p["bias"], x, p["weight"].T)
     if not batch_norm:
         return pre
-    return (pre - p["mean"]) * (p["gamma"] / torch.sqrt(p["var"] + BN_EPS)) + p["beta"]
+    return (pre - p["mean"]) * (p["gamma"] / torch.sqrt(p["var"] + _BN_EPS)) + p["beta"]
 
 
 @dataclass
@@ -456,7 +456,9 @@ class BatchedResult:
             for j, w in enumerate(self._weights):
                 h = _hidden(z, w, self.batch_norm)
                 scale = w["a"] * (
-                    w["gamma"] / torch.sqrt(w["var"] + BN_EPS) if self.batch_norm else 1
+                    w["gamma"] / torch.sqrt(w["var"] + _BN_EPS)
+                    if self.batch_norm
+                    else 1
                 )
                 out[j] = torch.linalg.vector_norm(
                     ((h > 0) * scale) @ w["weight"], dim=1

@@ -48,7 +48,6 @@ from ._checks import (
     check_labels,
     check_points,
     check_positive,
-    check_tensor,
 )
 from .batched import BatchedResult, train_batched
 from .data import make_generator, sample_gaussian
@@ -56,18 +55,16 @@ from .lipschitz import gradient_ascent_lipschitz, gradient_norms, max_pairwise_s
 from .models import two_layer_relu
 
 __all__ = [
-    "PENALTIES",
     "FrontierResult",
     "LipschitzBracket",
     "lipschitz_bracket",
     "memorizer_floor",
     "neuron_per_point",
-    "penalty_and_gradient",
     "penalty_points",
     "train_penalized",
 ]
 
-PENALTIES = ("gaussian", "data")
+_PENALTIES = ("gaussian", "data")
 
 
 def penalty_points(
@@ -85,8 +82,8 @@ def penalty_points(
     """
     n_points = check_int("n_points", n_points, minimum=1)
     x = check_points("x", x, min_points=1)
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    if penalty not in _PENALTIES:
+        raise ValueError(f"penalty must be one of {_PENALTIES}, got {penalty!r}")
     noise = check_positive("noise", noise, allow_zero=True)
     n, d = x.shape
     if penalty == "gaussian":
@@ -96,51 +93,6 @@ def penalty_points(
     ).to(x.device)
     g = sample_gaussian(n_points, d, generator, dtype=x.dtype).to(x.device)
     return x[idx] + noise * g
-
-
-def _weights(weight, bias, a):
-    weight = check_tensor("weight", weight, ndim=2)
-    bias = check_tensor("bias", bias, ndim=1)
-    a = check_tensor("a", a, ndim=1)
-    if bias.shape[0] != weight.shape[0]:
-        raise ValueError(
-            f"bias must have length {weight.shape[0]} (one per neuron), got "
-            f"{bias.shape[0]}"
-        )
-    if a.shape[0] != weight.shape[0]:
-        raise ValueError(
-            f"a must have length {weight.shape[0]} (one per neuron), got {a.shape[0]}"
-        )
-    return weight, bias, a
-
-
-def penalty_and_gradient(
-    weight: torch.Tensor, bias: torch.Tensor, a: torch.Tensor, z: torch.Tensor
-) -> tuple[float, dict[str, torch.Tensor]]:
-    """R = (1/T) Σ_t ‖∇_x f(z_t)‖² for f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ), and its
-    gradient, written out.
-
-    ``weight`` is (k, d) (rows w_ℓ), ``bias`` and ``a`` are (k,), ``z`` is (T, d).
-    Returns R and the dict of ∂R/∂weight, ∂R/∂bias (zero) and ∂R/∂a (formulas in the
-    module docstring). This is the one-network form of what :func:`train_penalized`
-    computes for a whole sweep.
-    """
-    weight, bias, a = _weights(weight, bias, a)
-    z = check_points("z", z, min_points=1)
-    if z.shape[1] != weight.shape[1]:
-        raise ValueError(
-            f"z must have {weight.shape[1]} columns (the dimension d), got {z.shape[1]}"
-        )
-    with torch.no_grad():
-        mask = (torch.addmm(bias, z, weight.T) > 0).to(weight.dtype)  # (T, k): m_ℓt
-        grads_x = (mask * a) @ weight  # (T, d): G_t = ∇f(z_t)
-        t = z.shape[0]
-        d_g = grads_x * (2.0 / t)
-        return float(grads_x.square().sum(1).mean()), {
-            "weight": a[:, None] * (mask.T @ d_g),
-            "bias": torch.zeros_like(bias),
-            "a": (mask * (d_g @ weight.T)).sum(0),
-        }
 
 
 @dataclass
@@ -238,8 +190,8 @@ def train_penalized(
         raise ValueError(
             f"seeds must have one entry per network ({len(widths)}), got {len(seeds)}"
         )
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    if penalty not in _PENALTIES:
+        raise ValueError(f"penalty must be one of {_PENALTIES}, got {penalty!r}")
     n_penalty = check_int("n_penalty", n_penalty, minimum=1)
     noise = check_positive("noise", noise, allow_zero=True)
     point_seed = check_int("point_seed", point_seed, minimum=0)

@@ -46,7 +46,6 @@ from .constrained import (
 from .train import Adam
 
 __all__ = [
-    "EXACT_MAX_N",
     "RademacherEstimate",
     "estimate_rademacher",
     "finite_class_rademacher",
@@ -54,7 +53,7 @@ __all__ = [
 ]
 
 #: Largest n for which the expectation over all 2ⁿ sign vectors is computed exactly.
-EXACT_MAX_N = 16
+_EXACT_MAX_N = 16
 
 
 @dataclass(frozen=True)
@@ -78,9 +77,9 @@ def _signs(
     n: int, n_draws: int | None, generator: torch.Generator | None, device, dtype
 ) -> tuple[torch.Tensor, bool]:
     if n_draws is None:
-        if n > EXACT_MAX_N:
+        if n > _EXACT_MAX_N:
             raise ValueError(
-                f"n_draws must be given when n > {EXACT_MAX_N} (exact enumeration "
+                f"n_draws must be given when n > {_EXACT_MAX_N} (exact enumeration "
                 "needs 2^n sign vectors)"
             )
         signs = torch.tensor(

@@ -16,8 +16,6 @@ from ._checks import check_int, check_points, check_positive, check_tensor
 from .hardware import progress as progress_bar
 
 __all__ = [
-    "ADAM_BETAS",
-    "ADAM_EPS",
     "Adam",
     "adam_update_",
     "TrainResult",
@@ -29,8 +27,8 @@ __all__ = [
 ]
 
 
-ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
-ADAM_EPS = 1e-8
+_ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
+_ADAM_EPS = 1e-8
 
 
 def adam_update_(
@@ -46,7 +44,7 @@ def adam_update_(
     """One Adam step t = 1, 2, … in place (Kingma and Ba, 2015), as
     ``torch.optim.Adam``.
 
-    With β = ``ADAM_BETAS``, ε = ``ADAM_EPS`` and g = ``grad``:
+    With β = (0.9, 0.999), ε = 10⁻⁸ and g = ``grad``:
 
         m1 ← β₁ m1 + (1 − β₁) g,    m2 ← β₂ m2 + (1 − β₂) mean(g²),
         θ ← θ − lr/(1 − β₁ᵗ) · m1 / (√m2/√(1 − β₂ᵗ) + ε),
@@ -58,7 +56,7 @@ def adam_update_(
     by layer (what projected training needs: :class:`Adam` with ``per_matrix``).
     ``denom`` is an optional buffer of ``m2``'s shape for √m2 (no fresh allocation).
     """
-    beta1, beta2 = ADAM_BETAS
+    beta1, beta2 = _ADAM_BETAS
     c1, c2 = 1 - beta1**t, 1 - beta2**t
     m1.lerp_(grad, 1 - beta1)
     if m2.shape == grad.shape:
@@ -67,7 +65,7 @@ def adam_update_(
         axes = tuple(i for i, (a, b) in enumerate(zip(m2.shape, grad.shape)) if a != b)
         m2.mul_(beta2).add_((grad * grad).mean(axes, keepdim=True), alpha=1 - beta2)
     denom = torch.sqrt(m2, out=denom) if denom is not None else m2.sqrt()
-    denom.div_(c2**0.5).add_(ADAM_EPS)
+    denom.div_(c2**0.5).add_(_ADAM_EPS)
     param.addcdiv_(m1, denom, value=-lr / c1)
 
 
