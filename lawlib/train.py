@@ -145,6 +145,15 @@ def _adam_full_batch(
     return result
 
 
+def _check_data(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``x`` (n, d) with n ≥ 2 and ``y`` with one label per point, checked."""
+    x = check_points("x", x, min_points=2)
+    y = check_tensor("y", y, ndim=1)
+    if y.shape[0] != x.shape[0]:
+        raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    return x, y
+
+
 def train_classifier(
     model: nn.Module,
     x: torch.Tensor,
@@ -159,10 +168,7 @@ def train_classifier(
     Stops early once every training point is classified correctly and the
     loss is below 1e-3 (memorization).
     """
-    x = check_points("x", x, min_points=2)
-    y = check_tensor("y", y, ndim=1)
-    if y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    x, y = _check_data(x, y)
     if not bool((y == y.round()).all()) or float(y.min()) < 0:
         raise ValueError("y must hold class indices 0, 1, ..., C - 1")
     y = y.long()
@@ -218,10 +224,7 @@ def train_regression(
 
     Used to train networks that memorize.
     """
-    x = check_points("x", x, min_points=2)
-    y = check_tensor("y", y, ndim=1)
-    if y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    x, y = _check_data(x, y)
     steps = check_int("steps", steps, minimum=1)
     lr = check_positive("lr", lr)
     tol = check_positive("tol", tol)
@@ -293,10 +296,7 @@ def train_until_memorized(
     ``eps``; a network with batch normalization is then calibrated to the full batch
     (:func:`calibrate_batch_norm`).
     """
-    x = check_points("x", x, min_points=2)
-    y = check_tensor("y", y, ndim=1)
-    if y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have length {x.shape[0]}, got {y.shape[0]}")
+    x, y = _check_data(x, y)
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)

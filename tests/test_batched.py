@@ -195,8 +195,7 @@ def test_max_gradient_experiment_and_concat():
     assert res.max_gradient(z)[0] == pytest.approx(rec["max_gradient"][3], rel=1e-5)
 
 
-# ----------------------------------------------------------------------------- bad
-# input
+# ---------------------------------------------------------------------------- bad input
 
 X, Y = gaussian_sign_data(10, 3, seed=0)
 
@@ -247,8 +246,7 @@ def test_result_methods_bad_input():
     raises_naming("steps", train_until_memorized, net, X, Y, -2)
 
 
-# ----------------------------------------------------------------------------- folded
-# batch norm, cache-sized groups
+# ------------------------------------------------ folded batch norm, cache-sized groups
 
 
 @pytest.mark.parametrize("batch_norm", [True, False])

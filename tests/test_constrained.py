@@ -28,8 +28,7 @@ def randn(*shape, seed=0, dtype=torch.float64):
     return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
 
 
-# ----------------------------------------------------------------------------- norms
-# and projections
+# ---------------------------------------------------------------- norms and projections
 
 
 def test_weight_norms_hand_values():
@@ -108,8 +107,7 @@ def test_bad_max_norm_is_named(M):
     raises_naming("max_norm", ConstrainedMLP, 3, 4, 2, M)
 
 
-# ----------------------------------------------------------------------------- the
-# batched networks
+# ----------------------------------------------------------------- the batched networks
 
 
 def test_forward_matches_the_formula_and_the_extracted_networks():
@@ -297,8 +295,7 @@ def test_training_rejects_bad_input():
     )
 
 
-# ----------------------------------------------------------------------------- depth
-# search
+# ------------------------------------------------------------------------- depth search
 
 
 def test_depth_two_is_needed_and_found_for_the_cross():

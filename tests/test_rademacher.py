@@ -26,8 +26,7 @@ def randn(*shape, seed=0, dtype=torch.float64):
     return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
 
 
-# ----------------------------------------------------------------------------- finite
-# classes, exactly
+# -------------------------------------------------------------- finite classes, exactly
 
 
 def test_finite_class_hand_values():
@@ -86,8 +85,7 @@ def test_monte_carlo_agrees_with_the_exact_value():
     assert abs(mc.value - exact.value) < 5 * mc.std_error
 
 
-# ----------------------------------------------------------------------------- linear
-# class
+# ------------------------------------------------------------------------- linear class
 
 
 def test_linear_class_hand_values():
@@ -120,8 +118,7 @@ def test_linear_class_matches_its_definition_and_jensen(n, d, seed, W):
     )  # Jensen: (W/n) (sum ||x_i||^2)^(1/2)
 
 
-# ----------------------------------------------------------------------------- the
-# optimisation-based estimate
+# ------------------------------------------------------ the optimisation-based estimate
 
 
 def test_depth_one_estimate_reaches_the_explicit_supremum():
@@ -170,8 +167,7 @@ def test_homogeneity_in_the_norm_bound():
     assert torch.allclose(three.values, 27 * one.values, rtol=1e-12)
 
 
-# ----------------------------------------------------------------------------- bad
-# input
+# ---------------------------------------------------------------------------- bad input
 
 
 def test_bad_input_is_named():
