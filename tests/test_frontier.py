@@ -175,3 +175,16 @@ def test_bad_input_names_the_argument():
     raises_naming(
         "j", train_penalized(x, y, [2], [0.0], [0], steps=1, progress=False).network, 3
     )
+
+
+def test_penalized_groups_follow_the_cache_and_do_not_change_the_result(monkeypatch):
+    from lawlib import batched
+
+    x, y = _data()
+    args = ([6, 20, 6, 12], [0.0, 0.05, 0.05, 0.01], [1, 2, 3, 4])
+    kw = {"n_penalty": 16, "point_seed": 7, "steps": 80, "eps": 0.05, "progress": False}
+    one = train_penalized(x, y, *args, **kw)
+    monkeypatch.setattr(batched, "_CACHE_FRACTION", 1e-9)  # a group per network
+    many = train_penalized(x, y, *args, **kw)
+    assert (one.steps == many.steps).all()
+    torch.testing.assert_close(one.predict(x), many.predict(x), rtol=0, atol=1e-10)

@@ -271,3 +271,46 @@ def test_training_shows_a_progress_bar_unless_turned_off(capsys, monkeypatch):
     assert "training" in run(True)
     monkeypatch.setenv("LAWLIB_PROGRESS", "1")
     assert "training" in run(None) and run(False) == ""
+
+
+# ------------------------------------------------------------- the one Adam and init
+
+
+def test_adam_update_equals_torch_adam():
+    from lawlib.train import adam_update_
+
+    g = make_generator(0)
+    p = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    ref = p.clone().requires_grad_()
+    opt = torch.optim.Adam([ref], lr=0.1)
+    m1, m2 = torch.zeros_like(p), torch.zeros_like(p)
+    for t in range(1, 8):
+        grad = torch.randn(5, 3, generator=g, dtype=torch.float64)
+        adam_update_(p, grad, m1, m2, t, 0.1)
+        ref.grad = grad.clone()
+        opt.step()
+    torch.testing.assert_close(p, ref.detach(), rtol=0, atol=1e-14)
+
+
+def test_adam_per_matrix_first_step_is_the_normalised_gradient():
+    # At t = 1 the bias corrections cancel: θ ← θ − lr·g/(√mean(g²) + ε) per matrix.
+    from lawlib.train import Adam
+
+    g = make_generator(1)
+    w = torch.randn(3, 4, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    before = w.detach().clone()
+    grad = torch.randn(3, 4, 2, generator=g, dtype=torch.float64)
+    opt = Adam([w], 0.05, per_matrix=True)
+    w.grad = grad
+    opt.step()
+    rms = grad.square().mean((1, 2), keepdim=True).sqrt()
+    torch.testing.assert_close(w.detach(), before - 0.05 * grad / (rms + 1e-8))
+
+
+def test_uniform_weights_is_pytorchs_law():
+    from lawlib.models import uniform_weights
+
+    w = uniform_weights((400, 25), 25, make_generator(2))
+    assert float(w.abs().max()) <= 1 / 5 and float(w.abs().max()) > 0.19
+    net = two_layer_relu(25, 400, generator=make_generator(2))
+    torch.testing.assert_close(net[0].weight, w, rtol=0, atol=0)
