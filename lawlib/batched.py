@@ -5,9 +5,12 @@ chapter trains dozens to hundreds of networks f_j(x) = Σ_{ℓ ∈ N_j} a_ℓ Re
 x⟩ + b_ℓ)), one per (width k_j, seed), on the same data. Training them one after another
 wastes the machine on small matrix products and Python overhead. Here every neuron of
 every network is a column of ONE weight matrix W ∈ R^{K×d}, K = Σ_j k_j, so a forward
-pass of the whole sweep is a single product x Wᵀ ∈ R^{n×K} and the outputs are segment
-sums f = (a ⊙ ReLU(·)) S with a 0/1 matrix S ∈ R^{K×m} that says which network each
-neuron belongs to. No width is padded.
+pass of the whole sweep is a single product x Wᵀ ∈ R^{n×K} and the outputs are sums
+f_j = Σ_{ℓ ∈ N_j} a_ℓ ReLU(·)_ℓ over each network's neurons (one batched product per run
+of networks of equal width). No width is padded. Groups of networks are sized so that
+their K×n work matrix stays in the CPU's cache, and batch norm is folded into the first
+layer. The same engine trains the gradient-penalized networks of the frontier chapter
+(``lams``: the penalty's gradient is added to each step, :meth:`_Group.add_penalty`).
 
 Why this gives exactly the networks one would get one at a time:
 
