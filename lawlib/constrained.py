@@ -20,8 +20,8 @@ norm ‖W‖₂ (the class whose Lipschitz constant is at most M^D).
   (W = U min(S, M) Vᵀ), which is the nearest point of the ball in Frobenius distance.
 * :func:`train_constrained` — projected full-batch Adam on the square loss,
   stopping each network as soon as it fits *below the noise level*,
-  (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (the memorization-model chapter's partial memorization), and
-  keeping the weights at that moment.
+  (1/n) Σ (f(x_i) − y_i)² ≤ σ² − ε (the memorization-model chapter's partial
+  memorization), and keeping the weights at that moment.
 * :func:`smallest_fitting_depth` — tries D = 1, 2, … and reports, for each data
   set, the first depth at which a constrained network fits below the noise level.
 """
@@ -29,7 +29,6 @@ norm ‖W‖₂ (the class whose Lipschitz constant is at most M^D).
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -44,13 +43,14 @@ from ._checks import (
     check_tensor,
 )
 from .hardware import progress
+from .models import uniform_weights
+from .train import Adam
 
 __all__ = [
     "ConstrainedFit",
     "ConstrainedMLP",
     "DepthExperiment",
     "DepthSearch",
-    "LayerwiseAdam",
     "NORMS",
     "check_norm",
     "depth_experiment",
@@ -78,7 +78,8 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
     w = check_tensor("weight", weight)
     if w.ndim < 2:
         raise ValueError(
-            f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(w.shape)}"
+            "weight must have at least 2 dimension(s) (…, out, in), got shape "
+            f"{tuple(w.shape)}"
         )
     norm = check_norm(norm)
     w = w.detach()
@@ -90,13 +91,13 @@ def weight_norms(weight: torch.Tensor, norm: str = "frobenius") -> torch.Tensor:
 def project_weight_norm(
     weight: torch.Tensor, max_norm: float, norm: str = "frobenius"
 ) -> torch.Tensor:
-    """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in place**.
+    """Project W (or every matrix of a stack (…, out, in)) onto the ball {‖W‖ ≤ M}, **in
+    place**.
 
-    Frobenius: W ← W · min(1, M/‖W‖_F). Spectral: W = U diag(S) Vᵀ ← U diag(min(S, M)) Vᵀ.
-    Both are the Euclidean (Frobenius-distance) projection onto the ball; a
-    matrix already inside it is returned unchanged (up to rounding for the
-    spectral case, where only matrices with ‖W‖₂ > M are recomputed).
-    Returns ``weight``.
+    Frobenius: W ← W · min(1, M/‖W‖_F). Spectral: W = U diag(S) Vᵀ ← U diag(min(S, M))
+    Vᵀ. Both are the Euclidean (Frobenius-distance) projection onto the ball; a matrix
+    already inside it is returned unchanged (up to rounding for the spectral case, where
+    only matrices with ‖W‖₂ > M are recomputed). Returns ``weight``.
     """
     if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
         raise ValueError(
@@ -104,7 +105,8 @@ def project_weight_norm(
         )
     if weight.ndim < 2:
         raise ValueError(
-            f"weight must have at least 2 dimension(s) (…, out, in), got shape {tuple(weight.shape)}"
+            "weight must have at least 2 dimension(s) (…, out, in), got shape "
+            f"{tuple(weight.shape)}"
         )
     if weight.numel() and not bool(torch.isfinite(weight).all()):
         raise ValueError("weight contains NaN or infinite values")
@@ -133,7 +135,8 @@ def project_weight_norm(
 
 @contextlib.contextmanager
 def one_cpu_thread(device: torch.device):
-    """Run torch's CPU kernels on one thread inside the block (restoring the setting after).
+    """Run torch's CPU kernels on one thread inside the block (restoring the setting
+    after).
 
     The training loops of this module launch many tiny batched products; on a
     CPU, splitting each over several threads costs more in synchronisation
@@ -150,68 +153,21 @@ def one_cpu_thread(device: torch.device):
         torch.set_num_threads(before)
 
 
-class LayerwiseAdam:
-    """Adam (Kingma and Ba, 2015) with one second-moment estimate per weight matrix, written out.
-
-    For a stack of weights of shape (G, out, in) the first moment m is kept per
-    entry, as in Adam, but the second moment v per matrix: the running mean of
-    the *average* squared gradient entry of that matrix. The step
-    −lr · m̂ / (√v̂ + 10⁻⁸) therefore points along the (momentum-averaged)
-    gradient itself, with a step size normalised layer by layer. This matters
-    under projection: with Adam's per-entry v the step tends to sign(gradient),
-    and projecting such steps onto a norm ball stops at points that are not
-    maxima (for a linear objective on the ball, at the direction of the sign
-    vector rather than of the gradient). Constructing ``torch.optim.Adam`` is
-    also avoided because it imports ``torch._dynamo`` (seconds on a busy CPU).
-    """
-
-    def __init__(
-        self,
-        params,
-        lr: float,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-    ) -> None:
-        self.params = [p for p in params]
-        self.lr, (self.b1, self.b2), self.eps = lr, betas, eps
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [
-            torch.zeros(*p.shape[:-2], 1, 1, dtype=p.dtype, device=p.device)
-            for p in self.params
-        ]
-        self.t = 0
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self) -> None:
-        self.t += 1
-        c1, c2 = 1 - self.b1**self.t, 1 - self.b2**self.t
-        for p, m, v in zip(self.params, self.m, self.v):
-            if p.grad is None:
-                continue
-            m.mul_(self.b1).add_(p.grad, alpha=1 - self.b1)
-            v.mul_(self.b2).add_(
-                (p.grad * p.grad).mean(dim=(-2, -1), keepdim=True), alpha=1 - self.b2
-            )
-            p.addcdiv_(m, (v / c2).sqrt_().add_(self.eps), value=-self.lr / c1)
-
-
 def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
     """The layer sizes d → w_1 → … → w_{D−1} → 1."""
     d = check_int("d", d, minimum=1)
     depth = check_int("depth", depth, minimum=1)
     if isinstance(width, (str, bytes, bool)):
         raise ValueError(
-            f"width must be an integer or a sequence of {depth - 1} hidden widths, got {width!r}"
+            f"width must be an integer or a sequence of {depth - 1} hidden widths, "
+            f"got {width!r}"
         )
     if isinstance(width, Sequence) or hasattr(width, "__iter__"):
         hidden = list(width)
         if len(hidden) != depth - 1:
             raise ValueError(
-                f"width must list depth - 1 = {depth - 1} hidden widths, got {len(hidden)}"
+                f"width must list depth - 1 = {depth - 1} hidden widths, got "
+                f"{len(hidden)}"
             )
         hidden = [check_int(f"width[{i}]", w, minimum=1) for i, w in enumerate(hidden)]
     else:
@@ -221,7 +177,8 @@ def layer_sizes(d: int, width: int | Sequence[int], depth: int) -> list[int]:
 
 
 class ConstrainedMLP(nn.Module):
-    """G bias-free ReLU networks x ↦ W_D ReLU(⋯ ReLU(W_1 x)) of depth D with ‖W_j‖ ≤ M, held as one module.
+    """G bias-free ReLU networks x ↦ W_D ReLU(⋯ ReLU(W_1 x)) of depth D with ‖W_j‖ ≤ M,
+    held as one module.
 
     ``weights[j]`` has shape (G, size_{j+1}, size_j) for the layer sizes
     d → width → … → width → 1 (``width`` may also list the D − 1 hidden widths).
@@ -258,15 +215,9 @@ class ConstrainedMLP(nn.Module):
             generator = torch.Generator(device=device).manual_seed(0)
         params = []
         for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
-            u = torch.rand(
-                self.n_networks,
-                fan_out,
-                fan_in,
-                generator=generator,
-                device=generator.device,
-                dtype=dtype,
-            )
-            params.append(nn.Parameter(((2 * u - 1) / math.sqrt(fan_in)).to(device)))
+            shape = (self.n_networks, fan_out, fan_in)
+            w = uniform_weights(shape, fan_in, generator, dtype)
+            params.append(nn.Parameter(w.to(device)))
         self.weights = nn.ParameterList(params)
         self.project_()
 
@@ -277,11 +228,13 @@ class ConstrainedMLP(nn.Module):
             h = x
         else:
             raise ValueError(
-                f"x must have shape (m, {self.sizes[0]}) or ({self.n_networks}, m, {self.sizes[0]}), got {tuple(x.shape)}"
+                f"x must have shape (m, {self.sizes[0]}) or ({self.n_networks}, m, "
+                f"{self.sizes[0]}), got {tuple(x.shape)}"
             )
         if h.shape[-1] != self.sizes[0]:
             raise ValueError(
-                f"x must have {self.sizes[0]} columns (the input dimension d), got {h.shape[-1]}"
+                f"x must have {self.sizes[0]} columns (the input dimension d), got "
+                f"{h.shape[-1]}"
             )
         for j, w in enumerate(self.weights):
             h = torch.bmm(h, w.transpose(1, 2))
@@ -296,12 +249,14 @@ class ConstrainedMLP(nn.Module):
         return self
 
     def layer_norms(self, norm: str | None = None) -> torch.Tensor:
-        """The norms ‖W_j‖ of every layer of every network, shape (G, D) (``norm`` defaults to the constraint's)."""
+        """The norms ‖W_j‖ of every layer of every network, shape (G, D) (``norm``
+        defaults to the constraint's)."""
         norm = self.norm if norm is None else norm
         return torch.stack([weight_norms(w, norm) for w in self.weights], dim=1)
 
     def network(self, g: int = 0) -> nn.Sequential:
-        """Network ``g`` as a plain ``nn.Sequential`` of bias-free ``nn.Linear`` and ``nn.ReLU`` (a copy, in eval mode)."""
+        """Network ``g`` as a plain ``nn.Sequential`` of bias-free ``nn.Linear`` and
+        ``nn.ReLU`` (a copy, in eval mode)."""
         g = check_int("g", g, minimum=0)
         if g >= self.n_networks:
             raise ValueError(f"g must be < n_networks = {self.n_networks}, got {g}")
@@ -323,7 +278,8 @@ class ConstrainedMLP(nn.Module):
         idx = torch.as_tensor(index, dtype=torch.long).reshape(-1)
         if idx.numel() == 0 or int(idx.min()) < 0 or int(idx.max()) >= self.n_networks:
             raise ValueError(
-                f"index must list networks in 0..{self.n_networks - 1}, got {idx.tolist()}"
+                f"index must list networks in 0..{self.n_networks - 1}, got "
+                f"{idx.tolist()}"
             )
         new = ConstrainedMLP.__new__(ConstrainedMLP)
         nn.Module.__init__(new)
@@ -340,7 +296,10 @@ class ConstrainedMLP(nn.Module):
         return new
 
     def extra_repr(self) -> str:
-        return f"n_networks={self.n_networks}, sizes={self.sizes}, {self.norm} norm <= {self.max_norm:g} per layer"
+        return (
+            f"n_networks={self.n_networks}, sizes={self.sizes}, "
+            f"{self.norm} norm <= {self.max_norm:g} per layer"
+        )
 
 
 @dataclass
@@ -400,7 +359,8 @@ def _check_batched_data(x, y, mask, n_networks: int | None):
     else:
         if mask.shape[1] != x.shape[1] or mask.shape[0] not in (1, G):
             raise ValueError(
-                f"mask must have shape (n,) or (G, n) = ({G}, {x.shape[1]}), got {tuple(mask.shape)}"
+                f"mask must have shape (n,) or (G, n) = ({G}, {x.shape[1]}), got "
+                f"{tuple(mask.shape)}"
             )
         if not bool(((mask == 0) | (mask == 1)).all()):
             raise ValueError(
@@ -415,7 +375,8 @@ def _check_batched_data(x, y, mask, n_networks: int | None):
 def _fit_loop(
     model, opt, x, y, mask, counts, target, steps, fitted, fit_step, best, result_losses
 ) -> None:
-    """The loop of :func:`train_constrained` (updates ``fitted``, ``fit_step``, ``best`` and ``result_losses`` in place)."""
+    """The loop of :func:`train_constrained` (updates ``fitted``, ``fit_step``, ``best``
+    and ``result_losses`` in place)."""
     for t in range(steps + 1):
         opt.zero_grad()
         out = model(x)
@@ -445,7 +406,8 @@ def train_constrained(
     lr: float = 1e-2,
     mask: torch.Tensor | None = None,
 ) -> ConstrainedFit:
-    """Projected full-batch Adam on the square loss, network by network, until each fits below the noise level.
+    """Projected full-batch Adam on the square loss, network by network, until each fits
+    below the noise level.
 
     Network g sees the points x[g] (shape (G, n, d), or (n, d) shared) with
     labels y[g]; ``mask[g, i] = 0`` marks padding, so data sets of different
@@ -461,7 +423,8 @@ def train_constrained(
     x, y, mask = _check_batched_data(x, y, mask, model.n_networks)
     if x.shape[2] != model.sizes[0]:
         raise ValueError(
-            f"x must have {model.sizes[0]} columns (the model's input dimension), got {x.shape[2]}"
+            f"x must have {model.sizes[0]} columns (the model's input dimension), got"
+            f" {x.shape[2]}"
         )
     sigma = check_positive("sigma", sigma)
     epsilon = check_positive("epsilon", epsilon)
@@ -477,7 +440,7 @@ def train_constrained(
     fitted = torch.zeros(G, dtype=torch.bool, device=x.device)
     fit_step = torch.full((G,), steps, dtype=torch.long, device=x.device)
     best = [w.detach().clone() for w in model.weights]
-    opt = LayerwiseAdam(model.parameters(), lr=lr)
+    opt = Adam(model.parameters(), lr, per_matrix=True)
     result_losses: list[torch.Tensor] = []
     model.train()
     with one_cpu_thread(x.device):
@@ -545,7 +508,8 @@ def smallest_fitting_depth(
     mask: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
 ) -> DepthSearch:
-    """For each data set, the smallest depth D in ``depths`` at which a network of :class:`ConstrainedMLP` fits it below the noise level.
+    """For each data set, the smallest depth D in ``depths`` at which a network of
+    :class:`ConstrainedMLP` fits it below the noise level.
 
     The depths are tried in increasing order; at each one, only the data sets
     not fitted yet are trained (``restarts`` independent initialisations each,
@@ -616,9 +580,10 @@ def smallest_fitting_depth(
 
 @dataclass
 class DepthExperiment:
-    """The result of :func:`depth_experiment`: ``depth[s][k]`` is the smallest depth found for seed ``seeds[s]``
-    and n = ``ns[k]`` (``None`` if none of the depths tried fitted), ``networks[s][k]`` the network that fitted,
-    ``x[s]``, ``y[s]`` the seed's points and labels (the data set of size n is their first n rows)."""
+    """The result of :func:`depth_experiment`: ``depth[s][k]`` is the smallest depth
+    found for seed ``seeds[s]`` and n = ``ns[k]`` (``None`` if none of the depths tried
+    fitted), ``networks[s][k]`` the network that fitted, ``x[s]``, ``y[s]`` the seed's
+    points and labels (the data set of size n is their first n rows)."""
 
     ns: list[int]
     seeds: list[int]
@@ -648,7 +613,8 @@ def depth_experiment(
     seeds: Sequence[int] = (0,),
     device: torch.device | str = "cpu",
 ) -> DepthExperiment:
-    """the weight-bounded chapter's experiment: for growing n, the smallest depth at which a weight-bounded network fits pure noise.
+    """the weight-bounded chapter's experiment: for growing n, the smallest depth at
+    which a weight-bounded network fits pure noise.
 
     For each seed, n_max = max(ns) points uniform on S^{d−1} with uniform
     random signs as labels (σ = 1: the labels are pure noise); the data set of

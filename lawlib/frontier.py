@@ -1,27 +1,30 @@
-"""Robust training across widths: the frontier of trained memorizers (the chapter "Can training reach the law?").
+"""Robust training across widths: the frontier of trained memorizers (the chapter "Can
+training reach the law?").
 
-A 2-layer ReLU network f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) is trained on the square loss plus a
-smoothness penalty,
+A 2-layer ReLU network f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) is trained on the square loss
+plus a smoothness penalty,
 
     L(θ) = (1/n) Σ_i (f(x_i) − y_i)²  +  λ · (1/T) Σ_t ‖∇_x f(z_t)‖²,
 
-with T points z_t drawn afresh at every step (``penalty="gaussian"``: z ~ N(0, I_d/d), the data's
-law; ``penalty="data"``: z = x_i + s·N(0, I_d/d) near random data points). The input gradient of
-such a network is
+with T points z_t drawn afresh at every step (``penalty="gaussian"``: z ~ N(0, I_d/d),
+the data's law; ``penalty="data"``: z = x_i + s·N(0, I_d/d) near random data points).
+The input gradient of such a network is
 
     ∇_x f(z) = Σ_ℓ a_ℓ 1[⟨w_ℓ, z⟩ + b_ℓ > 0] w_ℓ,
 
-piecewise constant in z and piecewise linear in the parameters, so the penalty's gradient is written
-out: with G_t = ∇_x f(z_t), R = (1/T) Σ_t ‖G_t‖² and m_ℓt = 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0],
+piecewise constant in z and piecewise linear in the parameters, so the penalty's
+gradient is written out: with G_t = ∇_x f(z_t), R = (1/T) Σ_t ‖G_t‖² and
+m_ℓt = 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0],
 
-    ∂R/∂a_ℓ = (2/T) Σ_t m_ℓt ⟨w_ℓ, G_t⟩,   ∂R/∂w_ℓ = (2/T) a_ℓ Σ_t m_ℓt G_t,   ∂R/∂b_ℓ = 0
+    ∂R/∂a_ℓ = (2/T) Σ_t m_ℓt ⟨w_ℓ, G_t⟩,  ∂R/∂w_ℓ = (2/T) a_ℓ Σ_t m_ℓt G_t,  ∂R/∂b_ℓ = 0
 
-(the activation pattern does not move under an infinitesimal change: automatic differentiation of
-``create_graph=True`` gradients gives the same, tested). As in :mod:`lawlib.batched`, every
-(width, λ, seed) network of a sweep is a block of rows of one neuron-major model; networks of equal
-width are contiguous, so the penalty of a block is one batched matrix product; Adam acts coordinate
-by coordinate and each network stops, without a further step, as soon as it memorizes in the sense
-of the universal-law chapter (:func:`lawlib.memorizes`).
+(the activation pattern does not move under an infinitesimal change: automatic
+differentiation of ``create_graph=True`` gradients gives the same, tested). The sweep
+trains on the engine of :mod:`lawlib.batched` (:func:`lawlib.train_batched` with its
+penalty option): every (width, λ, seed) network is a block of rows of one neuron-major
+model, a run of networks of equal width is one batched product, Adam acts coordinate
+by coordinate and each network stops, without a further step, as soon as it memorizes
+in the sense of the universal-law chapter (:func:`lawlib.memorizes`).
 
 The module also brackets Lipschitz constants on points the training never saw
 (:func:`lipschitz_bracket`), gives a lower bound valid for every memorizer of a data set
@@ -45,28 +48,23 @@ from ._checks import (
     check_labels,
     check_points,
     check_positive,
-    check_tensor,
 )
+from .batched import BatchedResult, train_batched
 from .data import make_generator, sample_gaussian
-from .hardware import progress as _progress_bar
 from .lipschitz import gradient_ascent_lipschitz, gradient_norms, max_pairwise_slope
 from .models import two_layer_relu
 
 __all__ = [
-    "PENALTIES",
     "FrontierResult",
     "LipschitzBracket",
     "lipschitz_bracket",
     "memorizer_floor",
     "neuron_per_point",
-    "penalty_and_gradient",
     "penalty_points",
     "train_penalized",
 ]
 
-PENALTIES = ("gaussian", "data")
-_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults
-_ADAM_EPS = 1e-8
+_PENALTIES = ("gaussian", "data")
 
 
 def penalty_points(
@@ -78,13 +76,14 @@ def penalty_points(
 ) -> torch.Tensor:
     """The T = ``n_points`` points at which one step evaluates the penalty.
 
-    ``penalty="gaussian"``: z_t ~ N(0, I_d/d). ``penalty="data"``: z_t = x_{i_t} + ``noise``·g_t with
-    i_t uniform among the data and g_t ~ N(0, I_d/d). Drawn from ``generator`` (the index first).
+    ``penalty="gaussian"``: z_t ~ N(0, I_d/d). ``penalty="data"``: z_t = x_{i_t} +
+    ``noise``·g_t with i_t uniform among the data and g_t ~ N(0, I_d/d). Drawn from
+    ``generator`` (the index first).
     """
     n_points = check_int("n_points", n_points, minimum=1)
     x = check_points("x", x, min_points=1)
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    if penalty not in _PENALTIES:
+        raise ValueError(f"penalty must be one of {_PENALTIES}, got {penalty!r}")
     noise = check_positive("noise", noise, allow_zero=True)
     n, d = x.shape
     if penalty == "gaussian":
@@ -96,257 +95,47 @@ def penalty_points(
     return x[idx] + noise * g
 
 
-def _weights(weight, bias, a):
-    weight = check_tensor("weight", weight, ndim=2)
-    bias = check_tensor("bias", bias, ndim=1)
-    a = check_tensor("a", a, ndim=1)
-    if bias.shape[0] != weight.shape[0]:
-        raise ValueError(
-            f"bias must have length {weight.shape[0]} (one per neuron), got {bias.shape[0]}"
-        )
-    if a.shape[0] != weight.shape[0]:
-        raise ValueError(
-            f"a must have length {weight.shape[0]} (one per neuron), got {a.shape[0]}"
-        )
-    return weight, bias, a
-
-
-def penalty_and_gradient(
-    weight: torch.Tensor, bias: torch.Tensor, a: torch.Tensor, z: torch.Tensor
-) -> tuple[float, dict[str, torch.Tensor]]:
-    """R = (1/T) Σ_t ‖∇_x f(z_t)‖² for f(x) = Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ), and its gradient, written out.
-
-    ``weight`` is (k, d) (rows w_ℓ), ``bias`` and ``a`` are (k,), ``z`` is (T, d). Returns R and the
-    dict of ∂R/∂weight, ∂R/∂bias (zero) and ∂R/∂a (formulas in the module docstring). This is the
-    one-network form of what :func:`train_penalized` computes for a whole sweep.
-    """
-    weight, bias, a = _weights(weight, bias, a)
-    z = check_points("z", z, min_points=1)
-    if z.shape[1] != weight.shape[1]:
-        raise ValueError(
-            f"z must have {weight.shape[1]} columns (the dimension d), got {z.shape[1]}"
-        )
-    with torch.no_grad():
-        mask = (torch.addmm(bias, z, weight.T) > 0).to(weight.dtype)  # (T, k): m_ℓt
-        grads_x = (mask * a) @ weight  # (T, d): G_t = ∇f(z_t)
-        t = z.shape[0]
-        d_g = grads_x * (2.0 / t)
-        return float(grads_x.square().sum(1).mean()), {
-            "weight": a[:, None] * (mask.T @ d_g),
-            "bias": torch.zeros_like(bias),
-            "a": (mask * (d_g @ weight.T)).sum(0),
-        }
-
-
-def _runs(widths: list[int]) -> list[tuple[int, int, int, int]]:
-    """(first network, first neuron, width, count) of each maximal block of equal consecutive widths."""
-    runs, net, col = [], 0, 0
-    while net < len(widths):
-        k, r = widths[net], 1
-        while net + r < len(widths) and widths[net + r] == k:
-            r += 1
-        runs.append((net, col, k, r))
-        net, col = net + r, col + k * r
-    return runs
-
-
-class _Sweep:
-    """The networks still training: their neurons (rows), Adam moments, owners, widths and λ."""
-
-    def __init__(self, nets, params, widths, lams, x, y):
-        self.nets, self.params, self.widths = nets, params, widths
-        self.lams = lams  # (m,) tensor
-        self.m1 = {k: torch.zeros_like(v) for k, v in params.items()}
-        self.m2 = {k: torch.zeros_like(v) for k, v in params.items()}
-        self.x, self.y = x, y
-        self._index()
-
-    def _index(self):
-        dev = self.x.device
-        self.owner = torch.repeat_interleave(
-            torch.arange(len(self.nets), device=dev),
-            torch.tensor(self.widths, device=dev),
-        )
-        self.runs = _runs(self.widths)
-
-    def keep(self, keep_nets: torch.Tensor) -> None:
-        cols = keep_nets[self.owner]
-        flags = keep_nets.tolist()
-        self.nets = [j for j, k in zip(self.nets, flags) if k]
-        self.widths = [w for w, k in zip(self.widths, flags) if k]
-        self.lams = self.lams[keep_nets]
-        for store in (self.params, self.m1, self.m2):
-            for k in store:
-                store[k] = store[k][cols].clone()
-        self._index()
-
-    def forward(self, eps: float) -> dict[str, torch.Tensor]:
-        p = self.params
-        pre = torch.addmm(p["bias"][:, None], p["weight"], self.x.T)  # (K, n)
-        f = {"r": pre.clamp_(min=0)}
-        seg = torch.zeros(
-            len(self.nets), pre.shape[0], dtype=pre.dtype, device=pre.device
-        )
-        seg[self.owner, torch.arange(pre.shape[0], device=pre.device)] = p["a"]
-        f["seg"] = seg
-        out = seg @ f["r"]
-        f["residual"] = out - self.y
-        f["loss"] = f["residual"].square().mean(1)
-        f["memorized"] = (torch.sign(out) == self.y).all(1) & (f["loss"] <= eps)
-        return f
-
-    def backward(
-        self, f: dict[str, torch.Tensor], z: torch.Tensor | None
-    ) -> dict[str, torch.Tensor]:
-        p, n = self.params, self.x.shape[0]
-        kk = p["a"].shape[0]
-        dout = f["residual"] * (2.0 / n)
-        grads = {
-            "a": (f["r"] @ dout.T)[torch.arange(kk, device=dout.device), self.owner]
-        }
-        g = (f["seg"].T @ dout).mul_(torch.sign(f["r"]))
-        grads["bias"] = g.sum(1)
-        grads["weight"] = g @ self.x
-        if z is not None:
-            self._penalty_backward(z, grads)
-        return grads
-
-    def penalty(
-        self, z: torch.Tensor, grads: dict[str, torch.Tensor] | None = None
-    ) -> torch.Tensor:
-        """R_j = (1/T) Σ_t ‖∇f_j(z_t)‖² of every network; with ``grads``, add λ_j ∂R_j/∂θ_j to them."""
-        p, (t, d) = self.params, z.shape
-        mask = (torch.addmm(p["bias"][:, None], p["weight"], z.T) > 0).to(
-            z.dtype
-        )  # (K, T)
-        values = torch.empty(len(self.nets), dtype=z.dtype, device=z.device)
-        for net0, col0, k, r in self.runs:
-            col1 = col0 + k * r
-            w = p["weight"][col0:col1].view(r, k, d)
-            m = mask[col0:col1].view(r, k, t)
-            am = m * p["a"][col0:col1].view(r, k, 1)
-            g = torch.bmm(am.transpose(1, 2), w)  # (r, T, d): ∇f_j(z_t)
-            values[net0 : net0 + r] = g.square().sum(2).mean(1)
-            if grads is not None:
-                d_g = g * (2.0 / t * self.lams[net0 : net0 + r]).view(r, 1, 1)
-                grads["a"][col0:col1] += (
-                    (m * torch.bmm(w, d_g.transpose(1, 2))).sum(2).reshape(-1)
-                )
-                grads["weight"][col0:col1] += (
-                    p["a"][col0:col1].view(r, k, 1) * torch.bmm(m, d_g)
-                ).reshape(k * r, d)
-        return values
-
-    def _penalty_backward(self, z, grads):
-        self.penalty(z, grads)
-
-    def adam_step(self, grads: dict[str, torch.Tensor], t: int, lr: float) -> None:
-        """One Adam step (t = 1, 2, …), computed as ``torch.optim.Adam`` computes it."""
-        beta1, beta2 = _BETAS
-        c1, c2 = 1 - beta1**t, 1 - beta2**t
-        for k, param in self.params.items():
-            grad = grads[k]
-            self.m1[k].lerp_(grad, 1 - beta1)
-            self.m2[k].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            denom = (self.m2[k].sqrt() / c2**0.5).add_(_ADAM_EPS)
-            param.addcdiv_(self.m1[k], denom, value=-lr / c1)
-
-
 @dataclass
-class FrontierResult:
-    """A trained penalized sweep: per-network arrays (in the order given) and the weights.
+class FrontierResult(BatchedResult):
+    """A trained penalized sweep: :class:`lawlib.BatchedResult` (without batch norm)
+    with each network's penalty weight ``lams`` and the ``penalty`` points' law.
 
     ``n_parameters`` counts k(d + 2) per network (weights, biases, output weights), as
     :func:`lawlib.count_parameters` counts ``two_layer_relu(d, k)``.
     """
 
-    widths: np.ndarray
-    lams: np.ndarray
-    seeds: np.ndarray
-    memorized: np.ndarray
-    steps: np.ndarray
-    final_loss: np.ndarray
-    n_parameters: np.ndarray
-    penalty: str
-    d: int
-    _weights: list[dict[str, torch.Tensor]] = field(repr=False, default_factory=list)
+    lams: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    penalty: str = "gaussian"
 
     def __len__(self) -> int:
-        return len(self._weights)
-
-    def _j(self, j: int) -> int:
-        j = check_int("j", j, minimum=0)
-        if j >= len(self._weights):
-            raise ValueError(
-                f"j must be < {len(self._weights)} (the number of networks), got {j}"
-            )
-        return j
+        return len(self.widths)
 
     def weights(self, j: int) -> dict[str, torch.Tensor]:
-        """The weights of network ``j``: ``weight`` (k, d), ``bias`` (k,), ``a`` (k,)."""
-        return dict(self._weights[self._j(j)])
-
-    def network(self, j: int) -> nn.Sequential:
-        """A standalone copy of network ``j`` as ``two_layer_relu(d, k)`` (Linear → ReLU → Linear → Flatten)."""
-        w = self.weights(j)
-        net = two_layer_relu(self.d, int(self.widths[j])).to(
-            device=w["a"].device, dtype=w["a"].dtype
-        )
-        with torch.no_grad():
-            net[0].weight.copy_(w["weight"])
-            net[0].bias.copy_(w["bias"])
-            net[2].weight.copy_(w["a"][None])
-        return net.eval()
-
-    def _points(self, name: str, z: torch.Tensor) -> torch.Tensor:
-        z = check_points(name, z, min_points=1)
-        if z.shape[1] != self.d:
+        """Network ``j``'s weights: ``weight`` (k, d), ``bias`` (k,), ``a`` (k,)."""
+        j = check_int("j", j, minimum=0)
+        if j >= len(self):
             raise ValueError(
-                f"{name} must have {self.d} columns (the dimension d), got {z.shape[1]}"
+                f"j must be < {len(self)} (the number of networks), got {j}"
             )
-        return z.to(self._weights[0]["a"])
-
-    def predict(self, z: torch.Tensor) -> torch.Tensor:
-        """f_j(z_t) for every network j and point t, shape (m, T)."""
-        z = self._points("z", z)
-        with torch.no_grad():
-            return torch.stack(
-                [
-                    torch.relu(torch.addmm(w["bias"], z, w["weight"].T)) @ w["a"]
-                    for w in self._weights
-                ]
-            )
-
-    def gradient_norms(self, z: torch.Tensor) -> torch.Tensor:
-        """‖∇f_j(z_t)‖ = ‖Σ_ℓ a_ℓ 1[⟨w_ℓ, z_t⟩ + b_ℓ > 0] w_ℓ‖ for every network and point, shape (m, T), exact."""
-        z = self._points("z", z)
-        with torch.no_grad():
-            return torch.stack(
-                [
-                    torch.linalg.vector_norm(
-                        ((torch.addmm(w["bias"], z, w["weight"].T) > 0) * w["a"])
-                        @ w["weight"],
-                        dim=1,
-                    )
-                    for w in self._weights
-                ]
-            )
+        return dict(self._weights[j])
 
     def path_norm(self) -> np.ndarray:
-        """Σ_ℓ |a_ℓ| ‖w_ℓ‖ per network: an upper bound on Lip(f_j) (each neuron is |a_ℓ|‖w_ℓ‖-Lipschitz)."""
+        """Σ_ℓ |a_ℓ| ‖w_ℓ‖ per network: an upper bound on Lip(f_j) (each neuron is
+        |a_ℓ|‖w_ℓ‖-Lipschitz)."""
         return np.array(
             [
                 float((w["a"].abs() * w["weight"].norm(dim=1)).sum())
-                for w in self._weights
+                for w in map(self.weights, range(len(self)))
             ]
         )
 
     def spectral_product(self) -> np.ndarray:
-        """‖W‖₂ · ‖a‖₂ per network: the product of the layers' spectral norms, an upper bound on Lip(f_j)."""
+        """‖W‖₂ · ‖a‖₂ per network: the product of the layers' spectral norms, an upper
+        bound on Lip(f_j)."""
         return np.array(
             [
                 float(torch.linalg.matrix_norm(w["weight"], 2) * w["a"].norm())
-                for w in self._weights
+                for w in map(self.weights, range(len(self)))
             ]
         )
 
@@ -367,19 +156,21 @@ def train_penalized(
     eps: float = 0.02,
     progress: bool | None = None,
 ) -> FrontierResult:
-    """Train 2-layer ReLU networks with a gradient penalty, all at once, until each memorizes.
+    """Train 2-layer ReLU networks with a gradient penalty, all at once, until each
+    memorizes.
 
     Network j has ``widths[j]`` neurons, starts as ``two_layer_relu(d, widths[j],
-    generator=make_generator(seeds[j]))`` and minimizes, with full-batch Adam (β = (0.9, 0.999),
-    ε = 10⁻⁸, rate ``lr``, as ``torch.optim.Adam``),
+    generator=make_generator(seeds[j]))`` and minimizes, with full-batch Adam (β = (0.9,
+    0.999), ε = 10⁻⁸, rate ``lr``, as ``torch.optim.Adam``),
 
         L_j = (1/n) Σ_i (f_j(x_i) − y_i)² + ``lams[j]`` · (1/T) Σ_t ‖∇f_j(z_t)‖²,
 
-    with T = ``n_penalty`` points drawn afresh at every step by :func:`penalty_points` (``penalty``,
-    ``noise``) from one generator seeded with ``point_seed`` (all networks see the same points). It
-    stops, without a further step, as soon as sign f_j(x_i) = y_i for all i and the *data* loss is at
-    most ``eps`` (the universal-law chapter's criterion), or after ``steps`` steps. ``x`` is (n, d), ``y`` (n,) ±1.
-    The result equals training each network alone with ``torch.optim.Adam`` and automatic
+    with T = ``n_penalty`` points drawn afresh at every step by :func:`penalty_points`
+    (``penalty``, ``noise``) from one generator seeded with ``point_seed`` (all networks
+    see the same points). It stops, without a further step, as soon as sign f_j(x_i) =
+    y_i for all i and the *data* loss is at most ``eps`` (the universal-law chapter's
+    criterion), or after ``steps`` steps. ``x`` is (n, d), ``y`` (n,) ±1. The result
+    equals training each network alone with ``torch.optim.Adam`` and automatic
     differentiation of the penalty (tested).
     """
     x = check_points("x", x, min_points=2)
@@ -399,86 +190,30 @@ def train_penalized(
         raise ValueError(
             f"seeds must have one entry per network ({len(widths)}), got {len(seeds)}"
         )
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
+    if penalty not in _PENALTIES:
+        raise ValueError(f"penalty must be one of {_PENALTIES}, got {penalty!r}")
     n_penalty = check_int("n_penalty", n_penalty, minimum=1)
     noise = check_positive("noise", noise, allow_zero=True)
     point_seed = check_int("point_seed", point_seed, minimum=0)
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive("lr", lr)
     eps = check_positive("eps", eps)
-    m, d = len(widths), x.shape[1]
-    dev, dtype = x.device, x.dtype
-
-    order = sorted(
-        range(m), key=lambda j: widths[j]
-    )  # equal widths contiguous: one bmm per width
-    parts: dict[str, list[torch.Tensor]] = {"weight": [], "bias": [], "a": []}
-    for j in order:
-        net = two_layer_relu(d, widths[j], generator=make_generator(seeds[j]))
-        parts["weight"].append(net[0].weight.detach())
-        parts["bias"].append(net[0].bias.detach())
-        parts["a"].append(net[2].weight.detach()[0])
-    params = {k: torch.cat(v).to(device=dev, dtype=dtype) for k, v in parts.items()}
-    sweep = _Sweep(
-        order,
-        params,
-        [widths[j] for j in order],
-        torch.tensor([lams[j] for j in order], device=dev, dtype=dtype),
+    gen = make_generator(point_seed, x.device)
+    res = train_batched(
         x,
         y,
+        widths,
+        seeds,
+        batch_norm=False,
+        steps=steps,
+        lr=lr,
+        eps=eps,
+        progress=progress is not False,
+        lams=lams,
+        penalty_points=lambda: penalty_points(n_penalty, x, penalty, noise, gen),
     )
-    gen = make_generator(point_seed, dev)
-    any_penalty = any(v > 0 for v in lams)
-
-    done = np.zeros(m, dtype=np.int64)
-    final_loss = np.full(m, np.nan)
-    memorized = np.zeros(m, dtype=bool)
-    weights: list[dict[str, torch.Tensor]] = [{} for _ in range(m)]
-
-    def freeze(stop: torch.Tensor, f: dict[str, torch.Tensor]) -> None:
-        for pos in torch.nonzero(stop).flatten().tolist():
-            j, cols = sweep.nets[pos], sweep.owner == pos
-            weights[j] = {k: v[cols].clone() for k, v in sweep.params.items()}
-            final_loss[j], memorized[j] = (
-                float(f["loss"][pos]),
-                bool(f["memorized"][pos]),
-            )
-
-    alive = True
-    with torch.no_grad():
-        for t in _progress_bar(
-            range(steps), total=steps, desc=f"training {m} networks", enabled=progress
-        ):
-            f = sweep.forward(eps)
-            if bool(f["memorized"].any()):
-                freeze(f["memorized"], f)
-                if bool(f["memorized"].all()):
-                    alive = False
-                    break
-                sweep.keep(~f["memorized"])
-                f = sweep.forward(eps)
-            z = (
-                penalty_points(n_penalty, x, penalty, noise, gen)
-                if any_penalty
-                else None
-            )
-            sweep.adam_step(sweep.backward(f, z), t + 1, lr)
-            done[sweep.nets] += 1
-        if alive:
-            f = sweep.forward(eps)
-            freeze(torch.ones(len(sweep.nets), dtype=torch.bool, device=dev), f)
     return FrontierResult(
-        widths=np.array(widths),
-        lams=np.array(lams, dtype=float),
-        seeds=np.array(seeds),
-        memorized=memorized,
-        steps=done,
-        final_loss=final_loss,
-        n_parameters=np.array([k * (d + 2) for k in widths]),
-        penalty=penalty,
-        d=d,
-        _weights=weights,
+        **vars(res), lams=np.array(lams, dtype=float), penalty=penalty
     )
 
 
@@ -486,10 +221,11 @@ def train_penalized(
 class LipschitzBracket:
     """lower ≤ Lip(f) ≤ upper, with the pieces of the lower bound.
 
-    ``fresh``: max ‖∇f‖ at fresh points; ``data``: at the data points; ``ascent``: gradient ascent on
-    ‖∇f‖ from the data and from midpoints of opposite-label pairs; ``pairwise``: the largest slope
-    |f(x_i) − f(x_j)|/‖x_i − x_j‖ between data points. ``upper`` is given by the caller (path norm
-    or spectral product), ``inf`` when unknown.
+    ``fresh``: max ‖∇f‖ at fresh points; ``data``: at the data points; ``ascent``:
+    gradient ascent on ‖∇f‖ from the data and from midpoints of opposite-label pairs;
+    ``pairwise``: the largest slope |f(x_i) − f(x_j)|/‖x_i − x_j‖ between data points.
+    ``upper`` is given by the caller (path norm or spectral product), ``inf`` when
+    unknown.
     """
 
     lower: float
@@ -532,13 +268,15 @@ def lipschitz_bracket(
     step_size: float = 0.02,
     generator: torch.Generator | None = None,
 ) -> LipschitzBracket:
-    """Bracket Lip(f) on points the training never saw (the chapter "Can training reach the law?").
+    """Bracket Lip(f) on points the training never saw (the chapter "Can training reach
+    the law?").
 
-    The lower bound is the largest of: max_t ‖∇f(z_t)‖ at the fresh points ``z``; max_i ‖∇f(x_i)‖;
-    :func:`lawlib.gradient_ascent_lipschitz` from ``ascent_starts`` data points and as many midpoints
-    of opposite-label pairs; and :func:`lawlib.max_pairwise_slope` of the values f(x_i). Each is
-    ≤ Lip(f). ``upper`` (e.g. :meth:`FrontierResult.path_norm`) is passed through after checking
-    that it is not below the lower bound (beyond rounding), else ``ValueError``.
+    The lower bound is the largest of: max_t ‖∇f(z_t)‖ at the fresh points ``z``; max_i
+    ‖∇f(x_i)‖; :func:`lawlib.gradient_ascent_lipschitz` from ``ascent_starts`` data
+    points and as many midpoints of opposite-label pairs; and
+    :func:`lawlib.max_pairwise_slope` of the values f(x_i). Each is ≤ Lip(f). ``upper``
+    (e.g. :meth:`FrontierResult.path_norm`) is passed through after checking that it is
+    not below the lower bound (beyond rounding), else ``ValueError``.
     """
     x = check_points("x", x)
     y = check_labels("y", y, x.shape[0]).to(x)
@@ -569,19 +307,22 @@ def lipschitz_bracket(
     lower = max(fresh, float(at_data.max()), ascent, pairwise)
     if upper < lower * (1 - 1e-6):
         raise ValueError(
-            f"upper = {upper:.6g} is below the lower bound {lower:.6g}: not an upper bound"
+            f"upper = {upper:.6g} is below the lower bound {lower:.6g}: not an upper "
+            "bound"
         )
     return LipschitzBracket(lower, upper, fresh, float(at_data.max()), ascent, pairwise)
 
 
 def memorizer_floor(x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
-    """A lower bound on Lip(f) for EVERY f that memorizes (x, y) in the universal-law chapter's sense, any width.
+    """A lower bound on Lip(f) for EVERY f that memorizes (x, y) in the universal-law
+    chapter's sense, any width.
 
-    Memorizing means sign f(x_i) = y_i (±1) and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``. For θ ∈ (0, 1), at
-    most b = ⌊n·eps/θ²⌋ points have |f(x_i) − y_i| > θ. Match opposite-label pairs greedily by
-    increasing distance (disjoint pairs, distances D_1 ≤ D_2 ≤ …); b bad points spoil at most b
-    pairs, so one of the first b + 1 is good and Lip(f) ≥ 2(1 − θ)/D_{b+1}. Returns the best such
-    bound over θ (0 if no θ leaves enough pairs). Proved in the chapter.
+    Memorizing means sign f(x_i) = y_i (±1) and (1/n) Σ (f(x_i) − y_i)² ≤ ``eps``. For θ
+    ∈ (0, 1), at most b = ⌊n·eps/θ²⌋ points have |f(x_i) − y_i| > θ. Match
+    opposite-label pairs greedily by increasing distance (disjoint pairs, distances D_1
+    ≤ D_2 ≤ …); b bad points spoil at most b pairs, so one of the first b + 1 is good
+    and Lip(f) ≥ 2(1 − θ)/D_{b+1}. Returns the best such bound over θ (0 if no θ leaves
+    enough pairs). Proved in the chapter.
     """
     x = check_points("x", x)
     y = check_labels("y", y, x.shape[0]).to(x)
@@ -614,12 +355,14 @@ def memorizer_floor(x: torch.Tensor, y: torch.Tensor, eps: float) -> float:
 def neuron_per_point(
     x: torch.Tensor, y: torch.Tensor, tau: float = 0.9
 ) -> nn.Sequential:
-    """One neuron per data point for data off the sphere: a ``two_layer_relu(d, n)`` network.
+    """One neuron per data point for data off the sphere: a ``two_layer_relu(d, n)``
+    network.
 
-    Neuron i has weight u_i = x_i/‖x_i‖, bias −τ‖x_i‖ and output weight y_i/((1 − τ)‖x_i‖), so at
-    x_i it contributes y_i exactly; it is silent at x_j whenever ⟨u_i, x_j⟩ < τ‖x_i‖ (checked: else
-    ``ValueError`` naming ``x``), so f(x_i) = y_i. It is the sphere construction of the RBF chapter
-    (:class:`lawlib.NeuronPerPoint`) rescaled to each point's norm; Lip ≥ max_i |y_i|/((1 − τ)‖x_i‖).
+    Neuron i has weight u_i = x_i/‖x_i‖, bias −τ‖x_i‖ and output weight y_i/((1 −
+    τ)‖x_i‖), so at x_i it contributes y_i exactly; it is silent at x_j whenever ⟨u_i,
+    x_j⟩ < τ‖x_i‖ (checked: else ``ValueError`` naming ``x``), so f(x_i) = y_i. It is
+    the sphere construction of the RBF chapter (:class:`lawlib.NeuronPerPoint`) rescaled
+    to each point's norm; Lip ≥ max_i |y_i|/((1 − τ)‖x_i‖).
     """
     x = check_points("x", x, min_dim=2)
     y = check_labels("y", y, x.shape[0]).to(x)

@@ -18,29 +18,50 @@ from torch import nn
 from ._checks import check_generator, check_int
 
 __all__ = [
+    "init_uniform_",
+    "uniform_weights",
     "two_layer_relu",
     "mlp",
     "count_parameters",
 ]
 
 
-def _init_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
-    """Re-initialise every Linear layer with PyTorch's default (Kaiming-uniform) law, drawn from ``generator``."""
+def uniform_weights(
+    shape: Sequence[int],
+    fan_in: int,
+    generator: torch.Generator,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """PyTorch's default initial law, U(−1/√fan_in, 1/√fan_in), drawn from
+    ``generator``.
+
+    Each entry is (2u − 1)/√fan_in with u ~ U[0, 1) from ``torch.rand`` (on the
+    generator's device): the one initializer of the book's networks.
+    """
+    u = torch.rand(
+        tuple(shape), generator=generator, device=generator.device, dtype=dtype
+    )
+    return (2 * u - 1) * (1.0 / fan_in**0.5)
+
+
+def init_uniform_(model: nn.Module, generator: torch.Generator | None) -> nn.Module:
+    """Redraw every Linear and Conv2d weight and bias of ``model`` by
+    :func:`uniform_weights`.
+
+    fan_in is a layer's inputs per output (in_features, or channels × kernel size);
+    weights then biases, layer by layer in module order. ``generator=None`` keeps
+    PyTorch's own draw.
+    """
     if generator is None:
         return model
     for layer in model.modules():
-        if isinstance(layer, nn.Linear):
-            bound = 1.0 / layer.in_features**0.5
+        if isinstance(layer, (nn.Linear, nn.Conv2d)):
+            fan_in = layer.weight[0].numel()
             with torch.no_grad():
-                w = torch.rand(
-                    layer.weight.shape, generator=generator, device=generator.device
-                )
-                layer.weight.copy_((2 * w - 1) * bound)
-                if layer.bias is not None:
-                    b = torch.rand(
-                        layer.bias.shape, generator=generator, device=generator.device
-                    )
-                    layer.bias.copy_((2 * b - 1) * bound)
+                for p in (layer.weight, layer.bias):
+                    if p is not None:
+                        w = uniform_weights(p.shape, fan_in, generator, p.dtype)
+                        p.copy_(w.to(p.device))
     return model
 
 
@@ -52,7 +73,8 @@ def two_layer_relu(
     output_bias: bool = False,
     generator: torch.Generator | None = None,
 ) -> nn.Sequential:
-    """The 2-layer ReLU network x ↦ Σ_{ℓ=1}^k a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) (+ c if ``output_bias``).
+    """The 2-layer ReLU network x ↦ Σ_{ℓ=1}^k a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) (+ c if
+    ``output_bias``).
 
     Parameters: k(d + 1) + k (+ 1). With ``batch_norm`` a ``BatchNorm1d(k)``
     sits between the linear layer and the ReLU, as in the experiments of
@@ -70,7 +92,7 @@ def two_layer_relu(
     model = nn.Sequential(
         *hidden, nn.ReLU(), nn.Linear(k, 1, bias=output_bias), nn.Flatten(0)
     )
-    return _init_(model, generator)
+    return init_uniform_(model, generator)
 
 
 def mlp(
@@ -101,11 +123,12 @@ def mlp(
     layers.append(nn.Linear(prev, out))
     if out == 1:
         layers.append(nn.Flatten(0))
-    return _init_(nn.Sequential(*layers), generator)
+    return init_uniform_(nn.Sequential(*layers), generator)
 
 
 def count_parameters(model: nn.Module) -> int:
-    """The number of parameters P of ``model``: every weight, frozen or not (all chapters).
+    """The number of parameters P of ``model``: every weight, frozen or not (all
+    chapters).
 
     The law of robustness counts all the numbers that specify a member of the
     class, so a parameter that is not being trained right now still counts.

@@ -1,4 +1,5 @@
-"""Empirical Rademacher complexity: exact for small classes, estimated by optimisation for networks.
+"""Empirical Rademacher complexity: exact for small classes, estimated by optimisation
+for networks.
 
 For a sample S = (x_1, …, x_n) and a class F of real functions, the empirical
 Rademacher complexity is
@@ -38,14 +39,13 @@ from ._checks import (
 )
 from .constrained import (
     ConstrainedMLP,
-    LayerwiseAdam,
     check_norm,
     layer_sizes,
     one_cpu_thread,
 )
+from .train import Adam
 
 __all__ = [
-    "EXACT_MAX_N",
     "RademacherEstimate",
     "estimate_rademacher",
     "finite_class_rademacher",
@@ -53,12 +53,13 @@ __all__ = [
 ]
 
 #: Largest n for which the expectation over all 2ⁿ sign vectors is computed exactly.
-EXACT_MAX_N = 16
+_EXACT_MAX_N = 16
 
 
 @dataclass(frozen=True)
 class RademacherEstimate:
-    """An estimate ``value`` of R̂_S(F) with its Monte Carlo ``std_error`` (0 when exact).
+    """An estimate ``value`` of R̂_S(F) with its Monte Carlo ``std_error`` (0 when
+    exact).
 
     ``values[k]`` is sup (or, for :func:`estimate_rademacher`, the best value
     found) of (1/n) Σ σ_i f(x_i) for the sign vector ``signs[k]``; ``exact``
@@ -76,9 +77,10 @@ def _signs(
     n: int, n_draws: int | None, generator: torch.Generator | None, device, dtype
 ) -> tuple[torch.Tensor, bool]:
     if n_draws is None:
-        if n > EXACT_MAX_N:
+        if n > _EXACT_MAX_N:
             raise ValueError(
-                f"n_draws must be given when n > {EXACT_MAX_N} (exact enumeration needs 2^n sign vectors)"
+                f"n_draws must be given when n > {_EXACT_MAX_N} (exact enumeration "
+                "needs 2^n sign vectors)"
             )
         signs = torch.tensor(
             list(itertools.product((-1.0, 1.0), repeat=n)), device=device, dtype=dtype
@@ -105,7 +107,8 @@ def finite_class_rademacher(
     n_draws: int | None = None,
     generator: torch.Generator | None = None,
 ) -> RademacherEstimate:
-    """R̂_S(F) = E_σ max_k (1/n) Σ_i σ_i v_{k,i} for a finite class whose values on S are the rows of ``values`` (K, n).
+    """R̂_S(F) = E_σ max_k (1/n) Σ_i σ_i v_{k,i} for a finite class whose values on S
+    are the rows of ``values`` (K, n).
 
     With ``n_draws=None`` the expectation runs over all 2ⁿ sign vectors
     (exact; n ≤ 16); otherwise it is the mean over ``n_draws`` random sign
@@ -116,7 +119,8 @@ def finite_class_rademacher(
     n = v.shape[1]
     if n < 1:
         raise ValueError(
-            f"values must have at least 1 column (one per sample point), got shape {tuple(v.shape)}"
+            "values must have at least 1 column (one per sample point), got shape "
+            f"{tuple(v.shape)}"
         )
     signs, exact = _signs(n, n_draws, generator, v.device, v.dtype)
     per = (
@@ -161,7 +165,8 @@ def estimate_rademacher(
     restarts: int = 1,
     generator: torch.Generator | None = None,
 ) -> RademacherEstimate:
-    """A lower estimate of R̂_S(F_{D,M}) for bias-free depth-D ReLU networks with ‖W_j‖ ≤ M per layer.
+    """A lower estimate of R̂_S(F_{D,M}) for bias-free depth-D ReLU networks with ‖W_j‖
+    ≤ M per layer.
 
     For each of ``n_draws`` sign vectors σ (from ``generator``), projected Adam
     maximises (1/n) Σ σ_i f(x_i) over the class (``restarts`` initialisations
@@ -202,7 +207,7 @@ def estimate_rademacher(
     )
     s = signs.repeat_interleave(restarts, dim=0)
     best = torch.zeros(k * restarts, device=x.device, dtype=x.dtype)
-    opt = LayerwiseAdam(model.parameters(), lr=lr)
+    opt = Adam(model.parameters(), lr, per_matrix=True)
     with one_cpu_thread(x.device):
         for t in range(steps + 1):
             opt.zero_grad()

@@ -1,4 +1,5 @@
-"""Tests of lawlib.batched: the batched sweep gives exactly the networks trained one at a time."""
+"""Tests of lawlib.batched: the batched sweep gives exactly the networks trained one at
+a time."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from lawlib import (
 
 
 def train_alone(x, y, k, seed, *, batch_norm, steps, lr, eps):
-    """The reference: one network trained alone by torch.optim.Adam with the same stopping rule."""
+    """The reference: one network trained alone by torch.optim.Adam with the same
+    stopping rule."""
     net = two_layer_relu(
         x.shape[1], k, batch_norm=batch_norm, generator=make_generator(seed)
     ).to(x.dtype)
@@ -117,7 +119,8 @@ def test_predict_and_gradient_norms_are_exact():
 
 
 def test_gradient_of_a_hand_built_network():
-    # no batch norm, steps=0: f(z) = Σ a_ℓ ReLU(⟨w_ℓ, z⟩ + b_ℓ) at initialisation; at z = 0 the active set is {b_ℓ > 0}
+    # no batch norm, steps=0: f(z) = Σ a_ℓ ReLU(⟨w_ℓ, z⟩ + b_ℓ) at initialisation; at z
+    # = 0 the active set is {b_ℓ > 0}
     x, y = gaussian_sign_data(10, 3, seed=0, dtype=torch.float64)
     res = train_batched(x, y, [7], [5], batch_norm=False, steps=0, progress=False)
     net = res.network(0)
@@ -192,7 +195,7 @@ def test_max_gradient_experiment_and_concat():
     assert res.max_gradient(z)[0] == pytest.approx(rec["max_gradient"][3], rel=1e-5)
 
 
-# ----------------------------------------------------------------------------- bad input
+# ---------------------------------------------------------------------------- bad input
 
 X, Y = gaussian_sign_data(10, 3, seed=0)
 
@@ -243,13 +246,15 @@ def test_result_methods_bad_input():
     raises_naming("steps", train_until_memorized, net, X, Y, -2)
 
 
-# ----------------------------------------------------------------------------- folded batch norm, cache-sized groups
+# ------------------------------------------------ folded batch norm, cache-sized groups
 
 
 @pytest.mark.parametrize("batch_norm", [True, False])
 def test_folded_gradient_equals_autograd_of_the_unfolded_network(batch_norm):
-    # One step of the written-out pass (batch norm folded into the first layer through the covariance)
-    # against autograd through Linear -> BatchNorm1d (train mode) -> ReLU -> Linear, in float64.
+    # One step of the written-out pass (batch norm folded into the first layer through
+    # the covariance)
+    # against autograd through Linear -> BatchNorm1d (train mode) -> ReLU -> Linear, in
+    # float64.
     from lawlib.batched import _Data, _Group
 
     x, y = gaussian_sign_data(50, 7, seed=4, dtype=torch.float64)
@@ -325,17 +330,17 @@ def test_group_size_follows_the_cache_and_does_not_change_the_result(monkeypatch
     from lawlib import batched
 
     assert batched._cache_bytes() > 0
-    assert batched.group_capacity(2000, torch.float32) == max(
-        1, int(batched.CACHE_FRACTION * batched._cache_bytes()) // (2000 * 4)
+    assert batched._group_capacity(2000, torch.float32) == max(
+        1, int(batched._CACHE_FRACTION * batched._cache_bytes()) // (2000 * 4)
     )
-    assert batched.group_capacity(2000, torch.float64) <= batched.group_capacity(
+    assert batched._group_capacity(2000, torch.float64) <= batched._group_capacity(
         2000, torch.float32
     )
     x, y = gaussian_sign_data(30, 6, seed=5, dtype=torch.float64)
     widths, seeds = [4, 25, 9, 40], [1, 2, 3, 4]
     one = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
     monkeypatch.setattr(
-        batched, "CACHE_FRACTION", 1e-9
+        batched, "_CACHE_FRACTION", 1e-9
     )  # every network in a group of its own
     many = train_batched(x, y, widths, seeds, steps=120, eps=0.05, progress=False)
     assert (one.steps == many.steps).all() and (one.memorized == many.memorized).all()

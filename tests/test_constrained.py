@@ -1,4 +1,5 @@
-"""Tests of lawlib.constrained: exact projections, the batched networks, the constrained trainer and the depth search."""
+"""Tests of lawlib.constrained: exact projections, the batched networks, the constrained
+trainer and the depth search."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def randn(*shape, seed=0, dtype=torch.float64):
     return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
 
 
-# ----------------------------------------------------------------------------- norms and projections
+# ---------------------------------------------------------------- norms and projections
 
 
 def test_weight_norms_hand_values():
@@ -106,7 +107,7 @@ def test_bad_max_norm_is_named(M):
     raises_naming("max_norm", ConstrainedMLP, 3, 4, 2, M)
 
 
-# ----------------------------------------------------------------------------- the batched networks
+# ----------------------------------------------------------------- the batched networks
 
 
 def test_forward_matches_the_formula_and_the_extracted_networks():
@@ -205,7 +206,8 @@ def test_training_stops_at_once_when_already_below_the_noise_level():
 
 
 def test_training_fits_what_the_class_can_fit_and_respects_the_constraint():
-    # n = 4 orthonormal points: the linear function w = y (norm 2) fits exactly, so depth 1 with M = 2 can fit;
+    # n = 4 orthonormal points: the linear function w = y (norm 2) fits exactly, so
+    # depth 1 with M = 2 can fit;
     # with M = 0.1 the best linear fit has error (1 - 0.05)^2 > 1 - eps: it cannot.
     x = torch.eye(4, dtype=torch.float64)
     y = torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=torch.float64)
@@ -293,12 +295,14 @@ def test_training_rejects_bad_input():
     )
 
 
-# ----------------------------------------------------------------------------- depth search
+# ------------------------------------------------------------------------- depth search
 
 
 def test_depth_two_is_needed_and_found_for_the_cross():
-    # Labels +1 on ±e1 and -1 on ±e2: a bias-free linear f has f(-x) = -f(x), so its mean squared error is >= 1
-    # and depth 1 can never fit; f(x) = |x1| - |x2| is a depth-2 network with ||W_1||_F = ||W_2||_F = 2 that fits.
+    # Labels +1 on ±e1 and -1 on ±e2: a bias-free linear f has f(-x) = -f(x), so its
+    # mean squared error is >= 1
+    # and depth 1 can never fit; f(x) = |x1| - |x2| is a depth-2 network with ||W_1||_F
+    # = ||W_2||_F = 2 that fits.
     x = torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1]], dtype=torch.float64)
     y = torch.tensor([1.0, 1, -1, -1], dtype=torch.float64)
     found = smallest_fitting_depth(

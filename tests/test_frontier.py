@@ -1,5 +1,6 @@
-"""lawlib.frontier: the penalized batched trainer against one network at a time, the penalty's
-gradient against autograd, the Lipschitz bracket, the memorizer floor and the neuron-per-point network."""
+"""lawlib.frontier: the penalized batched trainer against one network at a time, the
+penalty's gradient against autograd, the Lipschitz bracket, the memorizer floor and the
+neuron-per-point network."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from lawlib.frontier import (
     lipschitz_bracket,
     memorizer_floor,
     neuron_per_point,
-    penalty_and_gradient,
     penalty_points,
     train_penalized,
 )
@@ -89,22 +89,6 @@ def test_batched_equals_one_at_a_time(penalty):
         with torch.no_grad():
             assert torch.allclose(res.predict(z)[j], net(z), atol=1e-8)
         assert bool(memorizes(net(x).detach(), y, 0.05)) == res.memorized[j]
-
-
-def test_penalty_gradient_matches_double_backward():
-    g = make_generator(3)
-    d, k = 7, 15
-    net = two_layer_relu(d, k, generator=g).double()
-    z = sample_gaussian(33, d, g, dtype=torch.float64)
-    value, grads = penalty_and_gradient(
-        net[0].weight.detach(), net[0].bias.detach(), net[2].weight.detach()[0], z
-    )
-    auto = _penalty_autograd(net, z)
-    ref = torch.autograd.grad(auto, [net[0].weight, net[0].bias, net[2].weight])
-    assert math.isclose(value, auto.item(), rel_tol=1e-12)
-    assert torch.allclose(grads["weight"], ref[0], atol=1e-12)
-    assert torch.allclose(grads["bias"], ref[1], atol=1e-12)
-    assert torch.allclose(grads["a"], ref[2][0], atol=1e-12)
 
 
 def test_gradient_norms_and_upper_bounds():
@@ -185,25 +169,22 @@ def test_bad_input_names_the_argument():
     raises_naming("n_penalty", train_penalized, x, y, [2], [0.0], [0], n_penalty=0)
     raises_naming("steps", train_penalized, x, y, [2], [0.0], [0], steps=-1)
     raises_naming("eps", train_penalized, x, y, [2], [0.0], [0], eps=0.0)
-    raises_naming(
-        "z",
-        penalty_and_gradient,
-        torch.ones(2, 3),
-        torch.ones(2),
-        torch.ones(2),
-        torch.ones(4, 5),
-    )
-    raises_naming(
-        "a",
-        penalty_and_gradient,
-        torch.ones(2, 3),
-        torch.ones(2),
-        torch.ones(3),
-        torch.ones(4, 3),
-    )
     raises_naming("eps", memorizer_floor, x, y, 0.0)
     raises_naming("tau", neuron_per_point, x, y, 1.5)
     raises_naming("z", lipschitz_bracket, lambda v: v.sum(1), x, y, torch.ones(4, 2))
     raises_naming(
         "j", train_penalized(x, y, [2], [0.0], [0], steps=1, progress=False).network, 3
     )
+
+
+def test_penalized_groups_follow_the_cache_and_do_not_change_the_result(monkeypatch):
+    from lawlib import batched
+
+    x, y = _data()
+    args = ([6, 20, 6, 12], [0.0, 0.05, 0.05, 0.01], [1, 2, 3, 4])
+    kw = {"n_penalty": 16, "point_seed": 7, "steps": 80, "eps": 0.05, "progress": False}
+    one = train_penalized(x, y, *args, **kw)
+    monkeypatch.setattr(batched, "_CACHE_FRACTION", 1e-9)  # a group per network
+    many = train_penalized(x, y, *args, **kw)
+    assert (one.steps == many.steps).all()
+    torch.testing.assert_close(one.predict(x), many.predict(x), rtol=0, atol=1e-10)

@@ -1,4 +1,5 @@
-"""Tests of lawlib.models and lawlib.train: exact parameter counts, seeding, shapes, memorization."""
+"""Tests of lawlib.models and lawlib.train: exact parameter counts, seeding, shapes,
+memorization."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def same_weights(a: nn.Module, b: nn.Module) -> bool:
     )
 
 
-# ----------------------------------------------------------------------------- two_layer_relu
+# -----------------------------------------------------------------------------
+# two_layer_relu
 
 
 @given(d=st.integers(1, 50), k=st.integers(1, 200), bias=st.booleans())
@@ -138,7 +140,8 @@ def test_train_regression_memorizes_a_tiny_data_set():
     net = two_layer_relu(5, 200, generator=make_generator(0))
     result = train_regression(net, task.x, task.y, steps=3000, lr=1e-2, tol=1e-4)
     assert isinstance(result, TrainResult)
-    # stopped early: one loss per optimizer step, plus the final evaluation that met the tolerance
+    # stopped early: one loss per optimizer step, plus the final evaluation that met the
+    # tolerance
     assert result.stopped_early and result.steps + 1 == len(result.losses) < 3000
     assert result.losses[-1] <= 1e-4
     assert not net.training  # returned in eval mode
@@ -150,8 +153,10 @@ def test_train_regression_memorizes_a_tiny_data_set():
 
 
 def test_train_regression_reports_the_true_loss_for_column_outputs():
-    # A model with output (n, 1) (nn.Linear(d, 1) without Flatten) must be either refused (ValueError)
-    # or trained on the real square loss (1/n) Σ (f(x_i) − y_i)², never on a broadcast (n, n) matrix.
+    # A model with output (n, 1) (nn.Linear(d, 1) without Flatten) must be either
+    # refused (ValueError)
+    # or trained on the real square loss (1/n) Σ (f(x_i) − y_i)², never on a broadcast
+    # (n, n) matrix.
     torch.manual_seed(0)
     x, y = torch.randn(8, 3), torch.randn(8)
     net = nn.Linear(3, 1)
@@ -187,14 +192,16 @@ def test_train_classifier_reaches_full_accuracy_on_separable_data():
 
 
 def test_training_emits_no_warnings():
-    # Notebooks show every warning in their output; the training loop itself must not cause any. Torch
+    # Notebooks show every warning in their output; the training loop itself must not
+    # cause any. Torch
     # warns once per process, so this runs in a fresh interpreter.
     code = (
         "import warnings; warnings.simplefilter('error');"
         "import torch, lawlib;"
         "t = lawlib.memorization_task(10, 3, 0.5, seed=0);"
         "lawlib.train_regression(lawlib.two_layer_relu(3, 8), t.x, t.y, steps=2);"
-        "lawlib.train_classifier(lawlib.mlp(3, [4], 2), t.x, (t.y > 0).long(), epochs=2)"
+        "lawlib.train_classifier(lawlib.mlp(3, [4], 2), t.x, (t.y > 0).long(), "
+        "epochs=2)"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
@@ -228,7 +235,8 @@ def test_trainers_reject_bad_input(trainer):
 
 @pytest.mark.parametrize("labels", [[0, 1, -1, 0], [0, 1, 2, 7]])
 def test_train_classifier_rejects_labels_out_of_range(labels):
-    # Labels must be class indices 0..C-1 for a model with C outputs; a label outside that range
+    # Labels must be class indices 0..C-1 for a model with C outputs; a label outside
+    # that range
     # crashes inside cross_entropy (IndexError/RuntimeError) unless checked.
     net = mlp(3, [4], 3)
     raises_naming(
@@ -245,8 +253,8 @@ def test_train_classifier_rejects_fractional_labels():
 
 
 def test_training_shows_a_progress_bar_unless_turned_off(capsys, monkeypatch):
-    """The training loop reports progress with an ETA (tqdm, on stderr); LAWLIB_PROGRESS=0 or
-    progress=False silences it, progress=True forces it."""
+    """The training loop reports progress with an ETA (tqdm, on stderr);
+    LAWLIB_PROGRESS=0 or progress=False silences it, progress=True forces it."""
     import lawlib
 
     x, y = torch.randn(20, 3), torch.sign(torch.randn(20))
@@ -263,3 +271,46 @@ def test_training_shows_a_progress_bar_unless_turned_off(capsys, monkeypatch):
     assert "training" in run(True)
     monkeypatch.setenv("LAWLIB_PROGRESS", "1")
     assert "training" in run(None) and run(False) == ""
+
+
+# ------------------------------------------------------------- the one Adam and init
+
+
+def test_adam_update_equals_torch_adam():
+    from lawlib.train import adam_update_
+
+    g = make_generator(0)
+    p = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    ref = p.clone().requires_grad_()
+    opt = torch.optim.Adam([ref], lr=0.1)
+    m1, m2 = torch.zeros_like(p), torch.zeros_like(p)
+    for t in range(1, 8):
+        grad = torch.randn(5, 3, generator=g, dtype=torch.float64)
+        adam_update_(p, grad, m1, m2, t, 0.1)
+        ref.grad = grad.clone()
+        opt.step()
+    torch.testing.assert_close(p, ref.detach(), rtol=0, atol=1e-14)
+
+
+def test_adam_per_matrix_first_step_is_the_normalised_gradient():
+    # At t = 1 the bias corrections cancel: θ ← θ − lr·g/(√mean(g²) + ε) per matrix.
+    from lawlib.train import Adam
+
+    g = make_generator(1)
+    w = torch.randn(3, 4, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    before = w.detach().clone()
+    grad = torch.randn(3, 4, 2, generator=g, dtype=torch.float64)
+    opt = Adam([w], 0.05, per_matrix=True)
+    w.grad = grad
+    opt.step()
+    rms = grad.square().mean((1, 2), keepdim=True).sqrt()
+    torch.testing.assert_close(w.detach(), before - 0.05 * grad / (rms + 1e-8))
+
+
+def test_uniform_weights_is_pytorchs_law():
+    from lawlib.models import uniform_weights
+
+    w = uniform_weights((400, 25), 25, make_generator(2))
+    assert float(w.abs().max()) <= 1 / 5 and float(w.abs().max()) > 0.19
+    net = two_layer_relu(25, 400, generator=make_generator(2))
+    torch.testing.assert_close(net[0].weight, w, rtol=0, atol=0)

@@ -1,4 +1,5 @@
-"""Tests of lawlib.ProjectedRBF: interpolation, the exact Lipschitz constant (max|y|/r)·√(d/d'), counts, bad input."""
+"""Tests of lawlib.ProjectedRBF: interpolation, the exact Lipschitz constant
+(max|y|/r)·√(d/d'), counts, bad input."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def gaussian_data(n: int, d: int, seed: int = 0) -> tuple[torch.Tensor, torch.Te
 
 
 def test_hand_values():
-    # d = 4, d' = 1: Π x = 2 x_1. Points with first coordinates 0, 1, 3 -> projected 0, 2, 6; δ' = 2, r = 1.
+    # d = 4, d' = 1: Π x = 2 x_1. Points with first coordinates 0, 1, 3 -> projected 0,
+    # 2, 6; δ' = 2, r = 1.
     x = torch.tensor(
         [[0.0, 5.0, 0.0, 0.0], [1.0, 0.0, 7.0, 0.0], [3.0, 0.0, 0.0, -2.0]], dtype=D64
     )
@@ -39,7 +41,8 @@ def test_hand_values():
         and f.lipschitz_constant == f.lipschitz
     )
     assert f.n_parameters == 3 * (1 + 1) + 1 and f.n_neurons == 3
-    # f(z) = Σ y_i max(0, 1 − |2 z_1 − c_i|): at z_1 = 0.25 -> bump 1 at distance 0.5 -> 0.5
+    # f(z) = Σ y_i max(0, 1 − |2 z_1 − c_i|): at z_1 = 0.25 -> bump 1 at distance 0.5 ->
+    # 0.5
     z = torch.tensor(
         [[0.25, 9.0, 9.0, 9.0], [1.0, 0.0, 0.0, 0.0], [2.0, 1.0, 1.0, 1.0]], dtype=D64
     )
@@ -62,7 +65,8 @@ def test_interpolates_and_exact_lipschitz_on_gaussian_data(d_proj):
     with torch.no_grad():
         slope = float((f(a) - f(b)).abs() / (a - b).norm())
     assert slope == pytest.approx(f.lipschitz, rel=1e-9)
-    # and no pair of points is steeper: random pairs near the two closest projected centres
+    # and no pair of points is steeper: random pairs near the two closest projected
+    # centres
     pair = lawlib.min_pairwise_distance(f.rbf.centres)
     g = torch.Generator().manual_seed(1)
     m = 4000
@@ -91,7 +95,8 @@ def test_full_dimension_is_the_rbf_memorizer():
 
 
 def test_lipschitz_is_order_sqrt_nd_over_p_when_d_prime_is_large():
-    # d' = d: Lip = 2 max|y| / δ, and δ is within (0.8, √2 + 0.3) for 200 points in d = 400
+    # d' = d: Lip = 2 max|y| / δ, and δ is within (0.8, √2 + 0.3) for 200 points in d =
+    # 400
     n, d = 200, 400
     x, y = gaussian_data(n, d, seed=4)
     for d_proj in (100, 400):

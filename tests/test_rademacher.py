@@ -1,4 +1,5 @@
-"""Tests of lawlib.rademacher: exact complexities of small classes, and the optimisation-based lower estimate."""
+"""Tests of lawlib.rademacher: exact complexities of small classes, and the
+optimisation-based lower estimate."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def randn(*shape, seed=0, dtype=torch.float64):
     return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
 
 
-# ----------------------------------------------------------------------------- finite classes, exactly
+# -------------------------------------------------------------- finite classes, exactly
 
 
 def test_finite_class_hand_values():
@@ -84,7 +85,7 @@ def test_monte_carlo_agrees_with_the_exact_value():
     assert abs(mc.value - exact.value) < 5 * mc.std_error
 
 
-# ----------------------------------------------------------------------------- linear class
+# ------------------------------------------------------------------------- linear class
 
 
 def test_linear_class_hand_values():
@@ -117,7 +118,7 @@ def test_linear_class_matches_its_definition_and_jensen(n, d, seed, W):
     )  # Jensen: (W/n) (sum ||x_i||^2)^(1/2)
 
 
-# ----------------------------------------------------------------------------- the optimisation-based estimate
+# ------------------------------------------------------ the optimisation-based estimate
 
 
 def test_depth_one_estimate_reaches_the_explicit_supremum():
@@ -143,11 +144,14 @@ def test_estimate_is_a_lower_estimate(seed, D, M, norm):
         x, D, 6, M, norm=norm, n_draws=4, steps=30, generator=make_generator(seed + 1)
     )
     assert bool((r.values >= 0).all())  # the zero network belongs to the class
-    # every value is attained by a member of the class, whose outputs are at most Lip * ||x|| <= M^D
+    # every value is attained by a member of the class, whose outputs are at most Lip *
+    # ||x|| <= M^D
     assert bool((r.values <= M**D * (1 + 1e-9)).all())
     if (
         norm == "frobenius"
-    ):  # the cited bound holds for the average over all signs; per draw it is not a bound
+        # the cited bound holds for the average over all signs; per draw it is not a
+        # bound
+    ):
         assert r.value <= deep_rademacher_bound(12, 1.0, M, D) * 2
 
 
@@ -163,7 +167,7 @@ def test_homogeneity_in_the_norm_bound():
     assert torch.allclose(three.values, 27 * one.values, rtol=1e-12)
 
 
-# ----------------------------------------------------------------------------- bad input
+# ---------------------------------------------------------------------------- bad input
 
 
 def test_bad_input_is_named():
