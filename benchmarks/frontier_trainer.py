@@ -1,7 +1,7 @@
 """Benchmark: the penalized sweep of the chapter "Can training reach the law?" against
 this machine's matrix-multiply limit.
 
-Trains the chapter's grid (every width × λ × seed, ``lawlib.frontier.train_penalized``)
+Trains the chapter's grid (every width × λ × seed, ``frontier.train_penalized``)
 and counts its useful flops from the shapes and the steps each network took: per Adam
 step 2knd for the forward pass and 2knd for ∂W, one more forward for the stopping check,
 and for a penalized network 6kTd (the activation pattern at the T penalty points, the
@@ -26,7 +26,7 @@ import time
 import torch
 
 import lawlib
-from lawlib import frontier as fr
+from lawlib.chapters import frontier as fr
 from lawlib.hardware import matmul_throughput
 
 

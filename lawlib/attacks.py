@@ -56,7 +56,6 @@ __all__ = [
     "AttackResult",
     "MinimalPerturbation",
     "AttackSummary",
-    "perturbation_norms",
     "margin",
     "pgd_attack",
     "fgsm_attack",
@@ -251,15 +250,6 @@ def _check_inputs(
 
 # ---------------------------------------------------------------------------
 # norms, projections, losses
-
-
-def perturbation_norms(delta: torch.Tensor, norm: str = "l2") -> torch.Tensor:
-    """Row norms ‖δ_i‖₂ = (Σ_k δ_ik²)^{1/2} or ‖δ_i‖_∞ = max_k |δ_ik| of an (m, d)
-    tensor.
-    """
-    norm = _check_norm(norm)
-    delta = check_tensor("delta", delta, ndim=2)
-    return _norms(delta, norm)
 
 
 def _norms(delta: torch.Tensor, norm: str) -> torch.Tensor:

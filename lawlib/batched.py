@@ -49,7 +49,6 @@ __all__ = [
     "calibrate_batch_norm",
     "memorizes",
     "train_batched",
-    "max_gradient_experiment",
     "concat_records",
 ]
 
@@ -313,8 +312,8 @@ class _Group:
 
             ∂R/∂w_ℓ = a_ℓ H_ℓ,   ∂R/∂a_ℓ = ⟨w_ℓ, H_ℓ⟩,   ∂R/∂b_ℓ = 0
 
-        (derived in :mod:`lawlib.frontier`). One product for the pattern m, then two
-        batched products per run of networks of equal width.
+        (derived in :mod:`lawlib.chapters.frontier`). One product for the pattern m,
+        then two batched products per run of networks of equal width.
         """
         P, (t, d), kp = self.P, (za.shape[0], za.shape[1] - 1), self.penalized
         if kp == 0:
@@ -548,7 +547,8 @@ def train_batched(
     With ``lams`` (one λ_j ≥ 0 per network, without batch norm only) network j
     minimizes L_j + λ_j (1/T) Σ_t ‖∇f_j(z_t)‖² instead, the T points z drawn by
     ``penalty_points()`` afresh at every step and shared by all networks (the trainer
-    of :func:`lawlib.frontier.train_penalized`); the stopping rule reads the data loss.
+    of :func:`lawlib.chapters.frontier.train_penalized`); the stopping rule reads the
+    data loss.
 
     The result gives the same networks as training each one alone with
     ``torch.optim.Adam`` (tested). ``progress``: ``False`` hides the bar, otherwise
@@ -676,88 +676,9 @@ def _initial_rows(d: int, k: int, seed: int, batch_norm: bool) -> torch.Tensor:
     ).detach()
 
 
-def max_gradient_experiment(
-    n: int,
-    d: int,
-    widths: Sequence[int],
-    seeds: Sequence[int],
-    *,
-    steps: int,
-    lr: float = 1e-2,
-    eps: float = 0.02,
-    n_fresh: int = 1000,
-    batch_norm: bool = True,
-    device: torch.device | str = "cpu",
-    progress: bool = True,
-) -> dict[str, np.ndarray]:
-    """One cell of the Bubeck–Li–Nagaraj experiments (section 5).
-
-    For each seed s a data set x ~ N(0, I_d/d), y = ±1 (:func:`gaussian_sign_data` with
-    seed s); every width k in ``widths`` is trained on every data set (initialisation
-    seed 10⁶·(s + 1) + i for the i-th width), all in one :func:`train_batched` call;
-    then the maximum random gradient max_t ‖∇f(z_t)‖ over ``n_fresh`` fresh points z_t ~
-    N(0, I_d/d) (seed 2³¹ + s). Returns a dict of numpy arrays, one entry per network:
-    n, d, k, seed, n_parameters, memorized, steps, final_loss, max_gradient.
-    """
-    n = check_int("n", n, minimum=2)
-    d = check_int("d", d, minimum=2)
-    n_fresh = check_int("n_fresh", n_fresh, minimum=1)
-    widths = [check_int(f"widths[{i}]", k, minimum=1) for i, k in enumerate(widths)]
-    seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
-    if not widths or not seeds:
-        raise ValueError("widths and seeds must each list at least one value")
-    data = [gaussian_sign_data(n, d, s, device=device) for s in seeds]
-    x = torch.stack([a for a, _ in data])
-    y = torch.stack([b for _, b in data])
-    net_w = [k for _ in seeds for k in widths]
-    net_seed = [10**6 * (s + 1) + i for s in seeds for i in range(len(widths))]
-    net_data = [si for si in range(len(seeds)) for _ in widths]
-    res = train_batched(
-        x,
-        y,
-        net_w,
-        net_seed,
-        datasets=net_data,
-        batch_norm=batch_norm,
-        steps=steps,
-        lr=lr,
-        eps=eps,
-        progress=progress,
-    )
-    grads = np.empty(len(net_w))
-    for si, s in enumerate(seeds):
-        z = sample_gaussian(n_fresh, d, make_generator(2**31 + s, device))
-        sel = [j for j in range(len(net_w)) if net_data[j] == si]
-        sub = BatchedResult(
-            res.widths[sel],
-            res.seeds[sel],
-            res.datasets[sel],
-            res.memorized[sel],
-            res.steps[sel],
-            res.final_loss[sel],
-            res.n_parameters[sel],
-            batch_norm,
-            d,
-            [res._weights[j] for j in sel],
-        )
-        grads[sel] = sub.max_gradient(z)
-    m = len(net_w)
-    return dict(
-        n=np.full(m, n),
-        d=np.full(m, d),
-        k=res.widths,
-        seed=np.array([s for s in seeds for _ in widths]),
-        n_parameters=res.n_parameters,
-        memorized=res.memorized,
-        steps=res.steps,
-        final_loss=res.final_loss,
-        max_gradient=grads,
-    )
-
-
 def concat_records(records: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Concatenate the outputs of several :func:`max_gradient_experiment` calls key by
-    key."""
+    """Concatenate records (dicts of equal-length arrays, one row per network) key by
+    key: the sweeps of several cells as one table."""
     records = list(records)
     if not records:
         raise ValueError("records must hold at least one experiment's output")

@@ -19,16 +19,12 @@ __all__ = [
     "deep_network_log_lipschitz",
     "deep_rademacher_bound",
     "deep_rademacher_bound_for_model",
-    "fit_probability_bound",
     "fit_rademacher_lower_bound",
     "forced_depth",
     "forced_norm_product",
     "frobenius_bounds_from_spectral",
     "massart_rademacher_bound",
-    "net_log_size",
     "noise_floor_pass_probability_bound",
-    "path_norm_two_layer",
-    "two_layer_rademacher_bound",
     "universal_law_scale",
 ]
 
@@ -109,22 +105,6 @@ def _check_theorem3(
             "log(60 W J / epsilon) > 0)"
         )
     return epsilon, c, weight_diameter, weight_lipschitz, delta
-
-
-def net_log_size(
-    p: int, epsilon: float, weight_diameter: float, weight_lipschitz: float
-) -> float:
-    """p · log(60 W J / ε): the logarithm of the bound (60 W J ε⁻¹)^p on the size of the
-    ε/(6J)-net of the parameter set that Bubeck–Sellke use.
-
-    It plays the role of log|F| in the finite-class law: a parametrized class
-    behaves like a finite class of about (60 W J / ε)^p functions.
-    """
-    p = check_int("p", p, minimum=1)
-    epsilon, _, w, j, _ = _check_theorem3(
-        epsilon, 1.0, weight_diameter, weight_lipschitz, 0.5
-    )
-    return p * math.log(60 * w * j / epsilon)
 
 
 def bubeck_sellke_bound(
@@ -318,24 +298,6 @@ def fit_rademacher_lower_bound(epsilon: float = 1.0, fraction: float = 1.0) -> f
     return _check_fraction(fraction) * _check_epsilon_unit(epsilon) / 2
 
 
-def two_layer_rademacher_bound(
-    n: int, B: float, path_norm: float, bias: bool = False
-) -> float:
-    """R̂_S ≤ 2 B C / √n for x ↦ Σ_ℓ a_ℓ ReLU(⟨w_ℓ, x⟩ + b_ℓ) with C = Σ_ℓ |a_ℓ|
-    ‖(w_ℓ, b_ℓ)‖ ≤ ``path_norm``.
-
-    Without biases (``bias=False``, b_ℓ = 0) the inputs have ‖x_i‖ ≤ B; with biases the
-    bound applies to the augmented inputs (x_i, 1), so B is replaced by √(B² + 1).
-    Proved in the weight-bounded chapter from the contraction lemma of Ledoux and
-    Talagrand. The same C bounds the Lipschitz constant: Lip(f) ≤ Σ_ℓ |a_ℓ| ‖w_ℓ‖ ≤ C.
-    """
-    n = check_int("n", n, minimum=1)
-    B = check_positive("B", B)
-    path_norm = check_positive("path_norm", path_norm, allow_zero=True)
-    radius = math.sqrt(B * B + 1) if bias else B
-    return 2 * radius * path_norm / math.sqrt(n)
-
-
 def _check_layer_norms(M, D) -> list[float]:
     if isinstance(M, (str, bytes, bool)):
         raise ValueError(
@@ -415,27 +377,6 @@ def forced_norm_product(
         fit_rademacher_lower_bound(epsilon, fraction)
         * math.sqrt(n)
         / (B * (math.sqrt(2 * D * _LOG2) + 1))
-    )
-
-
-def fit_probability_bound(
-    n: int, B: float, D: int, norm_product: float, epsilon: float = 1.0
-) -> float:
-    """P_σ[some f in the class fits σ below the noise level] ≤ 2 B K
-    (√(2 D log 2) + 1) / (ε √n).
-
-    For the class of bias-free depth-D ReLU networks with Π_j ‖W_j‖_F ≤ K
-    (= ``norm_product``) on n points of norm ≤ B, σ uniform in {±1}ⁿ. Proved in
-    the weight-bounded chapter from :func:`fit_rademacher_lower_bound` and
-    :func:`deep_rademacher_bound`. Clipped at 1.
-    """
-    n = check_int("n", n, minimum=1)
-    B = check_positive("B", B)
-    D = check_int("D", D, minimum=1)
-    K = check_positive("norm_product", norm_product, allow_zero=True)
-    epsilon = _check_epsilon_unit(epsilon)
-    return min(
-        1.0, 2 * B * K * (math.sqrt(2 * D * _LOG2) + 1) / (epsilon * math.sqrt(n))
     )
 
 
@@ -519,8 +460,8 @@ def deep_rademacher_bound_for_model(model, x) -> float:
     ‖W_j‖_F, from a network's own weights.
 
     ``model`` is a bias-free chain of ``nn.Linear`` and ``nn.ReLU`` (e.g. from
-    :meth:`lawlib.ConstrainedMLP.network`); the bound is that of the class
-    with M_j = ‖W_j‖_F, evaluated on the sample ``x``. A layer with a bias
+    :meth:`lawlib.chapters.weight_bounded.ConstrainedMLP.network`); the bound is that
+    of the class with M_j = ‖W_j‖_F, evaluated on the sample ``x``. A layer with a bias
     raises ``ValueError``: the theorem is about bias-free networks.
     """
     from ._checks import check_points
@@ -544,29 +485,3 @@ def deep_rademacher_bound_for_model(model, x) -> float:
         * fro
         / x.shape[0]
     )
-
-
-def path_norm_two_layer(model) -> float:
-    """C = Σ_ℓ |a_ℓ| ‖(w_ℓ, b_ℓ)‖ for a 2-layer network x ↦ Σ_ℓ a_ℓ
-    ReLU(⟨w_ℓ, x⟩ + b_ℓ).
-
-    ``model`` is a chain Linear → ReLU → Linear with one output and no output
-    bias (e.g. :func:`lawlib.two_layer_relu` without batch norm); the hidden
-    biases b_ℓ, if any, enter the norm, as in :func:`two_layer_rademacher_bound`
-    with ``bias=True``. Also an upper bound on Lip(f): Lip(f) ≤ Σ_ℓ |a_ℓ| ‖w_ℓ‖ ≤ C.
-    """
-    import torch
-
-    layers = _linear_layers(model)
-    if len(layers) != 2:
-        raise ValueError(f"model must have exactly 2 linear layers, got {len(layers)}")
-    first, second = layers
-    if second.bias is not None:
-        raise ValueError(
-            "model must have no output bias (a free constant adds to the Rademacher "
-            "complexity)"
-        )
-    w = first.weight.detach().double()
-    if first.bias is not None:
-        w = torch.cat([w, first.bias.detach().double()[:, None]], dim=1)
-    return float((second.weight.detach().double()[0].abs() * w.norm(dim=1)).sum())

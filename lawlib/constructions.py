@@ -564,13 +564,4 @@ class ProjectedRBF(nn.Module):
         )
 
 
-def projected_dimension(p: int, n: int, d: int) -> int:
-    """d' = ⌊P/n⌋ clipped to [1, d]: the projected dimension a budget of P parameters
-    buys :class:`ProjectedRBF` on n points in R^d."""
-    p = check_int("p", p, minimum=1)
-    n = check_int("n", n, minimum=1)
-    d = check_int("d", d, minimum=1)
-    return max(1, min(d, p // n))
-
-
-__all__ += ["ProjectedRBF", "projected_dimension"]
+__all__ += ["ProjectedRBF"]

@@ -38,7 +38,6 @@ __all__ = [
     "min_pairwise_distance",
     "nearest",
     "pair_tiles",
-    "pairwise_distances",
     "sample_pair_inner_products",
 ]
 
@@ -360,15 +359,6 @@ def _ambiguous(x, ref, d64, last, k) -> torch.Tensor:
     tol = 4 * (x.shape[1] + 2) * torch.finfo(x.dtype).eps * (sq + r2)
     bound = (sq - 2 * last - tol).to(d64)
     return (bound <= d64[:, k - 1].to(bound.device).square()).nonzero()[:, 0]
-
-
-def pairwise_distances(x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-    """The full matrix ‖x_i − y_j‖ (``torch.cdist``); for small n only."""
-    x = check_points("x", x, min_points=1)
-    y = x if y is None else check_points("y", y, min_points=1)
-    if y.shape[1] != x.shape[1]:
-        raise ValueError(f"y must have {x.shape[1]} columns like x, got {y.shape[1]}")
-    return torch.cdist(x, y)
 
 
 def sample_pair_inner_products(

@@ -412,8 +412,8 @@ def _rbf(s: SimpleNamespace) -> dict[str, Cost]:
 def _max_gradient_cell(
     n: int, d: int, widths, seeds: int, steps: int, n_fresh: int
 ) -> Cost:
-    """lawlib.max_gradient_experiment: every width on every data set, trained at once;
-    then fresh gradients.
+    """The max-gradient sweep of one cell (n, d): every width on every data set,
+    trained at once by lawlib.train_batched; then fresh gradients.
     """
     c = Cost()
     mem = 0.0

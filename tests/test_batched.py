@@ -7,17 +7,13 @@ import numpy as np
 import pytest
 import torch
 from helpers import raises_naming
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from lawlib import (
     calibrate_batch_norm,
-    concat_records,
     count_parameters,
     gaussian_sign_data,
     gradient_norms,
     make_generator,
-    max_gradient_experiment,
     memorizes,
     train_batched,
     train_until_memorized,
@@ -162,39 +158,6 @@ def test_gaussian_sign_data():
     assert torch.equal(x, x2) and torch.equal(y, y2)
 
 
-def test_max_gradient_experiment_and_concat():
-    rec = max_gradient_experiment(
-        40, 10, [5, 80], [0, 1], steps=300, eps=0.05, n_fresh=200, progress=False
-    )
-    assert set(rec) == {
-        "n",
-        "d",
-        "k",
-        "seed",
-        "n_parameters",
-        "memorized",
-        "steps",
-        "final_loss",
-        "max_gradient",
-    }
-    assert all(len(v) == 4 for v in rec.values())
-    assert rec["k"].tolist() == [5, 80, 5, 80] and rec["seed"].tolist() == [0, 0, 1, 1]
-    assert (rec["n_parameters"] == rec["k"] * (10 + 4)).all()
-    assert (
-        rec["memorized"][1] and rec["memorized"][3]
-    )  # k = 2n neurons memorize 40 points
-    assert (rec["max_gradient"] > 0).all()
-    both = concat_records([rec, rec])
-    assert len(both["k"]) == 8
-    # the record's gradient agrees with an independent recomputation of the same network
-    x, y = gaussian_sign_data(40, 10, seed=1)
-    res = train_batched(
-        x, y, [80], [10**6 * 2 + 1], steps=300, eps=0.05, progress=False
-    )
-    z = torch.randn(200, 10, generator=make_generator(2**31 + 1)) / 10**0.5
-    assert res.max_gradient(z)[0] == pytest.approx(rec["max_gradient"][3], rel=1e-5)
-
-
 # ---------------------------------------------------------------------------- bad input
 
 X, Y = gaussian_sign_data(10, 3, seed=0)
@@ -220,30 +183,6 @@ def test_train_batched_bad_input(name, kwargs):
     args = dict(x=X, y=Y, widths=[3, 4], seeds=[0, 1], progress=False)
     args.update(kwargs)
     raises_naming(name, train_batched, **args)
-
-
-@settings(max_examples=25, deadline=None)
-@given(n=st.integers(-3, 1))
-def test_small_n_rejected(n):
-    raises_naming("n", gaussian_sign_data, n, 3, 0)
-    raises_naming("n", max_gradient_experiment, n, 3, [2], [0], steps=1)
-
-
-def test_result_methods_bad_input():
-    res = train_batched(X, Y, [3], [0], steps=1, progress=False)
-    raises_naming("z", res.gradient_norms, torch.zeros(4, 5))
-    raises_naming("x", res.predict, torch.zeros(4))
-    raises_naming("j", res.network, 1)
-    raises_naming("eps", memorizes, Y, Y, -1.0)
-    raises_naming("records", concat_records, [])
-    raises_naming(
-        "records[1]", concat_records, [{"a": np.zeros(1)}, {"b": np.zeros(1)}]
-    )
-    raises_naming("d", max_gradient_experiment, 10, 1, [2], [0], steps=1)
-    net = two_layer_relu(3, 4)
-    raises_naming("y", train_until_memorized, net, X, Y[:5], 10)
-    raises_naming("eps", train_until_memorized, net, X, Y, 10, eps=0.0)
-    raises_naming("steps", train_until_memorized, net, X, Y, -2)
 
 
 # ------------------------------------------------ folded batch norm, cache-sized groups

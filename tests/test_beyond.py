@@ -1,6 +1,5 @@
-"""Tests of lawlib.beyond (chapter 8): the n^{1/d} mechanism, architectures, other
-norms.
-"""
+"""Tests of lawlib.chapters.beyond (chapter 8): the n^{1/d} mechanism, architectures,
+other norms."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lawlib
-from lawlib import beyond
+from lawlib.chapters import beyond
 from lawlib.train import memorizes
 
 
@@ -28,52 +27,52 @@ def _phi(t: float) -> float:
 
 
 def test_sample_cube_is_seeded_and_in_the_cube():
-    a = lawlib.sample_cube(500, 3, seed=4)
-    b = lawlib.sample_cube(500, 3, generator=lawlib.make_generator(4))
+    a = beyond.sample_cube(500, 3, seed=4)
+    b = beyond.sample_cube(500, 3, generator=lawlib.make_generator(4))
     assert a.shape == (500, 3) and torch.equal(a, b)
     assert float(a.min()) >= 0 and float(a.max()) < 1
-    assert not torch.equal(a, lawlib.sample_cube(500, 3, seed=5))
+    assert not torch.equal(a, beyond.sample_cube(500, 3, seed=5))
 
 
 def test_cube_grid_exact_points():
-    g = lawlib.cube_grid(3, 2)
+    g = beyond.cube_grid(3, 2)
     want = torch.tensor(
         [[i / 2, j / 2] for i in range(3) for j in range(3)], dtype=torch.float64
     )
     assert torch.equal(g, want)
-    assert lawlib.cube_grid(5, 1).flatten().tolist() == [0, 0.25, 0.5, 0.75, 1]
-    assert lawlib.cube_grid(4, 3).shape == (64, 3)
+    assert beyond.cube_grid(5, 1).flatten().tolist() == [0, 0.25, 0.5, 0.75, 1]
+    assert beyond.cube_grid(4, 3).shape == (64, 3)
 
 
 @given(st.integers(2, 7), st.integers(1, 3), st.integers(0, 10**6))
 def test_grid_interpolation_constant_is_exactly_2_m_minus_1(m, d, seed):
-    x = lawlib.cube_grid(m, d)
+    x = beyond.cube_grid(m, d)
     y = lawlib.random_signs(m**d, seed=seed, dtype=torch.float64)
     y[0], y[-1] = 1.0, -1.0
     assert lawlib.max_pairwise_slope(x, y) == pytest.approx(2 * (m - 1), rel=1e-12)
-    assert 2 / lawlib.opposite_label_distance(x, y) == pytest.approx(
+    assert 2 / beyond.opposite_label_distance(x, y) == pytest.approx(
         2 * (m - 1), rel=1e-12
     )
     assert lawlib.min_pairwise_distance(x).value == pytest.approx(1 / (m - 1), rel=1e-9)
 
 
 def test_pigeonhole_hand_values():
-    assert lawlib.pigeonhole_distance(2, 1) == 1.0  # m = 1
-    assert lawlib.pigeonhole_distance(10, 1) == pytest.approx(
+    assert beyond.pigeonhole_distance(2, 1) == 1.0  # m = 1
+    assert beyond.pigeonhole_distance(10, 1) == pytest.approx(
         1 / 9
     )  # equally spaced points attain it
-    assert lawlib.pigeonhole_distance(5, 2) == pytest.approx(
+    assert beyond.pigeonhole_distance(5, 2) == pytest.approx(
         math.sqrt(2) / 2
     )  # m = 2 (4 < 5)
-    assert lawlib.pigeonhole_distance(4, 2) == pytest.approx(
+    assert beyond.pigeonhole_distance(4, 2) == pytest.approx(
         math.sqrt(2)
     )  # m = 1 (4 is not < 4)
-    assert lawlib.pigeonhole_distance(28, 3) == pytest.approx(
+    assert beyond.pigeonhole_distance(28, 3) == pytest.approx(
         math.sqrt(3) / 3
     )  # 27 < 28
     spaced = torch.linspace(0, 1, 10, dtype=torch.float64)[:, None]
     assert lawlib.min_pairwise_distance(spaced).value == pytest.approx(
-        lawlib.pigeonhole_distance(10, 1)
+        beyond.pigeonhole_distance(10, 1)
     )
 
 
@@ -85,10 +84,10 @@ def test_cells_per_side_is_the_largest_m_with_m_to_the_d_below_n(n, d):
 
 @given(st.integers(2, 300), st.integers(1, 4), st.integers(0, 10**6))
 def test_pigeonhole_bounds_the_closest_pair(n, d, seed):
-    x = lawlib.sample_cube(n, d, seed=seed, dtype=torch.float64)
+    x = beyond.sample_cube(n, d, seed=seed, dtype=torch.float64)
     assert (
         lawlib.min_pairwise_distance(x).value
-        <= lawlib.pigeonhole_distance(n, d) + 1e-12
+        <= beyond.pigeonhole_distance(n, d) + 1e-12
     )
 
 
@@ -99,13 +98,13 @@ def test_pigeonhole_bounds_the_closest_pair(n, d, seed):
 def test_cell_label_variance_hand_example():
     x = torch.tensor([[0.1], [0.2], [0.7], [1.0]])
     y = torch.tensor([1.0, -1.0, 1.0, 1.0])
-    assert lawlib.cell_label_variance(x, y, 1) == pytest.approx(
+    assert beyond.cell_label_variance(x, y, 1) == pytest.approx(
         4 - 2**2 / 4
     )  # one cell: n Var = 3
-    assert lawlib.cell_label_variance(x, y, 2) == pytest.approx(
+    assert beyond.cell_label_variance(x, y, 2) == pytest.approx(
         2.0
     )  # cells {0.1, 0.2} and {0.7, 1.0}
-    assert lawlib.cell_label_variance(x, y, 10) == pytest.approx(
+    assert beyond.cell_label_variance(x, y, 10) == pytest.approx(
         0.0
     )  # every point alone
 
@@ -118,7 +117,7 @@ def test_expected_cell_variance_of_random_signs_is_n_minus_nonempty_cells():
     for m, nonempty in ((1, 1), (2, 3)):
         total = 0.0
         for signs in itertools.product((-1.0, 1.0), repeat=6):
-            total += lawlib.cell_label_variance(x, torch.tensor(signs), m)
+            total += beyond.cell_label_variance(x, torch.tensor(signs), m)
         assert total / 2**6 == pytest.approx(6 - nonempty)
 
 
@@ -134,22 +133,22 @@ def test_every_lipschitz_function_obeys_the_cell_inequality(n, d, c, m, seed):
     labels in [−1, 1].
     """
     g = lawlib.make_generator(seed)
-    x = lawlib.sample_cube(n, d, g, dtype=torch.float64)
+    x = beyond.sample_cube(n, d, g, dtype=torch.float64)
     y = 2 * torch.rand(n, generator=g, dtype=torch.float64) - 1
     mse = float(((c * x[:, 0] - 0.3 - y) ** 2).mean())
     assert (
         mse
-        >= lawlib.cell_label_variance(x, y, m) / n - 4 * c * math.sqrt(d) / m - 1e-12
+        >= beyond.cell_label_variance(x, y, m) / n - 4 * c * math.sqrt(d) / m - 1e-12
     )
-    bound, _ = lawlib.cube_fit_lipschitz_bound(x, y, mse, [m])
+    bound, _ = beyond.cube_fit_lipschitz_bound(x, y, mse, [m])
     assert bound <= c + 1e-9
 
 
 @given(st.integers(3, 80), st.integers(1, 3), st.integers(0, 10**6))
 def test_cell_bound_never_exceeds_the_best_interpolant(n, d, seed):
-    x = lawlib.sample_cube(n, d, seed=seed, dtype=torch.float64)
+    x = beyond.sample_cube(n, d, seed=seed, dtype=torch.float64)
     y = lawlib.random_signs(n, seed=seed + 1, dtype=torch.float64)
-    bound, m = lawlib.cube_fit_lipschitz_bound(x, y, 0.0, [1, 2, 3, 5, 8])
+    bound, m = beyond.cube_fit_lipschitz_bound(x, y, 0.0, [1, 2, 3, 5, 8])
     assert bound <= lawlib.max_pairwise_slope(x, y) * (1 + 1e-9)
     assert m in (1, 2, 3, 5, 8)
 
@@ -159,8 +158,8 @@ def test_cell_bound_value_and_zero_case():
     y = torch.tensor([1.0, -1.0, 1.0, 1.0])
     # m = 2: W/n = 1/2, so the bound at mse = 0.1 is 2 (0.5 − 0.1)/4 = 0.2; m = 1: (0.75
     # − 0.1)/4 = 0.1625
-    assert lawlib.cube_fit_lipschitz_bound(x, y, 0.1, [1, 2]) == (pytest.approx(0.2), 2)
-    assert lawlib.cube_fit_lipschitz_bound(x, y, 0.9, [1, 2]) == (
+    assert beyond.cube_fit_lipschitz_bound(x, y, 0.1, [1, 2]) == (pytest.approx(0.2), 2)
+    assert beyond.cube_fit_lipschitz_bound(x, y, 0.9, [1, 2]) == (
         0.0,
         1,
     )  # no positive bound
@@ -171,26 +170,26 @@ def test_cell_bound_value_and_zero_case():
 
 
 def test_unit_ball_volume():
-    assert lawlib.unit_ball_volume(1) == pytest.approx(2)
-    assert lawlib.unit_ball_volume(2) == pytest.approx(math.pi)
-    assert lawlib.unit_ball_volume(3) == pytest.approx(4 * math.pi / 3)
-    assert lawlib.unit_ball_volume(4) == pytest.approx(math.pi**2 / 2)
+    assert beyond.unit_ball_volume(1) == pytest.approx(2)
+    assert beyond.unit_ball_volume(2) == pytest.approx(math.pi)
+    assert beyond.unit_ball_volume(3) == pytest.approx(4 * math.pi / 3)
+    assert beyond.unit_ball_volume(4) == pytest.approx(math.pi**2 / 2)
 
 
 def test_median_min_distance_matches_the_exact_one_dimensional_law():
     for n in (100, 10_000):
         exact = (1 - 2 ** (-1 / n)) / (n - 1)
-        assert lawlib.median_min_distance_uniform(n, 1) == pytest.approx(
+        assert beyond.median_min_distance_uniform(n, 1) == pytest.approx(
             exact, rel=2 / n
         )
-    assert lawlib.median_min_distance_uniform(50, 3, 0.5) == pytest.approx(
-        2 ** (1 / 3) * lawlib.median_min_distance_uniform(50, 3)
+    assert beyond.median_min_distance_uniform(50, 3, 0.5) == pytest.approx(
+        2 ** (1 / 3) * beyond.median_min_distance_uniform(50, 3)
     )
 
 
 def test_median_nn_distance_hand_value():
-    assert lawlib.median_nn_distance_uniform(2, 1) == pytest.approx(math.log(2) / 2)
-    assert lawlib.median_nn_distance_uniform(101, 2) == pytest.approx(
+    assert beyond.median_nn_distance_uniform(2, 1) == pytest.approx(math.log(2) / 2)
+    assert beyond.median_nn_distance_uniform(101, 2) == pytest.approx(
         math.sqrt(math.log(2) / (100 * math.pi))
     )
 
@@ -199,11 +198,11 @@ def test_median_nn_distance_hand_value():
     st.integers(2, 120), st.integers(1, 5), st.integers(1, 50), st.integers(0, 10**6)
 )
 def test_nearest_neighbour_distances_against_brute_force(n, d, chunk, seed):
-    x = lawlib.sample_cube(n, d, seed=seed, dtype=torch.float64)
+    x = beyond.sample_cube(n, d, seed=seed, dtype=torch.float64)
     full = torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist") + torch.diag(
         torch.full((n,), math.inf, dtype=torch.float64)
     )
-    got = lawlib.nearest_neighbour_distances(x, chunk=chunk)
+    got = beyond.nearest_neighbour_distances(x, chunk=chunk)
     assert torch.allclose(got, full.min(dim=1).values, rtol=1e-9, atol=1e-12)
 
 
@@ -219,7 +218,7 @@ def test_opposite_label_distance_against_brute_force(n, d, p, seed):
     y[0], y[1] = 1.0, -1.0
     dist = torch.cdist(x, x, p=p, compute_mode="donot_use_mm_for_euclid_dist")
     want = float(dist[y[:, None] != y[None, :]].min())
-    assert lawlib.opposite_label_distance(x, y, p=p, chunk=7) == pytest.approx(
+    assert beyond.opposite_label_distance(x, y, p=p, chunk=7) == pytest.approx(
         want, rel=1e-9
     )
     if p == 2.0:
@@ -227,7 +226,7 @@ def test_opposite_label_distance_against_brute_force(n, d, p, seed):
 
 
 def test_nd_law_experiment_small_run():
-    r = lawlib.nd_law_experiment((20, 60), 2, 3, cell_seeds=2)
+    r = beyond.nd_law_experiment((20, 60), 2, 3, cell_seeds=2)
     assert set(r) >= {
         "n",
         "lipschitz",
@@ -240,21 +239,21 @@ def test_nd_law_experiment_small_run():
     assert r["bound_below_lipschitz"].all()
     assert (r["min_distance"] <= r["pigeonhole"]).all()
     assert r["pigeonhole"].tolist() == [
-        lawlib.pigeonhole_distance(20, 2),
-        lawlib.pigeonhole_distance(60, 2),
+        beyond.pigeonhole_distance(20, 2),
+        beyond.pigeonhole_distance(60, 2),
     ]
     assert r["nn_predicted"][0] == pytest.approx(
-        lawlib.median_nn_distance_uniform(20, 2)
+        beyond.median_nn_distance_uniform(20, 2)
     )
     # the first seed reproduced by hand
     g = lawlib.make_generator(10**4 * 2 + 0)
-    x = lawlib.sample_cube(20, 2, g, dtype=torch.float64)
+    x = beyond.sample_cube(20, 2, g, dtype=torch.float64)
     y = lawlib.random_signs(20, g, dtype=torch.float64)
-    lips = [2 / lawlib.opposite_label_distance(x, y)]
+    lips = [2 / beyond.opposite_label_distance(x, y)]
     for s in (1, 2):
         g = lawlib.make_generator(10**4 * 2 + s)
         xs, ys = (
-            lawlib.sample_cube(20, 2, g, dtype=torch.float64),
+            beyond.sample_cube(20, 2, g, dtype=torch.float64),
             lawlib.random_signs(20, g, dtype=torch.float64),
         )
         lips.append(lawlib.max_pairwise_slope(xs, ys))
@@ -272,7 +271,7 @@ def test_nd_law_experiment_small_run():
 def test_conv_net_parameter_count_and_shape(image, d, k, layers):
     c = 4
     kk = k * k if image else k
-    net = lawlib.conv_net(
+    net = beyond.conv_net(
         d,
         c,
         layers=layers,
@@ -283,7 +282,7 @@ def test_conv_net_parameter_count_and_shape(image, d, k, layers):
     want = c * (kk + 1) + (layers - 1) * c * (c * kk + 1) + c * d + 1
     assert lawlib.count_parameters(net) == want
     assert net(torch.randn(7, d)).shape == (7,)
-    again = lawlib.conv_net(
+    again = beyond.conv_net(
         d,
         c,
         layers=layers,
@@ -298,7 +297,7 @@ def test_conv_net_is_a_convolution():
     """Shifting a signal shifts the first layer's feature maps (zero padding, away from
     the ends).
     """
-    net = lawlib.conv_net(
+    net = beyond.conv_net(
         20, 3, layers=1, kernel_size=3, generator=lawlib.make_generator(1)
     )
     x = torch.zeros(1, 20)
@@ -314,13 +313,13 @@ def test_width_for_parameters():
     def build(k, generator=None):  # P = 12 k
         return lawlib.two_layer_relu(10, k, generator=generator)
 
-    assert lawlib.width_for_parameters(build, 120) == 10
+    assert beyond.width_for_parameters(build, 120) == 10
     assert (
-        lawlib.width_for_parameters(build, 126) == 10
+        beyond.width_for_parameters(build, 126) == 10
     )  # tie between 120 and 132: the smaller
-    assert lawlib.width_for_parameters(build, 127) == 11
-    assert lawlib.width_for_parameters(build, 1) == 1
-    assert lawlib.width_for_parameters(build, 10**9, max_width=50) == 50
+    assert beyond.width_for_parameters(build, 127) == 11
+    assert beyond.width_for_parameters(build, 1) == 1
+    assert beyond.width_for_parameters(build, 10**9, max_width=50) == 50
 
 
 def test_architecture_sweep_small_run():
@@ -329,11 +328,11 @@ def test_architecture_sweep_small_run():
         "two": lambda w, generator=None: lawlib.two_layer_relu(
             d, w, generator=generator
         ),
-        "cnn": lambda w, generator=None: lawlib.conv_net(
+        "cnn": lambda w, generator=None: beyond.conv_net(
             d, w, kernel_size=3, generator=generator
         ),
     }
-    r = lawlib.architecture_sweep(
+    r = beyond.architecture_sweep(
         builders, [200], n, d, [0], steps=400, lr=1e-2, n_fresh=50
     )
     assert r["architecture"].tolist() == ["two", "cnn"]
@@ -356,7 +355,7 @@ def test_architecture_sweep_small_run():
         assert r["final_loss"][j] == pytest.approx(
             float(((fitted - y) ** 2).mean()), rel=1e-5
         )
-    assert r["width"][0] == lawlib.width_for_parameters(builders["two"], 200)
+    assert r["width"][0] == beyond.width_for_parameters(builders["two"], 200)
 
 
 # ---------------------------------------------------------------------------
@@ -389,13 +388,13 @@ def test_flip_radii_of_an_affine_function(norm, dual):
     w = torch.tensor([3.0, -4.0, 1.0])
     f = lambda u: u @ w + 0.5  # noqa: E731
     z = torch.randn(40, 3, generator=torch.Generator().manual_seed(0))
-    radii = lawlib.flip_radii(f, z, norm=norm, max_radius=10.0, bisection_steps=14)
+    radii = beyond.flip_radii(f, z, norm=norm, max_radius=10.0, bisection_steps=14)
     want = f(z).abs() / torch.linalg.vector_norm(w, ord=dual)
     assert bool((radii >= want * (1 - 1e-4)).all())  # never below the true distance
     assert bool(
         (radii <= want + 10.0 / 2**14 + 1e-5).all()
     )  # and within the bisection tolerance
-    far = lawlib.flip_radii(f, z, norm=norm, max_radius=1e-3)
+    far = beyond.flip_radii(f, z, norm=norm, max_radius=1e-3)
     assert bool(torch.isinf(far[want > 1e-3]).all())  # nothing flips within max_radius
 
 
@@ -407,7 +406,7 @@ def test_rbf_mean_square_gradient_exact_in_one_dimension():
     d = 4
     s = math.sqrt(d)
     want = (_phi(s) - _phi(-s)) + (_phi(s * 4) - _phi(s * 2))
-    assert lawlib.rbf_mean_square_gradient(rbf, d) == pytest.approx(want, rel=1e-9)
+    assert beyond.rbf_mean_square_gradient(rbf, d) == pytest.approx(want, rel=1e-9)
     z = (
         torch.randn(
             400_000, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64
@@ -424,32 +423,32 @@ def test_rbf_mean_square_gradient_exact_in_one_dimension():
 
 @given(st.integers(-5, 0))
 def test_bad_counts_name_the_argument(k):
-    raises_naming("n", lawlib.sample_cube, k, 2)
-    raises_naming("d", lawlib.sample_cube, 3, k)
-    raises_naming("m", lawlib.cube_grid, k + 1, 2)
-    raises_naming("n", lawlib.pigeonhole_distance, k + 1, 2)
-    raises_naming("d", lawlib.pigeonhole_distance, 5, k)
-    raises_naming("d", lawlib.unit_ball_volume, k)
-    raises_naming("n", lawlib.median_min_distance_uniform, k + 1, 2)
-    raises_naming("n", lawlib.median_nn_distance_uniform, k + 1, 2)
-    raises_naming("channels", lawlib.conv_net, 16, k)
+    raises_naming("n", beyond.sample_cube, k, 2)
+    raises_naming("d", beyond.sample_cube, 3, k)
+    raises_naming("m", beyond.cube_grid, k + 1, 2)
+    raises_naming("n", beyond.pigeonhole_distance, k + 1, 2)
+    raises_naming("d", beyond.pigeonhole_distance, 5, k)
+    raises_naming("d", beyond.unit_ball_volume, k)
+    raises_naming("n", beyond.median_min_distance_uniform, k + 1, 2)
+    raises_naming("n", beyond.median_nn_distance_uniform, k + 1, 2)
+    raises_naming("channels", beyond.conv_net, 16, k)
     raises_naming(
-        "target", lawlib.width_for_parameters, lambda w: lawlib.two_layer_relu(4, w), k
+        "target", beyond.width_for_parameters, lambda w: lawlib.two_layer_relu(4, w), k
     )
-    raises_naming("seeds", lawlib.nd_law_experiment, [10], 2, k)
-    raises_naming("m", lawlib.cell_label_variance, torch.rand(4, 2), torch.ones(4), k)
-    raises_naming("chunk", lawlib.nearest_neighbour_distances, torch.rand(4, 2), k)
+    raises_naming("seeds", beyond.nd_law_experiment, [10], 2, k)
+    raises_naming("m", beyond.cell_label_variance, torch.rand(4, 2), torch.ones(4), k)
+    raises_naming("chunk", beyond.nearest_neighbour_distances, torch.rand(4, 2), k)
 
 
 @given(st.sampled_from([float("nan"), float("inf")]), st.integers(0, 3))
 def test_non_finite_points_name_x(bad, i):
     x = torch.rand(5, 2)
     x[i, 0] = bad
-    raises_naming("x", lawlib.nearest_neighbour_distances, x)
+    raises_naming("x", beyond.nearest_neighbour_distances, x)
     raises_naming(
-        "x", lawlib.opposite_label_distance, x, torch.tensor([1.0, -1, 1, -1, 1])
+        "x", beyond.opposite_label_distance, x, torch.tensor([1.0, -1, 1, -1, 1])
     )
-    raises_naming("x", lawlib.cell_label_variance, x, torch.ones(5), 2)
+    raises_naming("x", beyond.cell_label_variance, x, torch.ones(5), 2)
     raises_naming("x", lawlib.gradient_norms, lambda u: u.sum(1), x)
 
 
@@ -458,7 +457,7 @@ def test_bad_p_names_p(p):
     raises_naming("p", lawlib.gradient_norms, lambda u: u.sum(1), torch.rand(3, 2), p=p)
     raises_naming(
         "p",
-        lawlib.opposite_label_distance,
+        beyond.opposite_label_distance,
         torch.rand(4, 2),
         torch.tensor([1.0, -1, 1, -1]),
         p,
@@ -467,52 +466,52 @@ def test_bad_p_names_p(p):
 
 def test_other_bad_inputs_name_the_argument():
     x, y = torch.rand(4, 2), torch.tensor([1.0, -1, 1, -1])
-    raises_naming("x", lawlib.cell_label_variance, x + 1, y, 2)  # outside the cube
-    raises_naming("y", lawlib.cell_label_variance, x, y[:3], 2)
+    raises_naming("x", beyond.cell_label_variance, x + 1, y, 2)  # outside the cube
+    raises_naming("y", beyond.cell_label_variance, x, y[:3], 2)
     raises_naming(
-        "y", lawlib.cube_fit_lipschitz_bound, x, 2 * y, 0.1, [1]
+        "y", beyond.cube_fit_lipschitz_bound, x, 2 * y, 0.1, [1]
     )  # labels outside [-1, 1]
-    raises_naming("mse", lawlib.cube_fit_lipschitz_bound, x, y, -0.1, [1])
-    raises_naming("ms", lawlib.cube_fit_lipschitz_bound, x, y, 0.1, [])
-    raises_naming("ms[1]", lawlib.cube_fit_lipschitz_bound, x, y, 0.1, [1, 0])
+    raises_naming("mse", beyond.cube_fit_lipschitz_bound, x, y, -0.1, [1])
+    raises_naming("ms", beyond.cube_fit_lipschitz_bound, x, y, 0.1, [])
+    raises_naming("ms[1]", beyond.cube_fit_lipschitz_bound, x, y, 0.1, [1, 0])
     raises_naming(
-        "y", lawlib.opposite_label_distance, x, torch.ones(4)
+        "y", beyond.opposite_label_distance, x, torch.ones(4)
     )  # one label only
-    raises_naming("pairs_fraction", lawlib.median_min_distance_uniform, 10, 2, 1.5)
-    raises_naming("pairs_fraction", lawlib.median_min_distance_uniform, 10, 2, 0.0)
-    raises_naming("m", lawlib.cube_grid, 10**4, 2)  # 10^8 points
-    raises_naming("kernel_size", lawlib.conv_net, 16, 2, kernel_size=4)
-    raises_naming("d", lawlib.conv_net, 15, 2, image=True)
-    raises_naming("image", lawlib.conv_net, 16, 2, image="yes")
-    raises_naming("generator", lawlib.conv_net, 16, 2, generator=3)
-    raises_naming("build", lawlib.width_for_parameters, 3, 10)
+    raises_naming("pairs_fraction", beyond.median_min_distance_uniform, 10, 2, 1.5)
+    raises_naming("pairs_fraction", beyond.median_min_distance_uniform, 10, 2, 0.0)
+    raises_naming("m", beyond.cube_grid, 10**4, 2)  # 10^8 points
+    raises_naming("kernel_size", beyond.conv_net, 16, 2, kernel_size=4)
+    raises_naming("d", beyond.conv_net, 15, 2, image=True)
+    raises_naming("image", beyond.conv_net, 16, 2, image="yes")
+    raises_naming("generator", beyond.conv_net, 16, 2, generator=3)
+    raises_naming("build", beyond.width_for_parameters, 3, 10)
     raises_naming(
-        "norm", lawlib.flip_radii, lambda u: u.sum(1), torch.rand(3, 2), norm="l1"
+        "norm", beyond.flip_radii, lambda u: u.sum(1), torch.rand(3, 2), norm="l1"
     )
     raises_naming(
         "max_radius",
-        lawlib.flip_radii,
+        beyond.flip_radii,
         lambda u: u.sum(1),
         torch.rand(3, 2),
         max_radius=0,
     )
     raises_naming(
-        "rbf", lawlib.rbf_mean_square_gradient, lawlib.two_layer_relu(2, 3), 2
+        "rbf", beyond.rbf_mean_square_gradient, lawlib.two_layer_relu(2, 3), 2
     )
-    raises_naming("ns", lawlib.nd_law_experiment, [], 2, 1)
-    raises_naming("ns[0]", lawlib.nd_law_experiment, [1], 2, 1)
+    raises_naming("ns", beyond.nd_law_experiment, [], 2, 1)
+    raises_naming("ns[0]", beyond.nd_law_experiment, [1], 2, 1)
     build = {
         "a": lambda w, generator=None: lawlib.two_layer_relu(4, w, generator=generator)
     }
-    raises_naming("builders", lawlib.architecture_sweep, {}, [10], 10, 4, [0], steps=1)
+    raises_naming("builders", beyond.architecture_sweep, {}, [10], 10, 4, [0], steps=1)
     raises_naming(
-        "builders['a']", lawlib.architecture_sweep, {"a": 3}, [10], 10, 4, [0], steps=1
+        "builders['a']", beyond.architecture_sweep, {"a": 3}, [10], 10, 4, [0], steps=1
     )
-    raises_naming("targets", lawlib.architecture_sweep, build, [], 10, 4, [0], steps=1)
+    raises_naming("targets", beyond.architecture_sweep, build, [], 10, 4, [0], steps=1)
     raises_naming(
-        "seeds[0]", lawlib.architecture_sweep, build, [10], 10, 4, [-1], steps=1
+        "seeds[0]", beyond.architecture_sweep, build, [10], 10, 4, [-1], steps=1
     )
-    raises_naming("steps", lawlib.architecture_sweep, build, [10], 10, 4, [0], steps=0)
+    raises_naming("steps", beyond.architecture_sweep, build, [10], 10, 4, [0], steps=0)
     raises_naming(
-        "eps", lawlib.architecture_sweep, build, [10], 10, 4, [0], steps=1, eps=0
+        "eps", beyond.architecture_sweep, build, [10], 10, 4, [0], steps=1, eps=0
     )

@@ -30,23 +30,6 @@ E = math.e
 ROUND = dict(weight_diameter=E / 120, weight_lipschitz=1.0, delta=4 / E**2)
 
 
-def test_bubeck_sellke_bound_hand_value():
-    assert bounds.bubeck_sellke_bound(1024**2, 100, 98, 0.5, **ROUND) == (
-        pytest.approx(1.0, rel=1e-12)
-    )
-    # c enters as 1/√c: c = 4 halves it
-    assert bounds.bubeck_sellke_bound(1024**2, 100, 98, 0.5, c=4.0, **ROUND) == (
-        pytest.approx(0.5, rel=1e-12)
-    )
-    # W J enters only through the logarithm: W J = e³ / 120 makes it 3, so the
-    # denominator is 98 · 3 + 2 = 296 and the bound √(100 / 296)
-    wj = bounds.bubeck_sellke_bound(
-        1024**2, 100, 98, 0.5, weight_diameter=E**3 / 120, delta=4 / E**2
-    )
-    assert wj == pytest.approx(math.sqrt(100 / 296), rel=1e-12)
-    assert bounds.net_log_size(98, 0.5, E**3 / 120, 1.0) == pytest.approx(294)
-
-
 @given(
     st.integers(1, 10**6),
     st.integers(1, 10**4),
@@ -88,30 +71,6 @@ def test_massart_bound_hand_values_and_simulation():
         float(np.linalg.norm(values, axis=1).max()), size, n
     )
     assert 0 < empirical <= bound
-
-
-def test_bad_input_names_the_argument():
-    raises_naming("n", bounds.bubeck_sellke_bound, 0, 10, 10, 0.5)
-    raises_naming("d", bounds.bubeck_sellke_bound, 10, 0, 10, 0.5)
-    raises_naming("p", bounds.bubeck_sellke_bound, 10, 10, 0, 0.5)
-    raises_naming("epsilon", bounds.bubeck_sellke_bound, 10, 10, 10, 1.0)
-    raises_naming("epsilon", bounds.bubeck_sellke_bound, 10, 10, 10, 0.0)
-    raises_naming("c", bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, c=0.0)
-    raises_naming("delta", bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, delta=1.0)
-    for name, kwargs in [
-        ("weight_diameter", dict(weight_diameter=-1.0)),
-        ("weight_lipschitz", dict(weight_lipschitz=float("nan"))),
-        ("weight_diameter", dict(weight_diameter=1e-4, weight_lipschitz=1.0)),
-    ]:
-        raises_naming(name, bounds.bubeck_sellke_bound, 10, 10, 10, 0.5, **kwargs)
-    raises_naming(
-        "lipschitz", bounds.bubeck_sellke_sample_size, 10, 10, 0.5, lipschitz=0.0
-    )
-    raises_naming("p", bounds.net_log_size, 0, 0.5, 1.0, 1.0)
-    raises_naming("p", bounds.universal_law_scale, 10, 10, 0.0)
-    raises_naming("sigma", bounds.universal_law_scale, 10, 10, 5.0, sigma=-1.0)
-    raises_naming("class_size", bounds.massart_rademacher_bound, 1.0, 0, 5)
-    raises_naming("max_norm", bounds.massart_rademacher_bound, -1.0, 3, 5)
 
 
 @given(

@@ -1,5 +1,5 @@
-"""Tests of lawlib.constrained: exact projections, the batched networks, the constrained
-trainer and the depth search."""
+"""Tests of lawlib.chapters.weight_bounded: exact projections, the batched networks, the
+constrained trainer and the depth search."""
 
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from lawlib import (
+from lawlib import make_generator, random_signs, sample_sphere, spectral_norm_product
+from lawlib.chapters.weight_bounded import (
     ConstrainedMLP,
     depth_experiment,
-    make_generator,
     project_weight_norm,
-    random_signs,
-    sample_sphere,
     smallest_fitting_depth,
-    spectral_norm_product,
     train_constrained,
     weight_norms,
 )

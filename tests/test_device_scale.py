@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import lawlib
 from lawlib import PRESETS, Scale, get_scale, pick_device, setup
+from lawlib.chapters import beyond, imagenet_envelope, universal_law
 from lawlib.device import COLAB_GPU_HINT, describe_device, in_colab
 from lawlib.scale import SCALE_NAMES, ScaleError
 
@@ -508,9 +509,9 @@ def mps_stand_in(monkeypatch):
     for module in (
         lawlib.device,
         lawlib.baum,
-        lawlib.intrinsic,
-        lawlib.isoperimetry,
-        lawlib.beyond,
+        lawlib.chapters.imagenet_envelope,
+        lawlib.chapters.universal_law,
+        lawlib.chapters.beyond,
     ):
         monkeypatch.setattr(module, "float64_device", host)
     return calls
@@ -535,7 +536,7 @@ def test_float32_paths_make_no_float64_on_a_device_without_it(mps_stand_in):
     axis = [i / 4 for i in range(5)]
     expected = torch.tensor([[a, b] for a in axis for b in axis], dtype=torch.float64)
     with _NoFloat64():
-        grid = lawlib.beyond.cube_grid(5, 2)
+        grid = beyond.cube_grid(5, 2)
         with pytest.raises(TypeError):
             torch.zeros(2, dtype=torch.float64)  # the stand-in does reject float64
     assert grid.dtype == torch.float32
@@ -551,16 +552,16 @@ def test_float64_paths_move_to_the_host_on_a_device_without_it(mps_stand_in):
     net = lawlib.baum_network(x, y)
     with torch.no_grad():
         assert float((net(x) - y.double()).abs().max()) < 1e-9
-    fns = lawlib.isoperimetry.lipschitz_test_functions(
+    fns = universal_law.lipschitz_test_functions(
         8, torch.Generator().manual_seed(0), device="cpu"
     )
     z = torch.randn(100, 8)
     assert (
         fns[-1](z).dtype == torch.float32
     )  # evaluated on the host, returned in the input's dtype
-    pts = lawlib.beyond.sample_cube(50, 2, torch.Generator().manual_seed(0))
-    lawlib.beyond.cell_label_variance(pts, lawlib.random_signs(50, seed=2), 3)
-    lawlib.mle_dimension(torch.randn(200, 4), 5)
+    pts = beyond.sample_cube(50, 2, torch.Generator().manual_seed(0))
+    beyond.cell_label_variance(pts, lawlib.random_signs(50, seed=2), 3)
+    imagenet_envelope.mle_dimension(torch.randn(200, 4), 5)
     assert len(mps_stand_in) >= 5 and all(d.type == "cpu" for d in mps_stand_in)
 
 

@@ -1,6 +1,5 @@
-"""Tests of lawlib.envelope: the arithmetic of the back-of-the-envelope, and parameter
-counts of built networks.
-"""
+"""Tests of lawlib.chapters.imagenet_envelope: the arithmetic of the back-of-the-
+envelope, and parameter counts of built networks."""
 
 from __future__ import annotations
 
@@ -12,17 +11,16 @@ from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lawlib import (
+from lawlib import count_parameters, make_generator
+from lawlib.chapters.imagenet_envelope import (
     Interval,
     calibrate,
-    count_parameters,
     dimension_ratio,
     effective_dimension,
     envelope_parameters,
     image_dimension,
     madry_mnist_cnn,
     madry_mnist_parameter_count,
-    make_generator,
     predicted_parameters,
     reference_models,
     resnet_imagenet,

@@ -1,6 +1,6 @@
-"""lawlib.frontier: the penalized batched trainer against one network at a time, the
-penalty's gradient against autograd, the Lipschitz bracket, the memorizer floor and the
-neuron-per-point network."""
+"""lawlib.chapters.frontier: the penalized batched trainer against one network at a
+time, the penalty's gradient against autograd, the Lipschitz bracket, the memorizer
+floor and the neuron-per-point network."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import pytest
 import torch
 from helpers import raises_naming
 
-from lawlib.data import make_generator, random_signs, sample_gaussian
-from lawlib.frontier import (
+from lawlib.chapters.frontier import (
     lipschitz_bracket,
     memorizer_floor,
     neuron_per_point,
     penalty_points,
     train_penalized,
 )
+from lawlib.data import make_generator, random_signs, sample_gaussian
 from lawlib.models import two_layer_relu
 from lawlib.train import memorizes
 

@@ -17,7 +17,6 @@ from lawlib import (
     make_generator,
     max_inner_product,
     min_pairwise_distance,
-    pairwise_distances,
     sample_pair_inner_products,
     sample_sphere,
 )
@@ -151,30 +150,6 @@ def test_min_distance_is_translation_invariant_in_float32():
 
 
 # -----------------------------------------------------------------------------
-# pairwise_distances
-
-
-@given(clouds(min_n=1), st.integers(1, 10))
-def test_pairwise_distances_equals_cdist_and_brute_force(cloud, m):
-    x, _ = cloud
-    y = torch.randn(m, x.shape[1], generator=make_generator(m), dtype=torch.float64)
-    dxy = pairwise_distances(x, y)
-    assert dxy.shape == (x.shape[0], m)
-    assert torch.equal(dxy, torch.cdist(x, y))
-    brute = ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1).sqrt()
-    assert torch.allclose(dxy, brute, rtol=1e-9, atol=1e-9)
-    dxx = pairwise_distances(x)
-    assert dxx.shape == (x.shape[0], x.shape[0])
-    assert torch.allclose(dxx, dxx.T) and torch.allclose(
-        dxx.diagonal(), torch.zeros(x.shape[0], dtype=x.dtype), atol=1e-7
-    )
-
-
-def test_pairwise_distances_rejects_mismatched_columns():
-    raises_naming("y", pairwise_distances, torch.zeros(3, 2), torch.zeros(3, 4))
-
-
-# -----------------------------------------------------------------------------
 # sample_pair_inner_products
 
 
@@ -231,7 +206,7 @@ def test_sample_pair_inner_products_moments_on_sphere(d):
 # input
 
 
-point_functions = [min_pairwise_distance, max_inner_product, pairwise_distances]
+point_functions = [min_pairwise_distance, max_inner_product]
 
 
 @pytest.mark.parametrize("fn", point_functions)

@@ -1,6 +1,5 @@
-"""Tests of lawlib.isoperimetry: the bound, empirical tails, the smallest constant,
-exact Lipschitz constants.
-"""
+"""Tests of lawlib.chapters.universal_law: the bound, empirical tails, the smallest
+constant, exact Lipschitz constants."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lawlib
-from lawlib import isoperimetry as iso
+from lawlib.chapters import universal_law as iso
 
 D64 = torch.float64
 

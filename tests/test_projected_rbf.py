@@ -12,7 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import lawlib
-from lawlib.constructions import ProjectedRBF, RBFMemorizer, projected_dimension
+from lawlib.constructions import ProjectedRBF, RBFMemorizer
 
 D64 = torch.float64
 
@@ -103,15 +103,6 @@ def test_lipschitz_is_order_sqrt_nd_over_p_when_d_prime_is_large():
         f = ProjectedRBF(x, y, d_proj)
         law = lawlib.universal_law_scale(n, d, f.n_parameters)
         assert 1.0 < f.lipschitz / law < 2.6
-
-
-def test_projected_dimension():
-    assert projected_dimension(1000, 100, 50) == 10
-    assert projected_dimension(50, 100, 50) == 1
-    assert projected_dimension(10**6, 100, 50) == 50
-    assert projected_dimension(1099, 100, 50) == 10
-    raises_naming("p", projected_dimension, 0, 10, 10)
-    raises_naming("n", projected_dimension, 10, 0, 10)
 
 
 def test_bad_input_names_the_argument():

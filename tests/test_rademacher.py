@@ -1,4 +1,4 @@
-"""Tests of lawlib.rademacher: exact complexities of small classes, and the
+"""Tests of lawlib.chapters.weight_bounded: exact complexities of small classes, and the
 optimisation-based lower estimate."""
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ from helpers import raises_naming
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lawlib import (
-    deep_rademacher_bound,
+from lawlib import deep_rademacher_bound, make_generator, sample_sphere
+from lawlib.chapters.weight_bounded import (
     estimate_rademacher,
     finite_class_rademacher,
     linear_class_rademacher,
-    make_generator,
-    sample_sphere,
 )
 
 

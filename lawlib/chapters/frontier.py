@@ -42,17 +42,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import (
+from .._checks import (
     check_generator,
     check_int,
     check_labels,
     check_points,
     check_positive,
 )
-from .batched import BatchedResult, train_batched
-from .data import make_generator, sample_gaussian
-from .lipschitz import gradient_ascent_lipschitz, gradient_norms, max_pairwise_slope
-from .models import two_layer_relu
+from ..batched import BatchedResult, train_batched
+from ..data import make_generator, sample_gaussian
+from ..lipschitz import gradient_ascent_lipschitz, gradient_norms, max_pairwise_slope
+from ..models import two_layer_relu
 
 __all__ = [
     "FrontierResult",

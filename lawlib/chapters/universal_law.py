@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import (
+from .._checks import (
     check_choice,
     check_generator,
     check_int,
@@ -36,7 +36,7 @@ from ._checks import (
     check_positive,
     check_tensor,
 )
-from .device import float64_device
+from ..device import float64_device
 
 __all__ = [
     "LipschitzTestFunction",

@@ -22,8 +22,6 @@ Starting points for the open directions:
   count.
 * :func:`architecture_sweep` — the max-gradient experiment of the universal-law chapter
   for any architecture, one network at a time with :func:`lawlib.train_until_memorized`.
-* :func:`gradient_lp_norms` — ‖∇f(x_i)‖_p; p = 1 bounds the ℓ∞-Lipschitz constant from
-  below.
 * :func:`flip_radii` — the smallest perturbation PGD finds that changes the sign of f at
   a test point.
 * :func:`rbf_mean_square_gradient` — E‖∇f‖² of an RBF memorizer under Gaussian inputs,
@@ -40,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import (
+from .._checks import (
     check_choice,
     check_generator,
     check_int,
@@ -48,15 +46,15 @@ from ._checks import (
     check_points,
     check_positive,
 )
-from .attacks import minimal_perturbation
-from .constructions import RBFMemorizer
-from .data import make_generator, random_signs, sample_gaussian
-from .device import exact_dtype, float64_device
-from .geometry import nearest
-from .hardware import progress
-from .lipschitz import batch_values, gradient_norms
-from .models import count_parameters
-from .train import memorizes, train_until_memorized
+from ..attacks import minimal_perturbation
+from ..constructions import RBFMemorizer
+from ..data import make_generator, random_signs, sample_gaussian
+from ..device import exact_dtype, float64_device
+from ..geometry import nearest
+from ..hardware import progress
+from ..lipschitz import batch_values, gradient_norms
+from ..models import count_parameters
+from ..train import memorizes, train_until_memorized
 
 __all__ = [
     "architecture_sweep",
@@ -65,7 +63,6 @@ __all__ = [
     "cube_fit_lipschitz_bound",
     "cube_grid",
     "flip_radii",
-    "gradient_lp_norms",
     "median_min_distance_uniform",
     "median_nn_distance_uniform",
     "nd_law_experiment",
@@ -621,14 +618,6 @@ def architecture_sweep(
 
 # ---------------------------------------------------------------------------
 # other norms
-
-
-def gradient_lp_norms(
-    f: Function, x: torch.Tensor, p: float = 2.0, batch_size: int = 4096
-) -> torch.Tensor:
-    """``lawlib.gradient_norms(f, x, batch_size, p=p)`` under its former name and
-    argument order; to be removed once nothing calls it."""
-    return gradient_norms(f, x, batch_size, p=p)
 
 
 def flip_radii(
