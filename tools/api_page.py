@@ -74,6 +74,15 @@ def first_line(obj: object) -> str:
     return line.replace("``", "`")
 
 
+def as_text(line: str) -> str:
+    """A docstring line for the page: one with a formula written as in the source
+    (``^``, ``_``, a backslash or ``$``) is shown as code, so that no TeX is left
+    as text for the reader."""
+    if re.search(r"[_^\\$]", line):
+        return f"`{line.replace('`', '')}`"
+    return line
+
+
 def callers(module: str, name: str, code: dict[str, str]) -> list[str]:
     """Chapters whose code calls ``name`` of ``module`` (a whole word).
 
@@ -142,7 +151,7 @@ def render() -> str:
         rel = module.replace(".", "/") + ".py"
         if not (ROOT / rel).exists():
             rel = module.replace(".", "/") + "/__init__.py"
-        lines += [f"## `{module}`", "", first_line(mod), ""]
+        lines += [f"## `{module}`", "", as_text(first_line(mod)), ""]
         for name in mod.__all__:
             obj = getattr(mod, name)
             try:
@@ -151,11 +160,7 @@ def render() -> str:
                 where = rel
             used = ", ".join(f"{{doc}}`{stem}`" for stem in callers(module, name, code))
             if inspect.isclass(obj) or inspect.isroutine(obj):
-                what = first_line(obj)
-                if re.search(
-                    r"[_^\\$]", what
-                ):  # a formula written as in the source: shown as code
-                    what = f"`{what.replace('`', '')}`"
+                what = as_text(first_line(obj))
             else:
                 shown = re.sub(
                     r" at 0x[0-9a-f]+", "", " ".join(repr(obj).split())
