@@ -210,7 +210,10 @@ def _for_tiles(x: torch.Tensor, body, **kw) -> None:
     falls behind takes fewer tiles. ``body`` may touch only the rows of its tile.
     """
     threads = torch.get_num_threads() if x.device.type == "cpu" else 1
-    if threads <= 1:
+    y = kw.get("y")
+    n = x.shape[0] if y is None else y.shape[0]
+    r = _tile_shape(x.shape[0], n, x.element_size(), kw.get("rows"), TILE_BYTES)[0]
+    if threads <= 1 or -(-x.shape[0] // r) < threads:  # fewer row tiles than threads
         for i0, j0, blk in pair_tiles(x, **kw):
             body(i0, j0, blk)
         return
@@ -218,7 +221,7 @@ def _for_tiles(x: torch.Tensor, body, **kw) -> None:
     try:
         sweep = _Sweep(
             x,
-            kw.get("y"),
+            y,
             kw.get("metric", "inner"),
             kw.get("p", 2.0),
             kw.get("center"),
@@ -406,15 +409,14 @@ def _candidates(x, y, m, p, chunk, exclude, metric=None):
     vals = torch.full((x.shape[0], m), -math.inf, dtype=x.dtype, device=x.device)
     idx = torch.zeros((x.shape[0], m), dtype=torch.long, device=x.device)
     fill = math.inf if metric == "distance" else -math.inf  # negated below
-    for i0, j0, blk in pair_tiles(
-        x, y, metric=metric, rows=chunk, exclude=exclude, fill=fill, **kw
-    ):
+
+    def merge(i0: int, j0: int, blk: torch.Tensor) -> None:
         if metric == "distance":
             blk = blk.neg_()
         r = blk.shape[0]
         need = (blk.amax(dim=1) > vals[i0 : i0 + r, -1]).nonzero()[:, 0]
         if not need.numel():
-            continue
+            return
         sub = blk if need.numel() == r else blk[need]
         v, ix = sub.topk(min(m, blk.shape[1]), dim=1)
         rows = need + i0
@@ -422,6 +424,10 @@ def _candidates(x, y, m, p, chunk, exclude, metric=None):
         ci = torch.cat([idx[rows], ix + j0], dim=1)
         top, pos = cv.topk(m, dim=1)
         vals[rows], idx[rows] = top, ci.gather(1, pos)
+
+    _for_tiles(
+        x, merge, y=y, metric=metric, rows=chunk, exclude=exclude, fill=fill, **kw
+    )
     return vals, idx
 
 
