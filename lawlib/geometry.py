@@ -15,6 +15,11 @@ Squared distances come from one matrix product per tile:
 ⟨[x_i, 1], [y_j, −‖y_j‖²/2]⟩ = ⟨x_i, y_j⟩ − ‖y_j‖²/2 = (‖x_i‖² − ‖x_i − y_j‖²)/2,
 so the largest entry of a row is its nearest column, at the machine's
 matrix-multiply rate, with no pass over the tile to add the norms.
+
+On a CPU with several torch threads the reductions share the row tiles out among
+as many Python threads, each with single-threaded BLAS and its own buffer (torch
+releases the GIL in the products): no OpenMP barrier per tile, which a thread that
+the system deschedules would stall. On an accelerator, one stream of tiles.
 """
 
 from __future__ import annotations
