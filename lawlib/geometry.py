@@ -15,11 +15,17 @@ Squared distances come from one matrix product per tile:
 ⟨[x_i, 1], [y_j, −‖y_j‖²/2]⟩ = ⟨x_i, y_j⟩ − ‖y_j‖²/2 = (‖x_i‖² − ‖x_i − y_j‖²)/2,
 so the largest entry of a row is its nearest column, at the machine's
 matrix-multiply rate, with no pass over the tile to add the norms.
+
+On a CPU with several torch threads the reductions share the row tiles out among
+as many Python threads, each with single-threaded BLAS and its own buffer (torch
+releases the GIL in the products): no OpenMP barrier per tile, which a thread that
+the system deschedules would stall. On an accelerator, one stream of tiles.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -113,63 +119,156 @@ def pair_tiles(
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {metric!r}")
-    same = y is None
-    y = x if y is None else y
-    m, n, d = x.shape[0], y.shape[0], x.shape[1]
-    r, c = _tile_shape(m, n, x.element_size(), rows, _tile_bytes(x.device))
-    # detached inputs, so no graph is built; no torch.no_grad() spanning the yields
-    # (it would leak into the caller's loop body, and stay on if the loop breaks)
-    x, y = x.detach(), y.detach()
-    center = None if center is None else torch.as_tensor(center).detach()
-    if metric == "half_sq":
-        right = torch.empty(n, d + 1, dtype=y.dtype, device=y.device)
-        yc = right[:, :d]
-        torch.sub(y, 0 if center is None else center, out=yc)
-        right[:, d] = _sq_norms(y, 0 if center is None else center).mul_(-0.5)
-        left = torch.empty(r, d + 1, dtype=x.dtype, device=x.device)
-        left[:, d] = 1.0
-    elif metric == "inner":
-        right = y
-    if metric != "distance":
-        buf = torch.empty(r * c, dtype=x.dtype, device=x.device)
-    lower = None
-    for i0 in range(0, m, r):
-        i1 = min(i0 + r, m)
+    sweep = _Sweep(x, y, metric, p, center, rows, upper, exclude, fill)
+    yield from sweep.tiles(range(0, sweep.m, sweep.r))
+
+
+class _Sweep:
+    """What the tiles of :func:`pair_tiles` share: the inputs, the right factor
+    (the augmented copy of y for ``"half_sq"``) and the tile shape. Each call of
+    :meth:`tiles` owns its buffer, so several threads can sweep disjoint rows."""
+
+    def __init__(self, x, y, metric, p, center, rows, upper, exclude, fill):
+        self.same = y is None
+        y = x if y is None else y
+        self.m, self.n, self.d = x.shape[0], y.shape[0], x.shape[1]
+        self.r, self.c = _tile_shape(
+            self.m, self.n, x.element_size(), rows, _tile_bytes(x.device)
+        )
+        # detached inputs, so no graph is built; no torch.no_grad() spanning the
+        # yields (it would leak into the caller's loop body, and stay on if the
+        # loop breaks)
+        self.x, self.y = x.detach(), y.detach()
+        self.center = 0 if center is None else torch.as_tensor(center).detach()
+        self.metric, self.p, self.upper = metric, p, upper
+        self.exclude, self.fill = exclude, fill
+        self.right = None
         if metric == "half_sq":
-            xi = left[: i1 - i0]
-            if same:
-                xi[:, :d].copy_(right[i0:i1, :d])
-            else:
-                torch.sub(x[i0:i1], 0 if center is None else center, out=xi[:, :d])
-        else:
-            xi = x[i0:i1]
-        for j0 in range(i0 if upper else 0, n, c):
-            j1 = min(j0 + c, n)
-            if upper and j1 <= i0 + 1:
-                continue
-            if metric == "distance":
-                blk = torch.cdist(
-                    xi, y[j0:j1], p=p, compute_mode="donot_use_mm_for_euclid_dist"
-                )
-            else:
-                blk = buf[: (i1 - i0) * (j1 - j0)].view(i1 - i0, j1 - j0)
-                torch.mm(xi, right[j0:j1].T, out=blk)
-            if upper and j0 < i1:  # entries with j ≤ i: b − a ≤ i0 − j0
-                if j0 == i0 and lower is not None and lower.shape == blk.shape:
-                    mask = lower
+            d = self.d
+            right = torch.empty(self.n, d + 1, dtype=y.dtype, device=y.device)
+            torch.sub(self.y, self.center, out=right[:, :d])
+            right[:, d] = _sq_norms(self.y, self.center).mul_(-0.5)
+            self.right = right
+        elif metric == "inner":
+            self.right = self.y
+
+    def tiles(self, starts) -> Iterator[tuple[int, int, torch.Tensor]]:
+        """The tiles of the row tiles starting at ``starts`` (one buffer)."""
+        x, right, d, r, c = self.x, self.right, self.d, self.r, self.c
+        m, n, upper, fill = self.m, self.n, self.upper, self.fill
+        if self.metric == "half_sq":
+            left = torch.empty(r, d + 1, dtype=x.dtype, device=x.device)
+            left[:, d] = 1.0
+        if self.metric != "distance":
+            buf = torch.empty(r * c, dtype=x.dtype, device=x.device)
+        lower = None
+        for i0 in starts:
+            i1 = min(i0 + r, m)
+            if self.metric == "half_sq":
+                xi = left[: i1 - i0]
+                if self.same:
+                    xi[:, :d].copy_(right[i0:i1, :d])
                 else:
-                    mask = torch.ones(
-                        blk.shape, dtype=torch.bool, device=blk.device
-                    ).tril(i0 - j0)
-                    if j0 == i0:
-                        lower = mask
-                blk.masked_fill_(mask, fill)
-            if exclude is not None:
-                e = exclude[i0:i1] - j0
-                hit = ((e >= 0) & (e < j1 - j0)).nonzero()[:, 0]
-                if hit.numel():
-                    blk[hit, e[hit]] = fill
-            yield i0, j0, blk
+                    torch.sub(x[i0:i1], self.center, out=xi[:, :d])
+            else:
+                xi = x[i0:i1]
+            for j0 in range(i0 if upper else 0, n, c):
+                j1 = min(j0 + c, n)
+                if upper and j1 <= i0 + 1:
+                    continue
+                if self.metric == "distance":
+                    blk = torch.cdist(
+                        xi,
+                        self.y[j0:j1],
+                        p=self.p,
+                        compute_mode="donot_use_mm_for_euclid_dist",
+                    )
+                else:
+                    blk = buf[: (i1 - i0) * (j1 - j0)].view(i1 - i0, j1 - j0)
+                    torch.mm(xi, right[j0:j1].T, out=blk)
+                if upper and j0 < i1:  # entries with j ≤ i: b − a ≤ i0 − j0
+                    if j0 == i0 and lower is not None and lower.shape == blk.shape:
+                        mask = lower
+                    else:
+                        mask = torch.ones(
+                            blk.shape, dtype=torch.bool, device=blk.device
+                        ).tril(i0 - j0)
+                        if j0 == i0:
+                            lower = mask
+                    blk.masked_fill_(mask, fill)
+                if self.exclude is not None:
+                    e = self.exclude[i0:i1] - j0
+                    hit = ((e >= 0) & (e < j1 - j0)).nonzero()[:, 0]
+                    if hit.numel():
+                        blk[hit, e[hit]] = fill
+                yield i0, j0, blk
+
+
+def _for_tiles(x: torch.Tensor, body, **kw) -> None:
+    """``body(i0, j0, block)`` for every tile of ``pair_tiles(x, **kw)``.
+
+    On a CPU with T > 1 torch threads the row tiles are shared out, from a common
+    counter, among T Python threads (torch releases the GIL in the products and
+    reductions), each with single-threaded BLAS and its own buffer: no OpenMP
+    barrier per tile, which a descheduled thread would stall, and a thread that
+    falls behind takes fewer tiles. ``body`` may touch only the rows of its tile.
+    """
+    threads = torch.get_num_threads() if x.device.type == "cpu" else 1
+    y = kw.get("y")
+    n = x.shape[0] if y is None else y.shape[0]
+    r = _tile_shape(x.shape[0], n, x.element_size(), kw.get("rows"), TILE_BYTES)[0]
+    if threads <= 1 or -(-x.shape[0] // r) < threads:  # fewer row tiles than threads
+        for i0, j0, blk in pair_tiles(x, **kw):
+            body(i0, j0, blk)
+        return
+    torch.set_num_threads(1)
+    try:
+        sweep = _Sweep(
+            x,
+            y,
+            kw.get("metric", "inner"),
+            kw.get("p", 2.0),
+            kw.get("center"),
+            kw.get("rows"),
+            kw.get("upper", False),
+            kw.get("exclude"),
+            kw.get("fill", 0.0),
+        )
+        starts = _Counter(range(0, sweep.m, sweep.r))
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                for i0, j0, blk in sweep.tiles(starts):
+                    body(i0, j0, blk)
+            except BaseException as err:  # re-raised in the calling thread
+                errors.append(err)
+
+        team = [threading.Thread(target=work) for _ in range(threads - 1)]
+        for t in team:
+            t.start()
+        work()
+        for t in team:
+            t.join()
+        if errors:
+            raise errors[0]
+    finally:
+        torch.set_num_threads(threads)
+
+
+class _Counter:
+    """An iterator that several threads can share (each item handed out once)."""
+
+    def __init__(self, items) -> None:
+        self._it = iter(items)
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> _Counter:
+        return self
+
+    def __next__(self):
+        with self._lock:
+            return next(self._it)
 
 
 def _row_max(x: torch.Tensor, metric: str, rows: int, **kw) -> torch.Tensor:
@@ -177,12 +276,13 @@ def _row_max(x: torch.Tensor, metric: str, rows: int, **kw) -> torch.Tensor:
     ``amax`` (a distance metric is negated)."""
     best = torch.full((x.shape[0],), -math.inf, dtype=x.dtype, device=x.device)
     fill = math.inf if metric == "distance" else -math.inf  # negated below
-    for i0, _, blk in pair_tiles(
-        x, metric=metric, rows=rows, upper=True, fill=fill, **kw
-    ):
+
+    def reduce(i0: int, j0: int, blk: torch.Tensor) -> None:
         seg = best[i0 : i0 + blk.shape[0]]
         top = blk.amax(dim=1) if metric != "distance" else blk.neg_().amax(dim=1)
         torch.maximum(seg, top, out=seg)
+
+    _for_tiles(x, reduce, metric=metric, rows=rows, upper=True, fill=fill, **kw)
     return best
 
 
@@ -313,15 +413,14 @@ def _candidates(x, y, m, p, chunk, exclude, metric=None):
     vals = torch.full((x.shape[0], m), -math.inf, dtype=x.dtype, device=x.device)
     idx = torch.zeros((x.shape[0], m), dtype=torch.long, device=x.device)
     fill = math.inf if metric == "distance" else -math.inf  # negated below
-    for i0, j0, blk in pair_tiles(
-        x, y, metric=metric, rows=chunk, exclude=exclude, fill=fill, **kw
-    ):
+
+    def merge(i0: int, j0: int, blk: torch.Tensor) -> None:
         if metric == "distance":
             blk = blk.neg_()
         r = blk.shape[0]
         need = (blk.amax(dim=1) > vals[i0 : i0 + r, -1]).nonzero()[:, 0]
         if not need.numel():
-            continue
+            return
         sub = blk if need.numel() == r else blk[need]
         v, ix = sub.topk(min(m, blk.shape[1]), dim=1)
         rows = need + i0
@@ -329,6 +428,10 @@ def _candidates(x, y, m, p, chunk, exclude, metric=None):
         ci = torch.cat([idx[rows], ix + j0], dim=1)
         top, pos = cv.topk(m, dim=1)
         vals[rows], idx[rows] = top, ci.gather(1, pos)
+
+    _for_tiles(
+        x, merge, y=y, metric=metric, rows=chunk, exclude=exclude, fill=fill, **kw
+    )
     return vals, idx
 
 

@@ -454,3 +454,48 @@ def test_pair_tiles_leave_autograd_alone():
         assert torch.is_grad_enabled() and not blk.requires_grad
         break
     assert torch.is_grad_enabled()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_threaded_sweep_gives_the_same_answers_and_restores_threads(threads):
+    # On a CPU with several torch threads the row tiles are shared among Python
+    # threads with single-threaded BLAS: the same extremes, partners and
+    # neighbours as brute force, and the torch thread count is restored.
+    from lawlib import geometry
+
+    x = torch.randn(300, 4, generator=make_generator(5), dtype=torch.float64)
+    old_threads, old_bytes = torch.get_num_threads(), geometry.TILE_BYTES
+    torch.set_num_threads(threads)
+    geometry.TILE_BYTES = 64 * x.element_size()  # many row tiles of 8 rows
+    try:
+        r = min_pairwise_distance(x, chunk=8)
+        s = max_inner_product(x, chunk=8)
+        nn = geometry.nearest(x, k=3, chunk=8)
+        assert torch.get_num_threads() == threads
+    finally:
+        geometry.TILE_BYTES = old_bytes
+        torch.set_num_threads(old_threads)
+    assert r.value == pytest.approx(brute_min_distance(x), rel=1e-12)
+    assert r.value == pytest.approx(float((x[r.i] - x[r.j]).norm()), rel=1e-12)
+    assert s.value == pytest.approx(brute_max_inner(x), rel=1e-12)
+    assert s.value == pytest.approx(float(x[s.i] @ x[s.j]), rel=1e-12)
+    assert torch.allclose(nn.distances, brute_knn(x, None, 3), rtol=1e-12)
+
+
+def test_threaded_sweep_reraises_and_restores_threads():
+    from lawlib import geometry
+
+    x = torch.randn(64, 3, generator=make_generator(6))
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+
+    def body(i0, j0, blk):
+        if i0 > 0:
+            raise RuntimeError("boom")
+
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            geometry._for_tiles(x, body, rows=4, upper=True)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old_threads)
