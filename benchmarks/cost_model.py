@@ -128,7 +128,7 @@ def machine() -> dict:
     }
 
 
-def measure(scale: str, names: list[str]) -> None:
+def measure(scale: str, names: list[str], timeout: int = 1800) -> None:
     paths = sorted((ROOT / "book").glob("*.ipynb"))
     if names:
         paths = [p for p in paths if any(p.stem.startswith(n) for n in names)]
@@ -136,7 +136,7 @@ def measure(scale: str, names: list[str]) -> None:
     data = json.loads(f.read_text()) if f.exists() else {"rows": {}}
     for p in paths:
         mach, at = machine(), commit()  # the commit the run starts from
-        row = measure_one(p, scale)
+        row = measure_one(p, scale, timeout)
         after = machine()
         mach["matmul_gflops_after"] = after["matmul_gflops"]
         row.update(
@@ -255,9 +255,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("what", choices=("measure", "compare", "fit"))
     ap.add_argument("chapters", nargs="*")
     ap.add_argument("--scale", default="quick")
+    ap.add_argument(
+        "--timeout", type=int, default=1800, help="seconds a cell may run (measure)"
+    )
     a = ap.parse_args(argv)
     if a.what == "measure":
-        measure(a.scale, a.chapters)
+        measure(a.scale, a.chapters, a.timeout)
     elif a.what == "compare":
         compare(a.scale)
     else:
