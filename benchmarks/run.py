@@ -1,16 +1,17 @@
 """Benchmarks of the book (measurements, not tests). Run with the book's environment:
 
-    .venv/bin/python benchmarks/run.py perf [--repeats 3] [--only sweep32,dist]   #
-    ratio to the flop-bound limit
-    .venv/bin/python benchmarks/run.py chapters          # wall time of every chapter at
-    $LAWLIB_SCALE (default quick)
-    .venv/bin/python benchmarks/run.py distances         # chunked min pairwise
-    distance, n = 10^5, d = 100
-    .venv/bin/python benchmarks/run.py constructions     # build + evaluate each
-    memorizer, n = 10^4, d = 100
-    .venv/bin/python benchmarks/run.py batched           # 32 networks (n = 2000, d =
-    100, k = 10..2000): batched vs one at a time
-    .venv/bin/python benchmarks/run.py all               # everything but perf
+    .venv/bin/python benchmarks/run.py perf [--repeats 3] [--only sweep32,dist]
+    .venv/bin/python benchmarks/run.py chapters
+    .venv/bin/python benchmarks/run.py distances
+    .venv/bin/python benchmarks/run.py constructions
+    .venv/bin/python benchmarks/run.py batched
+    .venv/bin/python benchmarks/run.py all
+
+``perf``: the ratio to the flop-bound limit (below); ``chapters``: the wall time of
+every chapter at $LAWLIB_SCALE (default quick); ``distances``: the chunked minimum
+pairwise distance at n = 10^5, d = 100; ``constructions``: build and evaluate each
+memorizer at n = 10^4, d = 100; ``batched``: 32 networks (n = 2000, d = 100,
+k = 10..2000), batched against one at a time; ``all``: everything but ``perf``.
 
 Results are printed as a table and written to benchmarks/results-<name>.json
 (git-ignored).
