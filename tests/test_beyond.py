@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import numpy as np
 import pytest
 import torch
 from helpers import raises_naming
@@ -225,41 +224,6 @@ def test_opposite_label_distance_against_brute_force(n, d, p, seed):
         assert 2 / want == pytest.approx(lawlib.max_pairwise_slope(x, y), rel=1e-6)
 
 
-def test_nd_law_experiment_small_run():
-    r = beyond.nd_law_experiment((20, 60), 2, 3, cell_seeds=2)
-    assert set(r) >= {
-        "n",
-        "lipschitz",
-        "lipschitz_predicted",
-        "cell_bound",
-        "pigeonhole",
-        "bound_below_lipschitz",
-    }
-    assert r["n"].tolist() == [20, 60]
-    assert r["bound_below_lipschitz"].all()
-    assert (r["min_distance"] <= r["pigeonhole"]).all()
-    assert r["pigeonhole"].tolist() == [
-        beyond.pigeonhole_distance(20, 2),
-        beyond.pigeonhole_distance(60, 2),
-    ]
-    assert r["nn_predicted"][0] == pytest.approx(
-        beyond.median_nn_distance_uniform(20, 2)
-    )
-    # the first seed reproduced by hand
-    g = lawlib.make_generator(10**4 * 2 + 0)
-    x = beyond.sample_cube(20, 2, g, dtype=torch.float64)
-    y = lawlib.random_signs(20, g, dtype=torch.float64)
-    lips = [2 / beyond.opposite_label_distance(x, y)]
-    for s in (1, 2):
-        g = lawlib.make_generator(10**4 * 2 + s)
-        xs, ys = (
-            beyond.sample_cube(20, 2, g, dtype=torch.float64),
-            lawlib.random_signs(20, g, dtype=torch.float64),
-        )
-        lips.append(lawlib.max_pairwise_slope(xs, ys))
-    assert r["lipschitz"][0] == pytest.approx(float(np.median(lips)), rel=1e-6)
-
-
 # ---------------------------------------------------------------------------
 # architectures
 
@@ -435,7 +399,6 @@ def test_bad_counts_name_the_argument(k):
     raises_naming(
         "target", beyond.width_for_parameters, lambda w: lawlib.two_layer_relu(4, w), k
     )
-    raises_naming("seeds", beyond.nd_law_experiment, [10], 2, k)
     raises_naming("m", beyond.cell_label_variance, torch.rand(4, 2), torch.ones(4), k)
     raises_naming("chunk", beyond.nearest_neighbour_distances, torch.rand(4, 2), k)
 
@@ -498,8 +461,6 @@ def test_other_bad_inputs_name_the_argument():
     raises_naming(
         "rbf", beyond.rbf_mean_square_gradient, lawlib.two_layer_relu(2, 3), 2
     )
-    raises_naming("ns", beyond.nd_law_experiment, [], 2, 1)
-    raises_naming("ns[0]", beyond.nd_law_experiment, [1], 2, 1)
     build = {
         "a": lambda w, generator=None: lawlib.two_layer_relu(4, w, generator=generator)
     }

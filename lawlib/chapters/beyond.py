@@ -11,8 +11,7 @@ The n^{1/d} law for any interpolator (Wu–Huang–Zhang) in elementary form:
 * :func:`unit_ball_volume`, :func:`nearest_neighbour_distances`,
   :func:`median_min_distance_uniform`, :func:`median_nn_distance_uniform` — the n^{-2/d}
   (closest pair) and n^{-1/d} (typical neighbour) scales of uniform random points;
-  :func:`opposite_label_distance` (2 / it is McShane's constant for labels ±1);
-  :func:`nd_law_experiment` measures both scales and what they force.
+  :func:`opposite_label_distance` (2 / it is McShane's constant for labels ±1).
 
 Starting points for the open directions:
 
@@ -65,7 +64,6 @@ __all__ = [
     "flip_radii",
     "median_min_distance_uniform",
     "median_nn_distance_uniform",
-    "nd_law_experiment",
     "nearest_neighbour_distances",
     "opposite_label_distance",
     "pigeonhole_distance",
@@ -307,88 +305,6 @@ def nearest_neighbour_distances(x: torch.Tensor, chunk: int = 1024) -> torch.Ten
     x = check_points("x", x)
     chunk = check_int("chunk", chunk, minimum=1)
     return nearest(x, k=1, chunk=chunk).distances[:, 0]
-
-
-def nd_law_experiment(
-    ns: Sequence[int],
-    d: int,
-    seeds: int,
-    *,
-    mse: float = 0.5,
-    cell_seeds: int | None = None,
-    device: torch.device | str = "cpu",
-) -> dict[str, np.ndarray]:
-    """The two scales of n uniform random points of [0, 1]^d with random signs, and what
-    they force.
-
-    For every n in ``ns`` and seeds 0, …, ``seeds`` − 1 (points in float64, seed 10⁴·d +
-    s): the smallest Lipschitz constant of an exact interpolant, L* = max_{i<j} |y_i −
-    y_j| / ‖x_i − x_j‖ (:func:`lawlib.max_pairwise_slope`, the McShane constant = 2 /
-    :func:`opposite_label_distance`), the minimum pairwise distance, the median
-    nearest-neighbour distance; and, for the first ``cell_seeds`` seeds (default all),
-    the lower bound of :func:`cube_fit_lipschitz_bound` for fits to mean squared error
-    ``mse``, with m over {round(n^{1/d} 2^{−j/2}) : j = 0, …, 10}. Returns, per n, the
-    medians over seeds next to the Poisson predictions: n, lipschitz,
-    lipschitz_predicted (2 / :func:`median_min_distance_uniform` with half the pairs),
-    min_distance, min_distance_predicted, nn_distance, nn_predicted, cell_bound,
-    pigeonhole (:func:`pigeonhole_distance`), and bound_below_lipschitz (the cell bound
-    was at most L* for every seed — it must be, since L* fits with error 0).
-    """
-    ns = [check_int(f"ns[{i}]", n, minimum=2) for i, n in enumerate(ns)]
-    if not ns:
-        raise ValueError("ns must list at least one number of points")
-    d = check_int("d", d, minimum=1)
-    seeds = check_int("seeds", seeds, minimum=1)
-    cell_seeds = (
-        seeds if cell_seeds is None else check_int("cell_seeds", cell_seeds, minimum=0)
-    )
-    mse = check_positive("mse", mse, allow_zero=True)
-    keys = (
-        "n",
-        "lipschitz",
-        "lipschitz_predicted",
-        "min_distance",
-        "min_distance_predicted",
-        "nn_distance",
-        "nn_predicted",
-        "cell_bound",
-        "pigeonhole",
-        "bound_below_lipschitz",
-    )
-    out: dict[str, list] = {k: [] for k in keys}
-    for n in ns:
-        lips, mins, nns, bounds, ok = [], [], [], [], True
-        ms = sorted({max(1, round(n ** (1.0 / d) * 2 ** (-j / 2))) for j in range(11)})
-        for s in range(seeds):
-            g = make_generator(
-                10**4 * d + s, float64_device(device)
-            )  # float64 points: MPS runs them on the CPU
-            x = sample_cube(n, d, g, dtype=torch.float64)
-            y = random_signs(n, g, dtype=torch.float64)
-            lip = 2 / opposite_label_distance(
-                x, y
-            )  # = max_pairwise_slope(x, y), 4 times cheaper
-            lips.append(lip)
-            nn_d = nearest_neighbour_distances(x)
-            mins.append(
-                float(nn_d.min())
-            )  # the closest pair is the smallest nearest-neighbour distance
-            nns.append(float(nn_d.median()))
-            if s < cell_seeds:
-                b = cube_fit_lipschitz_bound(x, y, mse, ms)[0]
-                bounds.append(b)
-                ok = ok and b <= lip * (1 + 1e-9)
-        out["n"].append(n)
-        out["lipschitz"].append(float(np.median(lips)))
-        out["lipschitz_predicted"].append(2 / median_min_distance_uniform(n, d, 0.5))
-        out["min_distance"].append(float(np.median(mins)))
-        out["min_distance_predicted"].append(median_min_distance_uniform(n, d))
-        out["nn_distance"].append(float(np.median(nns)))
-        out["nn_predicted"].append(median_nn_distance_uniform(n, d))
-        out["cell_bound"].append(float(np.median(bounds)) if bounds else math.nan)
-        out["pigeonhole"].append(pigeonhole_distance(n, d))
-        out["bound_below_lipschitz"].append(ok)
-    return {k: np.array(v) for k, v in out.items()}
 
 
 # ---------------------------------------------------------------------------
