@@ -11,8 +11,7 @@ The n^{1/d} law for any interpolator (Wu–Huang–Zhang) in elementary form:
 * :func:`unit_ball_volume`, :func:`nearest_neighbour_distances`,
   :func:`median_min_distance_uniform`, :func:`median_nn_distance_uniform` — the n^{-2/d}
   (closest pair) and n^{-1/d} (typical neighbour) scales of uniform random points;
-  :func:`opposite_label_distance` (2 / it is McShane's constant for labels ±1);
-  :func:`nd_law_experiment` measures both scales and what they force.
+  :func:`opposite_label_distance` (2 / it is McShane's constant for labels ±1).
 
 Starting points for the open directions:
 
@@ -20,8 +19,6 @@ Starting points for the open directions:
   images.
 * :func:`width_for_parameters` — the width that gives an architecture a target parameter
   count.
-* :func:`architecture_sweep` — the max-gradient experiment of the universal-law chapter
-  for any architecture, one network at a time with :func:`lawlib.train_until_memorized`.
 * :func:`flip_radii` — the smallest perturbation PGD finds that changes the sign of f at
   a test point.
 * :func:`rbf_mean_square_gradient` — E‖∇f‖² of an RBF memorizer under Gaussian inputs,
@@ -32,9 +29,8 @@ Starting points for the open directions:
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -48,16 +44,13 @@ from .._checks import (
 )
 from ..attacks import minimal_perturbation
 from ..constructions import RBFMemorizer
-from ..data import make_generator, random_signs, sample_gaussian
+from ..data import make_generator
 from ..device import exact_dtype, float64_device
 from ..geometry import nearest
-from ..hardware import progress
-from ..lipschitz import batch_values, gradient_norms
+from ..lipschitz import batch_values
 from ..models import count_parameters
-from ..train import memorizes, train_until_memorized
 
 __all__ = [
-    "architecture_sweep",
     "cell_label_variance",
     "conv_net",
     "cube_fit_lipschitz_bound",
@@ -65,7 +58,6 @@ __all__ = [
     "flip_radii",
     "median_min_distance_uniform",
     "median_nn_distance_uniform",
-    "nd_law_experiment",
     "nearest_neighbour_distances",
     "opposite_label_distance",
     "pigeonhole_distance",
@@ -309,88 +301,6 @@ def nearest_neighbour_distances(x: torch.Tensor, chunk: int = 1024) -> torch.Ten
     return nearest(x, k=1, chunk=chunk).distances[:, 0]
 
 
-def nd_law_experiment(
-    ns: Sequence[int],
-    d: int,
-    seeds: int,
-    *,
-    mse: float = 0.5,
-    cell_seeds: int | None = None,
-    device: torch.device | str = "cpu",
-) -> dict[str, np.ndarray]:
-    """The two scales of n uniform random points of [0, 1]^d with random signs, and what
-    they force.
-
-    For every n in ``ns`` and seeds 0, …, ``seeds`` − 1 (points in float64, seed 10⁴·d +
-    s): the smallest Lipschitz constant of an exact interpolant, L* = max_{i<j} |y_i −
-    y_j| / ‖x_i − x_j‖ (:func:`lawlib.max_pairwise_slope`, the McShane constant = 2 /
-    :func:`opposite_label_distance`), the minimum pairwise distance, the median
-    nearest-neighbour distance; and, for the first ``cell_seeds`` seeds (default all),
-    the lower bound of :func:`cube_fit_lipschitz_bound` for fits to mean squared error
-    ``mse``, with m over {round(n^{1/d} 2^{−j/2}) : j = 0, …, 10}. Returns, per n, the
-    medians over seeds next to the Poisson predictions: n, lipschitz,
-    lipschitz_predicted (2 / :func:`median_min_distance_uniform` with half the pairs),
-    min_distance, min_distance_predicted, nn_distance, nn_predicted, cell_bound,
-    pigeonhole (:func:`pigeonhole_distance`), and bound_below_lipschitz (the cell bound
-    was at most L* for every seed — it must be, since L* fits with error 0).
-    """
-    ns = [check_int(f"ns[{i}]", n, minimum=2) for i, n in enumerate(ns)]
-    if not ns:
-        raise ValueError("ns must list at least one number of points")
-    d = check_int("d", d, minimum=1)
-    seeds = check_int("seeds", seeds, minimum=1)
-    cell_seeds = (
-        seeds if cell_seeds is None else check_int("cell_seeds", cell_seeds, minimum=0)
-    )
-    mse = check_positive("mse", mse, allow_zero=True)
-    keys = (
-        "n",
-        "lipschitz",
-        "lipschitz_predicted",
-        "min_distance",
-        "min_distance_predicted",
-        "nn_distance",
-        "nn_predicted",
-        "cell_bound",
-        "pigeonhole",
-        "bound_below_lipschitz",
-    )
-    out: dict[str, list] = {k: [] for k in keys}
-    for n in ns:
-        lips, mins, nns, bounds, ok = [], [], [], [], True
-        ms = sorted({max(1, round(n ** (1.0 / d) * 2 ** (-j / 2))) for j in range(11)})
-        for s in range(seeds):
-            g = make_generator(
-                10**4 * d + s, float64_device(device)
-            )  # float64 points: MPS runs them on the CPU
-            x = sample_cube(n, d, g, dtype=torch.float64)
-            y = random_signs(n, g, dtype=torch.float64)
-            lip = 2 / opposite_label_distance(
-                x, y
-            )  # = max_pairwise_slope(x, y), 4 times cheaper
-            lips.append(lip)
-            nn_d = nearest_neighbour_distances(x)
-            mins.append(
-                float(nn_d.min())
-            )  # the closest pair is the smallest nearest-neighbour distance
-            nns.append(float(nn_d.median()))
-            if s < cell_seeds:
-                b = cube_fit_lipschitz_bound(x, y, mse, ms)[0]
-                bounds.append(b)
-                ok = ok and b <= lip * (1 + 1e-9)
-        out["n"].append(n)
-        out["lipschitz"].append(float(np.median(lips)))
-        out["lipschitz_predicted"].append(2 / median_min_distance_uniform(n, d, 0.5))
-        out["min_distance"].append(float(np.median(mins)))
-        out["min_distance_predicted"].append(median_min_distance_uniform(n, d))
-        out["nn_distance"].append(float(np.median(nns)))
-        out["nn_predicted"].append(median_nn_distance_uniform(n, d))
-        out["cell_bound"].append(float(np.median(bounds)) if bounds else math.nan)
-        out["pigeonhole"].append(pigeonhole_distance(n, d))
-        out["bound_below_lipschitz"].append(ok)
-    return {k: np.array(v) for k, v in out.items()}
-
-
 # ---------------------------------------------------------------------------
 # architectures
 
@@ -496,124 +406,6 @@ def width_for_parameters(
     if lo > 1 and target - count(lo - 1) <= count(lo) - target:
         return lo - 1
     return lo
-
-
-# ---------------------------------------------------------------------------
-# the max-gradient experiment for any architecture
-
-
-def architecture_sweep(
-    builders: Mapping[str, Callable[..., nn.Module]],
-    targets: Sequence[int],
-    n: int,
-    d: int,
-    seeds: Sequence[int],
-    *,
-    steps: int,
-    lr: float = 1e-2,
-    eps: float = 0.02,
-    n_fresh: int = 1000,
-    device: torch.device | str = "cpu",
-) -> dict[str, np.ndarray]:
-    """The max-gradient experiment of Bubeck–Li–Nagaraj for several architectures and
-    parameter counts.
-
-    ``builders[name](width, generator=...)`` builds a network of architecture ``name``
-    (say ``lambda w, generator=None: lawlib.mlp(d, [w] * 3, generator=generator)``). For
-    every seed s: data x_i ~ N(0, I_d/d), y_i = ±1 (seed s), and fresh points z_t ~ N(0,
-    I_d/d) (seed 2³¹ + s); for every architecture and every target parameter count P in
-    ``targets``, the width whose count is closest to P (:func:`width_for_parameters`),
-    initialised with seed 10⁶(s + 1) + (index of the target), trained by
-    :func:`lawlib.train_until_memorized` (full-batch Adam on the square loss, rate
-    ``lr``, at most ``steps`` steps, stopping once sign f(x_i) = y_i for all i and the
-    mean squared error is ≤ ``eps``: the universal-law chapter's rule, after
-    Bubeck–Li–Nagaraj); then the maximum random gradient max_t ‖∇f(z_t)‖. Returns numpy
-    arrays with one entry per network: architecture, width, n_parameters, seed,
-    memorized, steps, final_loss, max_gradient, law = √(nd/P), and two numbers for the
-    Gaussian Poincaré inequality Var f(z) ≤ (1/d) E‖∇f(z)‖² (z ~ N(0, I_d/d)):
-    rms_gradient = (mean_t ‖∇f(z_t)‖²)^{1/2} and fresh_std = the standard deviation of
-    the f(z_t).
-    """
-    if not isinstance(builders, Mapping) or not builders:
-        raise ValueError(
-            "builders must be a non-empty mapping name -> build(width, generator=...)"
-        )
-    for name, b in builders.items():
-        if not callable(b):
-            raise ValueError(
-                f"builders[{name!r}] must be callable, got {type(b).__name__}"
-            )
-    targets = [check_int(f"targets[{i}]", t, minimum=1) for i, t in enumerate(targets)]
-    seeds = [check_int(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)]
-    if not targets or not seeds:
-        raise ValueError("targets and seeds must each list at least one value")
-    n = check_int("n", n, minimum=2)
-    d = check_int("d", d, minimum=2)
-    steps = check_int("steps", steps, minimum=1)
-    lr = check_positive("lr", lr)
-    eps = check_positive("eps", eps)
-    n_fresh = check_int("n_fresh", n_fresh, minimum=1)
-    rows: dict[str, list] = {
-        k: []
-        for k in (
-            "architecture",
-            "width",
-            "n_parameters",
-            "seed",
-            "memorized",
-            "steps",
-            "final_loss",
-            "max_gradient",
-            "law",
-            "rms_gradient",
-            "fresh_std",
-        )
-    }
-    widths = {
-        name: [width_for_parameters(b, t) for t in targets]
-        for name, b in builders.items()
-    }
-    models: list[nn.Module] = []
-    for s in seeds:
-        g = make_generator(s, device)
-        x, y = sample_gaussian(n, d, g), random_signs(n, g)
-        z = sample_gaussian(n_fresh, d, make_generator(2**31 + s, device))
-        jobs = [
-            (name, b, i, w)
-            for name, b in builders.items()
-            for i, w in enumerate(widths[name])
-        ]
-        for name, b, i, w in progress(
-            jobs, total=len(jobs), desc=f"networks, seed {s}"
-        ):
-            net = b(w, generator=make_generator(10**6 * (s + 1) + i)).to(device)
-            run = train_until_memorized(net, x, y, steps, lr, eps)
-            models.append(net.eval())
-            p = count_parameters(net)
-            with torch.no_grad():
-                fitted = net(x)
-            memorized = bool(memorizes(fitted, y, eps))
-            rows["architecture"].append(name)
-            rows["width"].append(w)
-            rows["n_parameters"].append(p)
-            rows["seed"].append(s)
-            rows["memorized"].append(memorized)
-            rows["steps"].append(run.steps)
-            rows["final_loss"].append(float(((fitted - y) ** 2).mean()))
-            grads = gradient_norms(net, z)
-            with torch.no_grad():
-                values = net(z)
-            rows["max_gradient"].append(float(grads.max()))
-            rows["law"].append(math.sqrt(n * d / p))
-            rows["rms_gradient"].append(float(grads.pow(2).mean().sqrt()))
-            rows["fresh_std"].append(float(values.std()))
-    out = {k: np.array(v) for k, v in rows.items()}
-    out["model"] = np.empty(
-        len(models), dtype=object
-    )  # (a list of nn.Sequential would be unpacked by np.array)
-    for j, net in enumerate(models):
-        out["model"][j] = net
-    return out
 
 
 # ---------------------------------------------------------------------------
