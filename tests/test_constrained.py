@@ -13,7 +13,6 @@ from torch import nn
 from lawlib import make_generator, random_signs, sample_sphere, spectral_norm_product
 from lawlib.chapters.weight_bounded import (
     ConstrainedMLP,
-    depth_experiment,
     project_weight_norm,
     smallest_fitting_depth,
     train_constrained,
@@ -328,27 +327,34 @@ def test_depth_two_is_needed_and_found_for_the_cross():
     assert none.depth == [None] and none.networks == [None] and none.tried == [[1, 2]]
 
 
-def test_depth_experiment_structure_and_nested_data():
-    exp = depth_experiment(
-        [8, 4], 3, 8, 3.0, max_depth=3, steps=200, restarts=2, seeds=(0, 7)
-    )
-    assert (
-        exp.ns == [4, 8]
-        and exp.seeds == [0, 7]
-        and len(exp.depth) == 2
-        and len(exp.depth[0]) == 2
-    )
-    for s, seed in enumerate(exp.seeds):
-        g = make_generator(seed)
-        assert torch.equal(exp.x[s], sample_sphere(8, 3, generator=g))
-        assert torch.equal(exp.y[s], random_signs(8, generator=g))
-        for k, n in enumerate(exp.ns):
-            D, net = exp.depth[s][k], exp.networks[s][k]
-            assert D is None or D in (1, 2, 3)
-            if net is not None:
-                with torch.no_grad():
-                    err = float(((net(exp.x[s][:n]) - exp.y[s][:n]) ** 2).mean())
-                assert err <= 0.5 + 1e-6
+def test_masked_rows_are_searched_as_their_first_points():
+    # The weight-bounded chapter stacks nested data sets as rows of one sample, each
+    # with a mask keeping its first n points. A row's search is the search on those n
+    # points alone (same initialisation, same steps); what lies past them is ignored.
+    g = make_generator(3)
+    x = sample_sphere(12, 3, generator=g, dtype=torch.float64)
+    y = random_signs(12, generator=g, dtype=torch.float64)
+    ns = [4, 8, 12]
+    mask = (torch.arange(12)[None, :] < torch.tensor(ns)[:, None]).double()
+    kw = dict(width=8, max_norm=3.0, epsilon=0.5, steps=150, lr=0.05, restarts=2)
+
+    def search(x, y, mask=None):
+        init = make_generator(1)
+        return smallest_fitting_depth(x, y, [1, 2, 3], mask=mask, generator=init, **kw)
+
+    for k, n in enumerate(ns):
+        junk_x = torch.cat([x[:n], torch.full((12 - n, 3), 5.0, dtype=x.dtype)])
+        junk_y = torch.cat([y[:n], torch.full((12 - n,), 7.0, dtype=y.dtype)])
+        alone, row = search(x[:n], y[:n]), search(junk_x[None], junk_y[None], mask[[k]])
+        assert row.depth == alone.depth and row.steps == alone.steps
+        assert row.tried == alone.tried
+        assert row.mse[0] == pytest.approx(alone.mse[0], rel=1e-9)
+    rows = search(x.expand(3, -1, -1), y.expand(3, -1), mask)
+    assert rows.depth == [1, 2, 2]  # every row fitted, deeper as n grows
+    for k, n in enumerate(ns):
+        with torch.no_grad():
+            err = float(((rows.networks[k](x[:n]) - y[:n]) ** 2).mean())
+        assert err <= 0.5 and err == pytest.approx(rows.mse[k], rel=1e-9)
 
 
 def test_search_rejects_bad_input():
@@ -362,9 +368,3 @@ def test_search_rejects_bad_input():
     raises_naming(
         "norm", smallest_fitting_depth, x, y, [1], 4, 1.0, epsilon=0.5, norm="max"
     )
-    raises_naming("ns", depth_experiment, [], 3, 4, 1.0)
-    raises_naming("ns", depth_experiment, [1, 4], 3, 4, 1.0)
-    raises_naming("d", depth_experiment, [4], 1, 4, 1.0)
-    raises_naming("seeds", depth_experiment, [4], 3, 4, 1.0, seeds=())
-    raises_naming("seeds", depth_experiment, [4], 3, 4, 1.0, seeds=[-1])
-    raises_naming("max_depth", depth_experiment, [4], 3, 4, 1.0, max_depth=0)

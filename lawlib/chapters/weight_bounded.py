@@ -75,10 +75,8 @@ from ..train import Adam
 __all__ = [
     "ConstrainedFit",
     "ConstrainedMLP",
-    "DepthExperiment",
     "DepthSearch",
     "NORMS",
-    "depth_experiment",
     "project_weight_norm",
     "smallest_fitting_depth",
     "train_constrained",
@@ -603,113 +601,6 @@ def smallest_fitting_depth(
                 found[g], nets[g] = D, fit.model.network(r)
                 mses[g], nsteps[g] = float(fit.mse[r]), int(fit.steps[r])
     return DepthSearch(found, nets, mses, nsteps, tried, max_norm, norm)
-
-
-@dataclass
-class DepthExperiment:
-    """The result of :func:`depth_experiment`: ``depth[s][k]`` is the smallest depth
-    found for seed ``seeds[s]`` and n = ``ns[k]`` (``None`` if none of the depths tried
-    fitted), ``networks[s][k]`` the network that fitted, ``x[s]``, ``y[s]`` the seed's
-    points and labels (the data set of size n is their first n rows)."""
-
-    ns: list[int]
-    seeds: list[int]
-    depth: list[list[int | None]]
-    networks: list[list[nn.Sequential | None]]
-    mse: list[list[float | None]]
-    steps: list[list[int | None]]
-    x: list[torch.Tensor]
-    y: list[torch.Tensor]
-    max_norm: float
-    norm: str
-    max_depth: int
-
-
-def depth_experiment(
-    ns: Sequence[int],
-    d: int,
-    width: int,
-    max_norm: float,
-    *,
-    norm: str = "frobenius",
-    epsilon: float = 0.5,
-    max_depth: int = 8,
-    steps: int = 300,
-    lr: float = 0.02,
-    restarts: int = 2,
-    seeds: Sequence[int] = (0,),
-    device: torch.device | str = "cpu",
-) -> DepthExperiment:
-    """the weight-bounded chapter's experiment: for growing n, the smallest depth at
-    which a weight-bounded network fits pure noise.
-
-    For each seed, n_max = max(ns) points uniform on S^{d−1} with uniform
-    random signs as labels (σ = 1: the labels are pure noise); the data set of
-    size n is the first n of them, so the data sets are nested. All (seed, n)
-    pairs are searched at once by :func:`smallest_fitting_depth` over depths
-    1, …, ``max_depth`` with per-layer ``norm`` bounded by ``max_norm``,
-    "fitting" meaning (1/n) Σ (f(x_i) − y_i)² ≤ 1 − ε.
-    """
-    ns = (
-        sorted({check_int("ns", n, minimum=2) for n in ns})
-        if hasattr(ns, "__iter__")
-        else []
-    )
-    if not ns:
-        raise ValueError("ns must be a non-empty sequence of sample sizes >= 2")
-    d = check_int("d", d, minimum=2)
-    max_depth = check_int("max_depth", max_depth, minimum=1)
-    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
-        raise ValueError(f"seeds must be a sequence of integer seeds, got {seeds!r}")
-    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must list at least one seed")
-    from ..data import make_generator, random_signs, sample_sphere
-
-    n_max, G = ns[-1], len(ns)
-    xs, ys = [], []
-    for s in seeds:
-        g = make_generator(s, device)
-        xs.append(sample_sphere(n_max, d, generator=g))
-        ys.append(random_signs(n_max, generator=g))
-    x = torch.stack(xs).repeat_interleave(G, dim=0)
-    y = torch.stack(ys).repeat_interleave(G, dim=0)
-    prefix = (
-        torch.arange(n_max, device=x.device)[None, :]
-        < torch.tensor(ns, device=x.device)[:, None]
-    )
-    mask = prefix.repeat(len(seeds), 1).to(x.dtype)
-    search = smallest_fitting_depth(
-        x,
-        y,
-        range(1, max_depth + 1),
-        width,
-        max_norm,
-        norm=norm,
-        epsilon=epsilon,
-        steps=steps,
-        lr=lr,
-        restarts=restarts,
-        mask=mask,
-        generator=make_generator(10_000 + seeds[0], device),
-    )
-
-    def rows(values: list) -> list[list]:
-        return [values[i * G : (i + 1) * G] for i in range(len(seeds))]
-
-    return DepthExperiment(
-        ns,
-        seeds,
-        rows(search.depth),
-        rows(search.networks),
-        rows(search.mse),
-        rows(search.steps),
-        xs,
-        ys,
-        search.max_norm,
-        search.norm,
-        max_depth,
-    )
 
 
 #: Largest n for which the expectation over all 2ⁿ sign vectors is computed exactly.
