@@ -398,7 +398,7 @@ def _rbf(s: SimpleNamespace) -> dict[str, Cost]:
     trained = Cost()
     # Adam steps to the tolerance at the quick scale (lr 10⁻²): 127 at k = 4⌈n/d⌉, 79 at
     # k = n; at colab (lr 5·10⁻³) 168 and 83, at full (3·10⁻³) 283 and 89, which the
-    # learning-rate rule of expected_steps over-counts (423 and 264): budgets 3000–20000.
+    # learning-rate rule of expected_steps over-counts (423, 264); budgets 3000–20000.
     for k, measured in ((4 * math.ceil(n / d), 130), (n, 80)):
         macs, params, act = two_layer(d, k)
         steps = expected_steps(s.train_steps, measured, s.train_lr)
