@@ -629,9 +629,21 @@ def _beyond(s: SimpleNamespace) -> dict[str, Cost]:
         c = _conv_width(side * side, kk, target)
         mc = d_a * (c * kk + c * c * kk + c)
         pc, ac = target, 2.0 * c * d_a
-        for macs, params, act in ((m2, p2, a2), (mc, pc, ac)):
+        # the MLP with s.depth hidden layers of width w: (D − 1)w² + (d + D + 1)w + 1
+        # parameters
+        D = s.depth
+        b = d_a + D + 1
+        w = max(
+            1, round((-b + math.sqrt(b * b + 4 * (D - 1) * (target - 1))) / (2 * D - 2))
+        )
+        mm = d_a * w + (D - 1) * w * w + w
+        # Adam steps until memorized at the quick scale (lr 2·10⁻³): 84–294 for
+        # P ≤ nd/8 … 2nd (the largest networks the fewest), 371 once; budget 2000.
+        steps = expected_steps(s.arch_steps, 300 if f < 0.5 else 150, s.arch_lr, 2e-3)
+        nets = ((m2, p2, a2), (mm, target, float(D * w)), (mc, pc, ac))
+        for macs, params, act in nets:
             arch = arch + (
-                train(n_a, macs, params, s.arch_steps, act=act)
+                train(n_a, macs, params, steps, act=act)
                 + gradients(s.n_fresh, macs, act)
             ) * len(s.arch_seeds)
             flips = flips + attack(s.n_flip, macs, s.flip_steps, s.flip_bisection, act)
