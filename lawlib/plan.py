@@ -268,13 +268,18 @@ def _intro(s: SimpleNamespace) -> dict[str, Cost]:
 def _memorization(s: SimpleNamespace) -> dict[str, Cost]:
     n, dims, pairs = s.n, s.dims, s.n_pairs
     circle = sum(20 * m for m in (20, 50, 100, 200, 500, 1000))
+
+    # memory: the points (and their normalization), 24 bytes of indices and 16 of
+    # results a pair, and the gathered rows in blocks of at most 8 MB (two of them)
+    def pair_memory(d: int) -> float:
+        return F32 * 2.0 * n * d + 40.0 * pairs + 16e6
+
     inner = total(
-        draws(n * d)
-        + Cost(0, 3.0 * pairs * d + 40.0 * pairs, 4, F32 * (3.0 * pairs * d + n * d))
+        draws(n * d) + Cost(0, 3.0 * pairs * d + 40.0 * pairs, 4, pair_memory(d))
         for d in dims
     )
     gauss = total(
-        draws(n * d) + Cost(0, 3.0 * pairs * d, 3, F32 * (3.0 * pairs * d + n * d))
+        draws(n * d) + Cost(0, 3.0 * pairs * d, 3, pair_memory(d))
         for d in (10, 100, 1000)
     )
     floor_n = (25, 50, 100, 200, 500, 1000, 2000, 5000)
@@ -827,7 +832,7 @@ class DeviceProfile:
 #: operations; a small optimizer step costs ~0.3 ms of kernel launches).
 PROFILE_CONSTANTS = {
     "cpu": dict(
-        efficiency=0.15, elements_share=1 / 175, latency_flops=2e7, startup_flops=8e11
+        efficiency=0.35, elements_share=1 / 10, latency_flops=2e8, startup_flops=8e11
     ),
     "cuda": dict(
         efficiency=0.5, elements_share=1 / 250, latency_s=3e-4, startup_s=15.0
