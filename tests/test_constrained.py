@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import raises_naming
+from helpers import raises_naming, randn
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
@@ -18,11 +18,6 @@ from lawlib.chapters.weight_bounded import (
     train_constrained,
     weight_norms,
 )
-
-
-def randn(*shape, seed=0, dtype=torch.float64):
-    return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
-
 
 # ---------------------------------------------------------------- norms and projections
 

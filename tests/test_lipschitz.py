@@ -9,7 +9,7 @@ import math
 
 import pytest
 import torch
-from helpers import raises_naming
+from helpers import raises_naming, randn
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
@@ -26,11 +26,6 @@ from lawlib import (
     spectral_norm_product,
     two_layer_relu,
 )
-
-
-def randn(*shape, seed=0, dtype=torch.float64):
-    return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
-
 
 # ----------------------------------------------------------------------------- gradient
 # norms

@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from helpers import raises_naming
+from helpers import raises_naming, randn
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,11 +18,6 @@ from lawlib.chapters.weight_bounded import (
     finite_class_rademacher,
     linear_class_rademacher,
 )
-
-
-def randn(*shape, seed=0, dtype=torch.float64):
-    return torch.randn(*shape, generator=make_generator(seed), dtype=dtype)
-
 
 # -------------------------------------------------------------- finite classes, exactly
 
