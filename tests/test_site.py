@@ -873,6 +873,15 @@ def test_reader_sees_no_tex_or_dollar_as_text(readings):
     _fail_if(found, "TeX or $ left as text")
 
 
+def test_reader_sees_no_myst_markup_as_text(readings):
+    """(a') Every directive and role is rendered: no ```{name} or :::{name} fence and no
+    {doc}`...` left in the text of a page (a backtick fence whose title holds a backtick
+    is not a fence: the API page's source dropdowns once rendered as a paragraph
+    followed by every module's whole source)."""
+    found = _collect(readings, "rawMarkup", kinds=("desktop",))
+    _fail_if(found, "MyST markup left as text")
+
+
 def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
     """(b) No display formula and no line of a code cell is wider than its box at
     desktop width; at phone width a formula that must scroll shows a cue (a shadow at

@@ -173,12 +173,13 @@ def render() -> str:
             )
         lines += [
             "",
-            f"````{{dropdown}} Source of `{rel}`",
+            # a colon fence: a backtick fence's info string may not contain backticks
+            f"::::{{dropdown}} Source of `{rel}`",
             f"```{{literalinclude}} ../{rel}",
             ":language: python",
             ":linenos:",
             "```",
-            "````",
+            "::::",
             "",
         ]
     return "\n".join(lines)

@@ -1,5 +1,5 @@
 (cfg) => {
-  const out = {rawTex: [], wideMath: [], noCue: [], inlineBox: [], wideCode: [], images: [], handRefs: [], devStrings: [],
+  const out = {rawTex: [], rawMarkup: [], wideMath: [], noCue: [], inlineBox: [], wideCode: [], images: [], handRefs: [], devStrings: [],
                exerciseTitles: [], h2: []};
   const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
   const clip = (s, i, n) => s.slice(Math.max(0, i - n), i + n).replace(/\s+/g, ' ').trim();
@@ -20,6 +20,9 @@
       const m = re.exec(s);
       if (m) out.rawTex.push(`${what}: "${clip(s, m.index, 40)}"`);
     }
+    // (a') MyST markup left as text: a directive's fence (```{name}, :::{name}) or a role
+    const mk = /(?:`{3,}|:{3,})\{[\w:-]+\}|\{(?:doc|numref|ref|eq|cite(?::\w+)?|math)\}`/.exec(s);
+    if (mk && !el.closest('pre, code')) out.rawMarkup.push(`"${clip(s, mk.index, 40)}"`);
   }
 
   // (b) display formulas: wider than their column (they scroll) and, if so, a visible cue;
