@@ -46,6 +46,8 @@ Function = Callable[[torch.Tensor], torch.Tensor]
 
 
 def batch_values(f: Function, x: torch.Tensor) -> torch.Tensor:
+    """f(x) for a batch x of shape (m, d), as a tensor of shape (m,) (an (m, 1) output
+    is flattened; any other shape raises ``ValueError``)."""
     out = f(x)
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]

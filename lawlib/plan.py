@@ -949,6 +949,8 @@ def choose_scale(profile: DeviceProfile) -> str:
 
 
 def format_seconds(t: float | None) -> str:
+    """A duration for a reader: seconds below 90 s, minutes below 90 min, else hours
+    ("unknown" for None)."""
     if t is None:
         return "unknown"
     if t < 90:

@@ -935,8 +935,10 @@ def test_reader_meets_no_hand_written_numbers(readings):
 
 def test_reader_meets_no_build_noise(readings):
     """(f) No configuration dumps (namespace(...)), model reprs (Sequential(...)), scale
-    field names (S.exp2_n), constant names or developer notes
-    ("not yet validated", "has not yet been run") in the prose or the outputs a reader
+    field names (S.exp2_n), constant names, developer notes ("not yet validated", "has
+    not yet been run"), function or object reprs (a widget cell's
+    ``<function explore ...>``) or doubled reference words ("Exercise Exercise 9.5",
+    written before a {numref} that adds its own) in the prose or the outputs a reader
     sees."""
     found = _collect(readings, "devStrings", kinds=("desktop",))
     _fail_if(found, "build noise and developer notes")

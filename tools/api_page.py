@@ -83,6 +83,20 @@ def as_text(line: str) -> str:
     return line
 
 
+def constant_text(obj: object) -> str:
+    """A constant for the page: its value when short, else its type and size (a long
+    value cut off mid-word, or a function's repr, tells a reader nothing)."""
+    shown = " ".join(repr(obj).split())
+    if len(shown) <= 60 and " at 0x" not in shown and "<" not in shown:
+        return f"a constant, `{shown}`."
+    kind = type(obj).__name__
+    if isinstance(obj, str):
+        return f"a constant: a string of {len(obj)} characters."
+    if hasattr(obj, "__len__"):
+        return f"a constant: a {kind} of {len(obj)} entries."
+    return f"a constant: a {kind}."
+
+
 def callers(module: str, name: str, code: dict[str, str]) -> list[str]:
     """Chapters whose code calls ``name`` of ``module`` (a whole word).
 
@@ -139,10 +153,8 @@ def render() -> str:
         "# lawlib: the API",
         "",
         "Every public name of `lawlib`, the package the chapters import, with the",
-        "first line of its docstring, where its source starts and the chapters "
-        "that call it. This page is",
-        "generated from the package and the notebooks by `tools/api_page.py`; a test",
-        "fails when it is out of date. Each module's source is folded below its list:",
+        "first line of its docstring, the line of its module where its source starts",
+        "and the chapters that call it. Each module's source is folded below its list:",
         "reading it is part of the course.",
         "",
     ]
@@ -162,10 +174,7 @@ def render() -> str:
             if inspect.isclass(obj) or inspect.isroutine(obj):
                 what = as_text(first_line(obj))
             else:
-                shown = re.sub(
-                    r" at 0x[0-9a-f]+", "", " ".join(repr(obj).split())
-                )  # no memory addresses
-                what = "a constant, " + f"`{shown[:60]}`"
+                what = constant_text(obj)
             lines.append(
                 f"- **`{name}`** ({where}): {what} *Called in* {used}."
                 if used

@@ -107,6 +107,9 @@
     [/namespace\(/, 'a namespace dump'], [/Sequential\(/, 'a model repr'],
     [/\bS\.[a-z_][a-z0-9_]*/, 'a scale field name'],
     [/not yet validated|has not (?:yet )?been (?:run|validated)|\bTODO\b|\bFIXME\b|\bXXX\b/i, 'a developer note'],
+    [/<function [\w.]+|<[\w.]+ object at 0x/, 'a function or object repr'],
+    [/\b(Exercise|Figure|Theorem|Lemma|Proposition|Definition|Section|Table|Equation)\s+\1\b/i,
+     'a doubled reference word'],
   ];
   if (cfg.chapter) dev.push([/\b(?!LAWLIB_)[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]\b/, 'a constant name']);
   const noisy = article.cloneNode(true);
