@@ -883,10 +883,10 @@ def test_reader_sees_no_myst_markup_as_text(readings):
 
 
 def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
-    """(b) No display formula and no line of a code cell is wider than its box at
-    desktop width; at phone width a formula that must scroll shows a cue (a shadow at
-    the hidden edge); inline math never sits in a scroll box (it would be clipped with
-    no sign of it)."""
+    """(b) No display formula and no line of code or printed output is wider than its
+    box at desktop width (printed lines wrap); at phone width a formula that must
+    scroll shows a cue (a shadow at the hidden edge); inline math never sits in a
+    scroll box (it would be clipped with no sign of it)."""
     problems = {}
     for page, items in _collect(readings, "wideMath", kinds=("desktop",)).items():
         problems.setdefault(page, []).extend(
@@ -898,7 +898,7 @@ def test_reader_display_math_fits_and_inline_math_never_scrolls(readings):
         )
     for page, items in _collect(readings, "wideCode", kinds=("desktop",)).items():
         problems.setdefault(page, []).extend(
-            f"code cut off at 1280px: {x}" for x in items
+            f"code or printed output cut off at 1280px: {x}" for x in items
         )
     for page, items in _collect(readings, "inlineBox").items():
         problems.setdefault(page, []).extend(

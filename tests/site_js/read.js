@@ -44,8 +44,8 @@
     }
   }
 
-  // (b') code: a line of a code cell wider than its box is cut off at desktop width.
-  for (const pre of article.querySelectorAll('div.cell_input pre')) {
+  // (b') code and printed output: a line wider than its box is cut off at desktop width.
+  for (const pre of article.querySelectorAll('div.cell_input pre, div.cell_output pre')) {
     if (pre.scrollWidth > pre.clientWidth + 1) {
       const line = pre.textContent.split('\n').reduce((a, b) => (b.length > a.length ? b : a), '');
       out.wideCode.push(`${pre.scrollWidth}px in a ${pre.clientWidth}px box: ${line.trim().slice(0, 60)}`);
