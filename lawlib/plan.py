@@ -638,9 +638,11 @@ def _beyond(s: SimpleNamespace) -> dict[str, Cost]:
         # parameters
         D = s.depth
         b = d_a + D + 1
-        w = max(
-            1, round((-b + math.sqrt(b * b + 4 * (D - 1) * (target - 1))) / (2 * D - 2))
-        )
+        if D == 1:  # no w² term: (d + 2)w + 1 parameters
+            w = max(1, round((target - 1) / b))
+        else:
+            root = math.sqrt(b * b + 4 * (D - 1) * (target - 1))
+            w = max(1, round((root - b) / (2 * D - 2)))
         mm = d_a * w + (D - 1) * w * w + w
         # Adam steps until memorized at the quick scale (lr 2·10⁻³): 84–294 for
         # P ≤ nd/8 … 2nd (the largest networks the fewest), 371 once; budget 2000.
