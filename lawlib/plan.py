@@ -427,20 +427,32 @@ def _rbf(s: SimpleNamespace) -> dict[str, Cost]:
 
 
 def _max_gradient_cell(
-    n: int, d: int, widths, seeds: int, steps: int, n_fresh: int
+    n: int,
+    d: int,
+    widths,
+    seeds: int,
+    steps: int,
+    n_fresh: int,
+    work_steps: int | None = None,
 ) -> Cost:
     """The max-gradient sweep of one cell (n, d): every width on every data set,
     trained at once by lawlib.train_batched; then fresh gradients.
+
+    ``steps`` is the budget: the batch runs that many sequential steps when its
+    narrowest network fails to memorize, and that network is charged all of them.
+    Every other width stops at its memorization step (``work_steps``, default
+    ``steps``) and drops out of the batch.
     """
     c = Cost()
     mem = 0.0
     for k in widths:
         macs, params, act = two_layer(d, k)
+        taken = steps if work_steps is None or k == min(widths) else work_steps
         c = (
             c
             + Cost(
-                steps * seeds * (6.0 * n * macs + 16.0 * params),
-                steps * seeds * (12.0 * n * k + 10.0 * params),
+                taken * seeds * (6.0 * n * macs + 16.0 * params),
+                taken * seeds * (12.0 * n * k + 10.0 * params),
                 0,
                 0,
             )
@@ -462,9 +474,19 @@ def _universal(s: SimpleNamespace) -> dict[str, Cost]:
         for d in s.iso_dims
     )
     seeds1 = len(s.exp1_seeds)
+    # measured: the networks of a cell stop after 17 Adam steps at the quick scale and
+    # 36 at the colab scale (lr halved), weighted by their cost; only the narrowest
+    # often fails and runs to the budget
+    work1 = expected_steps(s.steps, 20, s.lr)
     exp1 = total(
         _max_gradient_cell(
-            n, d, [k for k in s.exp1_widths if k <= n], seeds1, s.steps, s.n_fresh
+            n,
+            d,
+            [k for k in s.exp1_widths if k <= n],
+            seeds1,
+            s.steps,
+            s.n_fresh,
+            work1,
         )
         for n, d in s.exp1_cells
     )
@@ -475,7 +497,7 @@ def _universal(s: SimpleNamespace) -> dict[str, Cost]:
             for v in _geomspace(max(20, min(s.exp1_widths)), n_a, s.ascent_networks)
         }
     )
-    asc = _max_gradient_cell(n_a, d_a, widths_a, 1, s.steps, s.n_fresh)
+    asc = _max_gradient_cell(n_a, d_a, widths_a, 1, s.steps, s.n_fresh, work1)
     for k in widths_a:
         macs, _, act = two_layer(d_a, k)
         asc = (
