@@ -34,7 +34,7 @@ shift || true
 case "$cmd" in
   build)
     ensure_env
-    LAWLIB_PROGRESS=${LAWLIB_PROGRESS:-0} "$VENV/bin/jupyter-book" build . -W -n --keep-going "$@"
+    LAWLIB_PROGRESS=${LAWLIB_PROGRESS:-0} LAWLIB_WIDGETS=${LAWLIB_WIDGETS:-0} "$VENV/bin/jupyter-book" build . -W -n --keep-going "$@"
     echo "==> the site is in _build/html (open _build/html/index.html)"
     ;;
   test)
@@ -42,7 +42,7 @@ case "$cmd" in
     echo "==> ruff (lint and format check, line length 88)"
     lint=0
     { "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .; } || lint=1
-    export LAWLIB_SCALE=${LAWLIB_SCALE:-quick} LAWLIB_PROGRESS=${LAWLIB_PROGRESS:-0}
+    export LAWLIB_SCALE=${LAWLIB_SCALE:-quick} LAWLIB_PROGRESS=${LAWLIB_PROGRESS:-0} LAWLIB_WIDGETS=${LAWLIB_WIDGETS:-0}
     rc=0
     "$VENV/bin/python" -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 tests book "$@" || rc=$?
     if [ "$lint" = 1 ] && [ "$rc" = 0 ]; then echo "==> ruff found problems (above)"; rc=1; fi
@@ -58,11 +58,11 @@ case "$cmd" in
     ;;
   student)
     ensure_env
-    "$VENV/bin/python" tools/student.py "$@"
+    LAWLIB_WIDGETS=${LAWLIB_WIDGETS:-0} "$VENV/bin/python" tools/student.py "$@"
     ;;
   figures)
     ensure_env
-    "$VENV/bin/python" tools/figures.py "$@"
+    LAWLIB_WIDGETS=${LAWLIB_WIDGETS:-0} "$VENV/bin/python" tools/figures.py "$@"
     ;;
   *)
     sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'

@@ -131,6 +131,7 @@ _LAZY = {
         "adversarial_examples_figure",
         "attack_widget_frame",
         "figure",
+        "interact",
         "label",
         "use_style",
     )

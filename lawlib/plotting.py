@@ -11,6 +11,8 @@ Every chapter calls :func:`use_style` once in its set-up cell and
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib as mpl
@@ -27,6 +29,7 @@ __all__ = [
     "label",
     "adversarial_examples_figure",
     "attack_widget_frame",
+    "interact",
 ]
 
 #: Okabe–Ito colours, safe for colour-blind readers and on white.
@@ -244,3 +247,22 @@ def attack_widget_frame(
     axes[2].set_xticks(range(probs.shape[0]))
     axes[2].set_ylim(0, 1)
     return fig, axes
+
+
+def interact(function: Callable[..., Any], **controls: Any) -> Any:
+    """Show ``function`` with live controls, as ``ipywidgets.interact(function,
+    **controls)`` does.
+
+    Where the environment sets ``LAWLIB_WIDGETS=0`` (the book's build and tests do) it
+    calls ``function(**{name: control.value})`` once instead: the page shows the
+    controls' initial state without live widgets, and the notebook runner has no
+    widget messages to wait for (nbclient can block on them, jupyter/nbclient#312).
+    """
+    if not callable(function):
+        raise ValueError(f"function must be callable, got {function!r}")
+    if os.environ.get("LAWLIB_WIDGETS", "1").strip() == "0":
+        values = {name: getattr(c, "value", c) for name, c in controls.items()}
+        return function(**values)
+    import ipywidgets
+
+    return ipywidgets.interact(function, **controls)

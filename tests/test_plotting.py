@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 
+import lawlib
 from lawlib import PALETTE, figure, label, use_style
 from lawlib.plotting import STYLE, adversarial_examples_figure, attack_widget_frame
 
@@ -189,3 +190,32 @@ def test_attack_widget_frame_bad_input_raises(true_class):
     with pytest.raises(ValueError, match="image and original"):
         attack_widget_frame(x_adv[0, :10], x[0], p[0], true_class=0, radius=0.1)
     plt.close("all")
+
+
+def test_interact_calls_once_at_the_initial_values_without_widgets(monkeypatch):
+    """LAWLIB_WIDGETS=0 (the build and the tests): one call at the controls' values."""
+    ipywidgets = pytest.importorskip("ipywidgets")
+    seen = []
+    monkeypatch.setenv("LAWLIB_WIDGETS", "0")
+    out = lawlib.interact(
+        lambda a, b: seen.append((a, b)) or "drawn",
+        a=ipywidgets.IntSlider(value=3, min=0, max=5),
+        b=ipywidgets.FloatSlider(value=0.25, min=0.0, max=1.0),
+    )
+    assert seen == [(3, 0.25)] and out == "drawn"
+
+
+def test_interact_gives_live_widgets_by_default(monkeypatch):
+    ipywidgets = pytest.importorskip("ipywidgets")
+    monkeypatch.delenv("LAWLIB_WIDGETS", raising=False)
+    seen = []
+    shown = lawlib.interact(
+        lambda a: seen.append(a), a=ipywidgets.IntSlider(value=2, min=0, max=5)
+    )
+    assert seen == [2]  # interact draws the initial state once, too
+    assert isinstance(shown.widget, ipywidgets.interactive)
+
+
+def test_interact_bad_function_raises():
+    with pytest.raises(ValueError, match="function"):
+        lawlib.interact(3)
